@@ -1,0 +1,76 @@
+/* Named counters for every protocol event and every drop reason. */
+#ifndef TCPLAB_COUNTERS_H
+#define TCPLAB_COUNTERS_H
+
+#include <stdint.h>
+
+/* X(name, description): printed netstat -s style as "<value> <description>". */
+#define TL_COUNTERS(X)                                                        \
+	X(ip_in_receives, "IP packets received")                              \
+	X(ip_in_delivers, "IP packets delivered to ICMP, UDP or TCP")         \
+	X(ip_drop_short, "IP packets dropped: shorter than the header")       \
+	X(ip_drop_version, "IP packets dropped: version is not 4")            \
+	X(ip_drop_ihl, "IP packets dropped: header length below 20 bytes")    \
+	X(ip_drop_total_len, "IP packets dropped: total length disagrees")    \
+	X(ip_drop_checksum, "IP packets dropped: bad header checksum")        \
+	X(ip_drop_fragment, "IP packets dropped: fragments (not reassembled)") \
+	X(ip_drop_options, "IP packets dropped: IP options present")          \
+	X(ip_drop_not_for_us, "IP packets dropped: destination is not us")    \
+	X(ip_drop_bad_source, "IP packets dropped: martian or broadcast source") \
+	X(ip_drop_proto, "IP packets dropped: unknown protocol")              \
+	X(ip_out_requests, "IP packets sent")                                 \
+	X(ip_out_drop_too_big, "IP packets not sent: larger than the MTU")    \
+	X(icmp_in, "ICMP messages received")                                  \
+	X(icmp_in_echo, "ICMP echo requests received")                        \
+	X(icmp_in_other, "ICMP messages received and ignored (not echo request)") \
+	X(icmp_drop_short, "ICMP messages dropped: too short")                \
+	X(icmp_drop_checksum, "ICMP messages dropped: bad checksum")          \
+	X(icmp_out_echo_reply, "ICMP echo replies sent")                      \
+	X(icmp_out_port_unreach, "ICMP port unreachable messages sent")       \
+	X(icmp_out_rate_limited, "ICMP errors not sent: rate limit")          \
+	X(udp_in, "UDP datagrams received")                                   \
+	X(udp_in_delivered, "UDP datagrams delivered to a socket")            \
+	X(udp_drop_short, "UDP datagrams dropped: too short")                 \
+	X(udp_drop_length, "UDP datagrams dropped: length field disagrees")   \
+	X(udp_drop_checksum, "UDP datagrams dropped: bad checksum")           \
+	X(udp_drop_no_port, "UDP datagrams to a closed port")                 \
+	X(udp_out, "UDP datagrams sent")                                      \
+	X(udp_out_drop_too_big, "UDP datagrams not sent: larger than the MTU") \
+	X(tcp_in, "TCP segments received")                                    \
+	X(tcp_drop_short, "TCP segments dropped: too short")                  \
+	X(tcp_drop_checksum, "TCP segments dropped: bad checksum")            \
+	X(tcp_drop_bad_offset, "TCP segments dropped: bad data offset")       \
+	X(tcp_drop_bad_options, "TCP segments dropped: malformed options")    \
+	X(tcp_drop_no_conn, "TCP segments to a closed port (answered by RST)") \
+	X(tcp_drop_unacceptable, "TCP segments dropped: outside the window")  \
+	X(tcp_drop_listen_full, "TCP SYNs dropped: accept backlog full")      \
+	X(tcp_drop_table_full, "TCP SYNs dropped: connection table full")     \
+	X(tcp_drop_ooo_full, "TCP segments dropped: out-of-order queue full") \
+	X(tcp_drop_other, "TCP segments dropped: not valid in this state")    \
+	X(tcp_out, "TCP segments sent")                                       \
+	X(tcp_out_rst, "TCP resets sent")                                     \
+	X(tcp_out_challenge_ack, "TCP challenge ACKs sent (RFC 5961)")        \
+	X(tcp_rexmit, "TCP segments retransmitted")                           \
+	X(tcp_ooo_queued, "TCP out-of-order segments queued")                 \
+	X(tcp_dup_data, "TCP segments with only duplicate data")              \
+	X(tcp_active_opens, "TCP active opens")                               \
+	X(tcp_passive_opens, "TCP passive opens")                             \
+	X(tcp_established, "TCP connections established")                     \
+	X(tcp_resets_in, "TCP connections reset by the peer")                 \
+	X(tcp_timeouts, "TCP connections aborted: too many retransmissions")  \
+	X(tcp_time_wait_expired, "TCP TIME_WAIT entries expired")
+
+struct tl_counters {
+#define TL_COUNTER_FIELD(name, desc) uint64_t name;
+	TL_COUNTERS(TL_COUNTER_FIELD)
+#undef TL_COUNTER_FIELD
+};
+
+typedef void (*tl_counter_fn)(void *ctx, const char *name, const char *desc,
+			      uint64_t value);
+
+/* Calls fn once per counter, in declaration order. */
+void tl_counters_foreach(const struct tl_counters *c, tl_counter_fn fn,
+			 void *ctx);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * The socket API that applications use. Applications never see segments:
+ * they get callbacks when something happens and call back into the stack.
+ * Every call returns 0 or a count on success and a negative errno on error.
+ */
+#ifndef TCPLAB_SOCKET_H
+#define TCPLAB_SOCKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tcplab/stack.h"
+
+struct tl_endpoint {
+	uint32_t addr; /* host byte order */
+	uint16_t port;
+};
+
+/* ---- UDP ---- */
+
+struct tl_udp;
+typedef void (*tl_udp_recv_fn)(void *arg, struct tl_udp *sock,
+			       const struct tl_endpoint *from,
+			       const uint8_t *data, size_t len);
+
+/* Binds a port; -EADDRINUSE if taken, -ENOMEM. */
+int tl_udp_open(tl_stack *s, uint16_t port, tl_udp_recv_fn recv, void *arg,
+		struct tl_udp **out);
+/* Sends one datagram from the socket's port; -EMSGSIZE if it won't fit. */
+int tl_udp_sendto(struct tl_udp *sock, const struct tl_endpoint *to,
+		  const void *data, size_t len);
+void tl_udp_close(struct tl_udp *sock);
+
+/* ---- TCP ---- */
+
+/* RFC 9293 section 3.3.2, in the RFC's order. */
+enum tl_tcp_state {
+	TL_CLOSED,
+	TL_LISTEN,
+	TL_SYN_SENT,
+	TL_SYN_RECEIVED,
+	TL_ESTABLISHED,
+	TL_FIN_WAIT_1,
+	TL_FIN_WAIT_2,
+	TL_CLOSE_WAIT,
+	TL_CLOSING,
+	TL_LAST_ACK,
+	TL_TIME_WAIT,
+};
+const char *tl_tcp_state_name(enum tl_tcp_state st);
+
+struct tl_tcp;
+
+/* Any callback may be NULL. conn is valid until closed() returns or the
+ * application calls tl_tcp_close(). */
+struct tl_tcp_events {
+	/* A listener has a new established connection. It inherits the
+	 * listener's events and arg; tl_tcp_set_events changes them. */
+	void (*accepted)(void *arg, struct tl_tcp *listener, struct tl_tcp *conn);
+	/* An active open completed. */
+	void (*connected)(void *arg, struct tl_tcp *conn);
+	/* Data or the peer's FIN can be read. */
+	void (*readable)(void *arg, struct tl_tcp *conn);
+	/* Send buffer space became free. */
+	void (*writable)(void *arg, struct tl_tcp *conn);
+	/* The connection is gone: err is 0 after an orderly close, else
+	 * -ECONNRESET, -ECONNREFUSED or -ETIMEDOUT. The stack frees conn when
+	 * this returns; do not call tl_tcp_close on it. */
+	void (*closed)(void *arg, struct tl_tcp *conn, int err);
+};
+
+int tl_tcp_listen(tl_stack *s, uint16_t port, int backlog,
+		  const struct tl_tcp_events *ev, void *arg,
+		  struct tl_tcp **out);
+/* Active open from an ephemeral port; connected() or closed() follows. */
+int tl_tcp_connect(tl_stack *s, const struct tl_endpoint *to,
+		   const struct tl_tcp_events *ev, void *arg,
+		   struct tl_tcp **out);
+void tl_tcp_set_events(struct tl_tcp *c, const struct tl_tcp_events *ev,
+		       void *arg);
+
+/* Copies up to len bytes into the send buffer; returns how many it took
+ * (0 when full), -EPIPE after shutdown, -ENOTCONN before the handshake. */
+ssize_t tl_tcp_send(struct tl_tcp *c, const void *data, size_t len);
+/* Free bytes in the send buffer. */
+size_t tl_tcp_send_space(const struct tl_tcp *c);
+/* Returns bytes read, 0 at end of stream (peer's FIN), -EAGAIN if empty. */
+ssize_t tl_tcp_recv(struct tl_tcp *c, void *buf, size_t len);
+/* Bytes ready to read. */
+size_t tl_tcp_recv_avail(const struct tl_tcp *c);
+/* Half-close: FIN after the buffered data. */
+int tl_tcp_shutdown(struct tl_tcp *c);
+/* The application is done with conn: FIN after buffered data, then the stack
+ * finishes the teardown on its own. No callbacks after this. */
+void tl_tcp_close(struct tl_tcp *c);
+/* Reset now (RST) and free. No callbacks after this. */
+void tl_tcp_abort(struct tl_tcp *c);
+
+enum tl_tcp_state tl_tcp_state(const struct tl_tcp *c);
+struct tl_endpoint tl_tcp_local(const struct tl_tcp *c);
+struct tl_endpoint tl_tcp_remote(const struct tl_tcp *c);
+
+#endif

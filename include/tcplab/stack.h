@@ -1,0 +1,70 @@
+/*
+ * The sans-I/O core. Packets and the current time go in; packets and trace
+ * lines come out through callbacks. The core never calls a syscall, a clock
+ * or a random source: that is what lets tests run it in virtual time.
+ */
+#ifndef TCPLAB_STACK_H
+#define TCPLAB_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcplab/counters.h"
+
+/* Monotonic time in microseconds. Only the driver knows what it is tied to. */
+typedef uint64_t tl_time;
+#define TL_TIME_NEVER UINT64_MAX
+#define TL_MS(ms) ((tl_time)(ms) * 1000u)
+
+typedef struct tl_stack tl_stack;
+
+/* A whole IPv4 packet leaves the stack. */
+typedef void (*tl_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
+/* One human-readable trace line (no newline). */
+typedef void (*tl_trace_fn)(void *ctx, tl_time now, const char *line);
+
+struct tl_config {
+	uint32_t addr;		/* our IPv4 address, host byte order */
+	uint32_t mtu;		/* largest IP packet we send or accept */
+	uint64_t seed;		/* keys ISNs; the driver supplies randomness */
+	uint32_t icmp_err_per_sec; /* ICMP error rate limit, 0 = unlimited */
+
+	uint32_t tcp_max_conns;	  /* connections, all states together */
+	uint32_t tcp_rcvbuf;	  /* receive buffer per connection, bytes */
+	uint32_t tcp_sndbuf;	  /* send buffer per connection, bytes */
+	uint32_t tcp_ooo_max;	  /* out-of-order segments kept per connection */
+	uint32_t tcp_msl_ms;	  /* maximum segment lifetime; TIME_WAIT = 2*MSL */
+	uint32_t tcp_rto_min_ms;  /* RTO floor (RFC 6298 says 1 s; Linux 200 ms) */
+	uint32_t tcp_rto_max_ms;  /* RTO ceiling */
+	uint32_t tcp_rto_init_ms; /* RTO before the first RTT sample */
+	uint32_t tcp_max_retries; /* retransmissions before abort */
+
+	tl_output_fn output;
+	void *output_ctx;
+	tl_trace_fn trace; /* NULL: no tracing */
+	void *trace_ctx;
+};
+
+/* Fills cfg with the defaults the command line documents. */
+void tl_config_defaults(struct tl_config *cfg);
+
+/* Returns NULL if cfg is invalid or memory is short. */
+tl_stack *tl_stack_new(const struct tl_config *cfg);
+void tl_stack_free(tl_stack *s);
+
+/* Feeds one IPv4 packet that arrived at time now. */
+void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now);
+
+/* Advances the clock to now and runs every timer that is due. */
+void tl_stack_poll(tl_stack *s, tl_time now);
+
+/* The earliest time tl_stack_poll has work to do, or TL_TIME_NEVER. */
+tl_time tl_stack_next_deadline(const tl_stack *s);
+
+/* The time the stack last saw (input or poll). */
+tl_time tl_stack_now(const tl_stack *s);
+
+const struct tl_counters *tl_stack_counters(const tl_stack *s);
+const struct tl_config *tl_stack_config(const tl_stack *s);
+
+#endif

@@ -1,0 +1,75 @@
+/* ICMP (RFC 792): echo replies and destination-unreachable errors. */
+#include <string.h>
+
+#include "stack_impl.h"
+
+void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
+{
+	struct icmp_hdr h;
+	char a[16];
+
+	s->cnt.icmp_in++;
+	enum wire_err e = icmp_parse(ip->payload, ip->payload_len, &h);
+	if (e != WIRE_OK) {
+		if (e == WIRE_CHECKSUM)
+			s->cnt.icmp_drop_checksum++;
+		else
+			s->cnt.icmp_drop_short++;
+		return;
+	}
+	if (h.type != ICMP_ECHO_REQUEST) {
+		s->cnt.icmp_in_other++;
+		return;
+	}
+	s->cnt.icmp_in_echo++;
+	if (tl_tracing(s))
+		tl_trace(s, "in  ICMP %s > echo request id %u seq %u len %zu",
+			 ip_str(ip->src, a), h.id, h.seq, h.data_len);
+	/* RFC 792: the reply carries the request's identifier, sequence and data. */
+	uint8_t *msg = s->out + IPV4_HDR_LEN;
+	size_t len = icmp_build(msg, ICMP_ECHO_REPLY, 0, get32(ip->payload + 4),
+				h.data, h.data_len);
+	s->cnt.icmp_out_echo_reply++;
+	if (tl_tracing(s))
+		tl_trace(s, "out ICMP %s < echo reply id %u seq %u len %zu",
+			 ip_str(ip->src, a), h.id, h.seq, h.data_len);
+	ip_output(s, ip->src, IP_PROTO_ICMP, len);
+}
+
+/* RFC 1812 4.3.2.8 style token bucket: at most icmp_err_per_sec per second. */
+static int icmp_rate_ok(tl_stack *s)
+{
+	uint32_t rate = s->cfg.icmp_err_per_sec;
+
+	if (rate == 0)
+		return 1;
+	if (s->now >= s->icmp_refill + TL_MS(1000)) {
+		s->icmp_tokens = rate;
+		s->icmp_refill = s->now;
+	}
+	if (s->icmp_tokens == 0)
+		return 0;
+	s->icmp_tokens--;
+	return 1;
+}
+
+void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code)
+{
+	char a[16];
+
+	if (!icmp_rate_ok(s)) {
+		s->cnt.icmp_out_rate_limited++;
+		return;
+	}
+	/* RFC 792: quote the IP header and the first 8 bytes of its data. */
+	size_t quote = IPV4_HDR_LEN + (ip->payload_len < 8 ? ip->payload_len : 8);
+	uint8_t *msg = s->out + IPV4_HDR_LEN;
+	memcpy(msg + ICMP_HDR_LEN, ip->payload - IPV4_HDR_LEN, quote);
+	size_t len = icmp_build(msg, ICMP_DEST_UNREACH, code, 0,
+				msg + ICMP_HDR_LEN, quote);
+	s->cnt.icmp_out_port_unreach++;
+	if (tl_tracing(s))
+		tl_trace(s, "out ICMP %s < unreachable code %u", ip_str(ip->src, a),
+			 code);
+	ip_output(s, ip->src, IP_PROTO_ICMP, len);
+}

@@ -1,0 +1,80 @@
+/* IPv4 (RFC 791): validate, demultiplex by protocol, send. */
+#include "stack_impl.h"
+
+static void count_drop(tl_stack *s, enum wire_err e)
+{
+	switch (e) {
+	case WIRE_VERSION: s->cnt.ip_drop_version++; break;
+	case WIRE_IHL: s->cnt.ip_drop_ihl++; break;
+	case WIRE_TOTAL_LEN: s->cnt.ip_drop_total_len++; break;
+	case WIRE_CHECKSUM: s->cnt.ip_drop_checksum++; break;
+	case WIRE_FRAGMENT: s->cnt.ip_drop_fragment++; break;
+	case WIRE_OPTIONS: s->cnt.ip_drop_options++; break;
+	default: s->cnt.ip_drop_short++; break;
+	}
+}
+
+/* RFC 1122 3.2.1.3: never answer a broadcast, multicast, loopback or
+ * unspecified source; and a packet from our own address is a LAND attack. */
+static int martian_source(const tl_stack *s, uint32_t src)
+{
+	uint8_t top = (uint8_t)(src >> 24);
+	return src == 0 || src == 0xffffffffu || top == 127 || top >= 224 ||
+	       src == s->cfg.addr;
+}
+
+void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
+{
+	struct ipv4_hdr ip;
+
+	if (now > s->now)
+		s->now = now;
+	s->cnt.ip_in_receives++;
+	enum wire_err e = ipv4_parse(pkt, len, &ip);
+	if (e != WIRE_OK) {
+		count_drop(s, e);
+		return;
+	}
+	if (ip.dst != s->cfg.addr) {
+		s->cnt.ip_drop_not_for_us++;
+		return;
+	}
+	if (martian_source(s, ip.src)) {
+		s->cnt.ip_drop_bad_source++;
+		return;
+	}
+	switch (ip.proto) {
+	case IP_PROTO_ICMP:
+		s->cnt.ip_in_delivers++;
+		icmp_input(s, &ip);
+		break;
+	case IP_PROTO_UDP:
+		s->cnt.ip_in_delivers++;
+		udp_input(s, &ip);
+		break;
+	case IP_PROTO_TCP:
+		s->cnt.ip_in_delivers++;
+		tcp_input(s, &ip);
+		break;
+	default:
+		/* RFC 1122 3.2.2.1 would allow protocol unreachable; we stay quiet. */
+		s->cnt.ip_drop_proto++;
+		break;
+	}
+}
+
+size_t ip_max_payload(const tl_stack *s)
+{
+	return s->cfg.mtu - IPV4_HDR_LEN;
+}
+
+void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len)
+{
+	if (payload_len > ip_max_payload(s)) {
+		s->cnt.ip_out_drop_too_big++;
+		return;
+	}
+	ipv4_build(s->out, s->cfg.addr, dst, proto, payload_len, s->ip_id++);
+	s->cnt.ip_out_requests++;
+	s->cfg.output(s->cfg.output_ctx, s->out, IPV4_HDR_LEN + payload_len);
+}

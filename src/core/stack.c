@@ -1,0 +1,106 @@
+/* Stack lifetime, the clock, counters and trace plumbing. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_impl.h"
+
+void tl_config_defaults(struct tl_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->addr = 0x0a0a0002; /* 10.10.0.2 */
+	cfg->mtu = 1500;
+	cfg->seed = 1;
+	cfg->icmp_err_per_sec = 100;
+	cfg->tcp_max_conns = 65536;
+	cfg->tcp_rcvbuf = 256 * 1024;
+	cfg->tcp_sndbuf = 256 * 1024;
+	cfg->tcp_ooo_max = 256;
+	cfg->tcp_msl_ms = 30000;
+	cfg->tcp_rto_min_ms = 200;
+	cfg->tcp_rto_max_ms = 60000;
+	cfg->tcp_rto_init_ms = 1000;
+	cfg->tcp_max_retries = 15;
+}
+
+tl_stack *tl_stack_new(const struct tl_config *cfg)
+{
+	if (!cfg->output || cfg->mtu < 576 || cfg->mtu > TL_MAX_PACKET ||
+	    cfg->tcp_rcvbuf < 1024 || cfg->tcp_sndbuf < 1024)
+		return NULL;
+	tl_stack *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->icmp_tokens = cfg->icmp_err_per_sec;
+	s->ip_id = (uint16_t)cfg->seed;
+	if (tcp_init(s) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void tl_stack_free(tl_stack *s)
+{
+	if (!s)
+		return;
+	tcp_free(s);
+	while (s->udp_socks) {
+		struct tl_udp *u = s->udp_socks;
+		s->udp_socks = u->next;
+		free(u);
+	}
+	free(s);
+}
+
+static void advance(tl_stack *s, tl_time now)
+{
+	if (now > s->now)
+		s->now = now;
+}
+
+void tl_stack_poll(tl_stack *s, tl_time now)
+{
+	advance(s, now);
+	tcp_poll(s);
+}
+
+tl_time tl_stack_next_deadline(const tl_stack *s)
+{
+	return tcp_next_deadline(s);
+}
+
+tl_time tl_stack_now(const tl_stack *s) { return s->now; }
+
+const struct tl_counters *tl_stack_counters(const tl_stack *s) { return &s->cnt; }
+
+const struct tl_config *tl_stack_config(const tl_stack *s) { return &s->cfg; }
+
+void tl_counters_foreach(const struct tl_counters *c, tl_counter_fn fn, void *ctx)
+{
+#define TL_COUNTER_CALL(name, desc) fn(ctx, #name, desc, c->name);
+	TL_COUNTERS(TL_COUNTER_CALL)
+#undef TL_COUNTER_CALL
+}
+
+void tl_trace(tl_stack *s, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!s->cfg.trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	s->cfg.trace(s->cfg.trace_ctx, s->now, line);
+}
+
+const char *ip_str(uint32_t a, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+		 a & 255);
+	return buf;
+}

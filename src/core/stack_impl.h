@@ -1,0 +1,62 @@
+/* The stack object and the helpers the protocol files share. Private. */
+#ifndef TL_STACK_IMPL_H
+#define TL_STACK_IMPL_H
+
+#include "tcplab/socket.h"
+#include "tcplab/stack.h"
+#include "wire.h"
+
+#define TL_MAX_PACKET 65535
+
+struct tl_udp {
+	tl_stack *stack;
+	uint16_t port;
+	tl_udp_recv_fn recv;
+	void *arg;
+	struct tl_udp *next;
+};
+
+struct tcp_table; /* tcp/tcp_conn.h */
+
+struct tl_stack {
+	struct tl_config cfg;
+	struct tl_counters cnt;
+	tl_time now;
+	uint16_t ip_id;
+
+	/* ICMP error token bucket (RFC 1122 3.2.2: errors are rate-limited). */
+	uint32_t icmp_tokens;
+	tl_time icmp_refill;
+
+	struct tl_udp *udp_socks;
+	struct tcp_table *tcp;
+
+	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
+};
+
+/* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header. */
+void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);
+/* Largest transport payload that fits one IP packet at our MTU. */
+size_t ip_max_payload(const tl_stack *s);
+
+void icmp_input(tl_stack *s, const struct ipv4_hdr *ip);
+/* RFC 792 destination unreachable quoting the offending packet. */
+void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code);
+
+void udp_input(tl_stack *s, const struct ipv4_hdr *ip);
+
+/* tcp/: connection table lifetime, input and timers. */
+int tcp_init(tl_stack *s);
+void tcp_free(tl_stack *s);
+void tcp_input(tl_stack *s, const struct ipv4_hdr *ip);
+void tcp_poll(tl_stack *s);
+tl_time tcp_next_deadline(const tl_stack *s);
+
+/* Formats one trace line if tracing is on. */
+void tl_trace(tl_stack *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline int tl_tracing(const tl_stack *s) { return s->cfg.trace != NULL; }
+/* "a.b.c.d" into buf (16 bytes). */
+const char *ip_str(uint32_t addr, char buf[16]);
+
+#endif

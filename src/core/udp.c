@@ -1,0 +1,98 @@
+/* UDP (RFC 768): checksum, demultiplex to bound ports, port unreachable. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_impl.h"
+
+static struct tl_udp *udp_find(tl_stack *s, uint16_t port)
+{
+	for (struct tl_udp *u = s->udp_socks; u; u = u->next)
+		if (u->port == port)
+			return u;
+	return NULL;
+}
+
+void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
+{
+	struct udp_hdr h;
+	char a[16];
+
+	s->cnt.udp_in++;
+	enum wire_err e = udp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, &h);
+	if (e != WIRE_OK) {
+		if (e == WIRE_CHECKSUM)
+			s->cnt.udp_drop_checksum++;
+		else if (e == WIRE_LENGTH)
+			s->cnt.udp_drop_length++;
+		else
+			s->cnt.udp_drop_short++;
+		return;
+	}
+	if (tl_tracing(s))
+		tl_trace(s, "in  UDP %s:%u > :%u len %zu", ip_str(ip->src, a),
+			 h.sport, h.dport, h.data_len);
+	struct tl_udp *u = udp_find(s, h.dport);
+	if (!u) {
+		s->cnt.udp_drop_no_port++;
+		/* RFC 1122 3.2.2.1 / 4.1.3.1: closed port -> ICMP port unreachable. */
+		icmp_send_unreach(s, ip, ICMP_PORT_UNREACH);
+		return;
+	}
+	s->cnt.udp_in_delivered++;
+	struct tl_endpoint from = { ip->src, h.sport };
+	u->recv(u->arg, u, &from, h.data, h.data_len);
+}
+
+int tl_udp_open(tl_stack *s, uint16_t port, tl_udp_recv_fn recv, void *arg,
+		struct tl_udp **out)
+{
+	if (port == 0 || !recv)
+		return -EINVAL;
+	if (udp_find(s, port))
+		return -EADDRINUSE;
+	struct tl_udp *u = calloc(1, sizeof *u);
+	if (!u)
+		return -ENOMEM;
+	u->stack = s;
+	u->port = port;
+	u->recv = recv;
+	u->arg = arg;
+	u->next = s->udp_socks;
+	s->udp_socks = u;
+	*out = u;
+	return 0;
+}
+
+int tl_udp_sendto(struct tl_udp *u, const struct tl_endpoint *to,
+		  const void *data, size_t len)
+{
+	tl_stack *s = u->stack;
+	char a[16];
+
+	if (len > ip_max_payload(s) - UDP_HDR_LEN) {
+		s->cnt.udp_out_drop_too_big++;
+		return -EMSGSIZE;
+	}
+	uint8_t *seg = s->out + IPV4_HDR_LEN;
+	memmove(seg + UDP_HDR_LEN, data, len);
+	udp_build(seg, s->cfg.addr, to->addr, u->port, to->port, len);
+	s->cnt.udp_out++;
+	if (tl_tracing(s))
+		tl_trace(s, "out UDP %s:%u < :%u len %zu", ip_str(to->addr, a),
+			 to->port, u->port, len);
+	ip_output(s, to->addr, IP_PROTO_UDP, UDP_HDR_LEN + len);
+	return (int)len;
+}
+
+void tl_udp_close(struct tl_udp *u)
+{
+	tl_stack *s = u->stack;
+
+	for (struct tl_udp **p = &s->udp_socks; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			break;
+		}
+	free(u);
+}

@@ -1,0 +1,280 @@
+#include "wire.h"
+
+#include <string.h>
+
+uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t acc = sum;
+
+	while (len >= 2) {
+		acc += get16(p);
+		p += 2;
+		len -= 2;
+	}
+	/* RFC 1071 4.1: an odd trailing byte is padded with zero on the right. */
+	if (len)
+		acc += (uint32_t)p[0] << 8;
+	while (acc >> 32)
+		acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	uint8_t ph[12];
+
+	put32(ph, src);
+	put32(ph + 4, dst);
+	ph[8] = 0;
+	ph[9] = proto;
+	put16(ph + 10, len);
+	return csum_add(0, ph, sizeof ph);
+}
+
+enum wire_err ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_hdr *h)
+{
+	if (len < IPV4_HDR_LEN)
+		return WIRE_SHORT;
+	if (pkt[0] >> 4 != 4)
+		return WIRE_VERSION;
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	if (ihl < IPV4_HDR_LEN)
+		return WIRE_IHL;
+	h->total_len = get16(pkt + 2);
+	/* RFC 1122 3.2.1.1-3: header and total length must fit what arrived. */
+	if (h->total_len < ihl || h->total_len > len || ihl > len)
+		return WIRE_TOTAL_LEN;
+	if (csum_fold(csum_add(0, pkt, ihl)) != 0)
+		return WIRE_CHECKSUM;
+	uint16_t frag = get16(pkt + 6);
+	/* RFC 791 3.2: MF set or a non-zero offset means a fragment. */
+	if ((frag & 0x2000) || (frag & 0x1fff))
+		return WIRE_FRAGMENT;
+	if (ihl != IPV4_HDR_LEN)
+		return WIRE_OPTIONS;
+	h->tos = pkt[1];
+	h->id = get16(pkt + 4);
+	h->df = (frag & 0x4000) != 0;
+	h->ttl = pkt[8];
+	h->proto = pkt[9];
+	h->src = get32(pkt + 12);
+	h->dst = get32(pkt + 16);
+	h->payload = pkt + ihl;
+	h->payload_len = h->total_len - ihl;
+	return WIRE_OK;
+}
+
+void ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+		size_t payload_len, uint16_t id)
+{
+	buf[0] = 0x45;
+	buf[1] = 0;
+	put16(buf + 2, (uint16_t)(IPV4_HDR_LEN + payload_len));
+	put16(buf + 4, id);
+	put16(buf + 6, 0x4000); /* DF: we never fragment (RFC 1191 style) */
+	buf[8] = IP_TTL_DEFAULT;
+	buf[9] = proto;
+	put16(buf + 10, 0);
+	put32(buf + 12, src);
+	put32(buf + 16, dst);
+	put16(buf + 10, csum_fold(csum_add(0, buf, IPV4_HDR_LEN)));
+}
+
+enum wire_err icmp_parse(const uint8_t *msg, size_t len, struct icmp_hdr *h)
+{
+	if (len < ICMP_HDR_LEN)
+		return WIRE_SHORT;
+	/* RFC 792: the checksum covers the whole ICMP message. */
+	if (csum_fold(csum_add(0, msg, len)) != 0)
+		return WIRE_CHECKSUM;
+	h->type = msg[0];
+	h->code = msg[1];
+	h->id = get16(msg + 4);
+	h->seq = get16(msg + 6);
+	h->data = msg + ICMP_HDR_LEN;
+	h->data_len = len - ICMP_HDR_LEN;
+	return WIRE_OK;
+}
+
+size_t icmp_build(uint8_t *buf, uint8_t type, uint8_t code, uint32_t rest,
+		  const uint8_t *data, size_t data_len)
+{
+	buf[0] = type;
+	buf[1] = code;
+	put16(buf + 2, 0);
+	put32(buf + 4, rest);
+	if (data_len && buf + ICMP_HDR_LEN != data)
+		memmove(buf + ICMP_HDR_LEN, data, data_len);
+	size_t len = ICMP_HDR_LEN + data_len;
+	put16(buf + 2, csum_fold(csum_add(0, buf, len)));
+	return len;
+}
+
+enum wire_err udp_parse(const uint8_t *seg, size_t len, uint32_t src,
+			uint32_t dst, struct udp_hdr *h)
+{
+	if (len < UDP_HDR_LEN)
+		return WIRE_SHORT;
+	h->sport = get16(seg);
+	h->dport = get16(seg + 2);
+	h->len = get16(seg + 4);
+	/* RFC 768: length covers header and data; it may not exceed the IP payload. */
+	if (h->len < UDP_HDR_LEN || h->len > len)
+		return WIRE_LENGTH;
+	/* RFC 768: an all-zero checksum means the sender computed none. */
+	if (get16(seg + 6) != 0) {
+		uint32_t sum = csum_pseudo(src, dst, 17, h->len);
+		if (csum_fold(csum_add(sum, seg, h->len)) != 0)
+			return WIRE_CHECKSUM;
+	}
+	h->data = seg + UDP_HDR_LEN;
+	h->data_len = h->len - UDP_HDR_LEN;
+	return WIRE_OK;
+}
+
+void udp_build(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
+	       uint16_t dport, size_t data_len)
+{
+	uint16_t len = (uint16_t)(UDP_HDR_LEN + data_len);
+
+	put16(buf, sport);
+	put16(buf + 2, dport);
+	put16(buf + 4, len);
+	put16(buf + 6, 0);
+	uint16_t c = csum_fold(csum_add(csum_pseudo(src, dst, 17, len), buf, len));
+	/* RFC 768: a computed zero is sent as all ones. */
+	put16(buf + 6, c ? c : 0xffff);
+}
+
+enum wire_err tcp_parse_options(const uint8_t *p, size_t len, struct tcp_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	size_t i = 0;
+	while (i < len) {
+		uint8_t kind = p[i];
+		if (kind == 0) /* RFC 9293 3.2: end of option list */
+			break;
+		if (kind == 1) { /* no-operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || p[i + 1] < 2 || i + p[i + 1] > len)
+			return WIRE_OPTIONS;
+		uint8_t olen = p[i + 1];
+		const uint8_t *v = p + i + 2;
+		switch (kind) {
+		case 2:
+			if (olen != 4)
+				return WIRE_OPTIONS;
+			o->has_mss = true;
+			o->mss = get16(v);
+			break;
+		case 3:
+			if (olen != 3)
+				return WIRE_OPTIONS;
+			o->has_wscale = true;
+			o->wscale = v[0];
+			break;
+		case 4:
+			if (olen != 2)
+				return WIRE_OPTIONS;
+			o->has_sack_perm = true;
+			break;
+		case 8:
+			if (olen != 10)
+				return WIRE_OPTIONS;
+			o->has_ts = true;
+			o->ts_val = get32(v);
+			o->ts_ecr = get32(v + 4);
+			break;
+		default: /* RFC 9293 3.2: unknown options are skipped by length */
+			break;
+		}
+		i += olen;
+	}
+	return WIRE_OK;
+}
+
+size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
+{
+	size_t n = 0;
+
+	if (o->has_mss) {
+		buf[n++] = 2;
+		buf[n++] = 4;
+		put16(buf + n, o->mss);
+		n += 2;
+	}
+	if (o->has_sack_perm) {
+		buf[n++] = 4;
+		buf[n++] = 2;
+	}
+	if (o->has_ts) {
+		buf[n++] = 8;
+		buf[n++] = 10;
+		put32(buf + n, o->ts_val);
+		put32(buf + n + 4, o->ts_ecr);
+		n += 8;
+	}
+	if (o->has_wscale) {
+		buf[n++] = 1;
+		buf[n++] = 3;
+		buf[n++] = 3;
+		buf[n++] = o->wscale;
+	}
+	while (n % 4)
+		buf[n++] = 1;
+	return n;
+}
+
+enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
+			uint32_t dst, struct tcp_hdr *h)
+{
+	if (len < TCP_HDR_LEN)
+		return WIRE_SHORT;
+	size_t off = (size_t)(seg[12] >> 4) * 4;
+	if (off < TCP_HDR_LEN || off > len)
+		return WIRE_OFFSET;
+	if (len > 0xffff)
+		return WIRE_LENGTH;
+	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len);
+	if (csum_fold(csum_add(sum, seg, len)) != 0)
+		return WIRE_CHECKSUM;
+	h->sport = get16(seg);
+	h->dport = get16(seg + 2);
+	h->seq = get32(seg + 4);
+	h->ack = get32(seg + 8);
+	h->flags = seg[13];
+	h->wnd = get16(seg + 14);
+	h->urp = get16(seg + 18);
+	h->hdr_len = off;
+	h->data = seg + off;
+	h->data_len = len - off;
+	return tcp_parse_options(seg + TCP_HDR_LEN, off - TCP_HDR_LEN, &h->opts);
+}
+
+void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+	       size_t opt_len, size_t data_len)
+{
+	size_t len = TCP_HDR_LEN + opt_len + data_len;
+
+	put16(buf, h->sport);
+	put16(buf + 2, h->dport);
+	put32(buf + 4, h->seq);
+	put32(buf + 8, h->ack);
+	buf[12] = (uint8_t)(((TCP_HDR_LEN + opt_len) / 4) << 4);
+	buf[13] = h->flags;
+	put16(buf + 14, h->wnd);
+	put16(buf + 16, 0);
+	put16(buf + 18, h->urp);
+	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len);
+	put16(buf + 16, csum_fold(csum_add(sum, buf, len)));
+}

@@ -1,0 +1,147 @@
+/*
+ * Wire formats: parse and build IPv4, ICMP, UDP and TCP headers. Pure
+ * functions on byte buffers. Byte order is converted here and nowhere else:
+ * every parsed field is in host order.
+ */
+#ifndef TL_WIRE_H
+#define TL_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IP_PROTO_ICMP 1
+#define IP_PROTO_TCP 6
+#define IP_PROTO_UDP 17
+
+#define IPV4_HDR_LEN 20
+#define ICMP_HDR_LEN 8
+#define UDP_HDR_LEN 8
+#define TCP_HDR_LEN 20
+#define IP_TTL_DEFAULT 64
+
+static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* RFC 1071: one's-complement sum of 16-bit words, accumulated unfolded. */
+uint32_t csum_add(uint32_t sum, const void *data, size_t len);
+/* Folds the sum to 16 bits and complements it: the value to put on the wire. */
+uint16_t csum_fold(uint32_t sum);
+/* Sum of the TCP/UDP pseudo-header (RFC 793 3.1, RFC 768). */
+uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* Why a header was rejected; each maps to a drop counter. */
+enum wire_err {
+	WIRE_OK = 0,
+	WIRE_SHORT,
+	WIRE_VERSION,
+	WIRE_IHL,
+	WIRE_TOTAL_LEN,
+	WIRE_CHECKSUM,
+	WIRE_FRAGMENT,
+	WIRE_OPTIONS,
+	WIRE_LENGTH,
+	WIRE_OFFSET,
+};
+
+struct ipv4_hdr {
+	uint8_t tos;
+	uint16_t total_len;
+	uint16_t id;
+	bool df;
+	uint8_t ttl;
+	uint8_t proto;
+	uint32_t src, dst;
+	const uint8_t *payload;
+	size_t payload_len;	/* from total_len, trailing link padding ignored */
+};
+
+/* RFC 791 3.1 plus RFC 1122 3.2.1: validates and fills h. */
+enum wire_err ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_hdr *h);
+/* Writes a 20-byte header with checksum for payload_len bytes after it. */
+void ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+		size_t payload_len, uint16_t id);
+
+struct icmp_hdr {
+	uint8_t type, code;
+	uint16_t id, seq; /* echo only */
+	const uint8_t *data;
+	size_t data_len;
+};
+#define ICMP_ECHO_REPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_PORT_UNREACH 3
+
+enum wire_err icmp_parse(const uint8_t *msg, size_t len, struct icmp_hdr *h);
+/* Writes type, code, the 4-byte rest-of-header and data, with checksum.
+ * Returns the message length. */
+size_t icmp_build(uint8_t *buf, uint8_t type, uint8_t code, uint32_t rest,
+		  const uint8_t *data, size_t data_len);
+
+struct udp_hdr {
+	uint16_t sport, dport;
+	uint16_t len;
+	const uint8_t *data;
+	size_t data_len;
+};
+/* Checks the length field and the checksum (zero means none, RFC 768). */
+enum wire_err udp_parse(const uint8_t *seg, size_t len, uint32_t src,
+			uint32_t dst, struct udp_hdr *h);
+/* Writes header and checksum; data must already sit at buf + 8. */
+void udp_build(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
+	       uint16_t dport, size_t data_len);
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+/* Options we understand; has_* says whether each was present. */
+struct tcp_opts {
+	bool has_mss, has_wscale, has_sack_perm, has_ts;
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t ts_val, ts_ecr;
+};
+
+struct tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	uint16_t urp;
+	size_t hdr_len;
+	struct tcp_opts opts;
+	const uint8_t *data;
+	size_t data_len;
+};
+
+/* Parses header and options; checks the checksum against the pseudo-header. */
+enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
+			uint32_t dst, struct tcp_hdr *h);
+/* RFC 9293 3.2: parses the option list; unknown kinds are skipped, a bad
+ * length fails the segment. */
+enum wire_err tcp_parse_options(const uint8_t *p, size_t len,
+				struct tcp_opts *o);
+/* Writes the options in o (padded to 4 bytes); returns their length. */
+size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o);
+/* Writes header (options already at buf + 20, opt_len long) and checksum;
+ * data must sit right after the options. */
+void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+	       size_t opt_len, size_t data_len);
+
+#endif
