@@ -1,0 +1,71 @@
+#include "ring.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ring_init(struct ring *r, uint32_t max)
+{
+	memset(r, 0, sizeof *r);
+	r->max = max;
+}
+
+void ring_free(struct ring *r)
+{
+	free(r->data);
+	r->data = NULL;
+	r->cap = r->head = r->len = 0;
+}
+
+int ring_reserve(struct ring *r, uint32_t need)
+{
+	if (need <= r->cap)
+		return 0;
+	if (need > r->max)
+		return -1;
+	uint32_t cap = r->cap ? r->cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *d = malloc(cap);
+	if (!d)
+		return -1;
+	/* Linearise everything stored, including bytes past len. */
+	if (r->cap) {
+		uint32_t first = r->cap - r->head;
+		memcpy(d, r->data + r->head, first);
+		memcpy(d + first, r->data, r->head);
+	}
+	free(r->data);
+	r->data = d;
+	r->cap = cap;
+	r->head = 0;
+	return 0;
+}
+
+void ring_write_at(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+	if (n == 0)
+		return;
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+
+	memcpy(r->data + pos, src, first);
+	memcpy(r->data, src + first, n - first);
+}
+
+void ring_read_at(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+{
+	if (n == 0)
+		return;
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+
+	memcpy(dst, r->data + pos, first);
+	memcpy(dst + first, r->data, n - first);
+}
+
+void ring_consume(struct ring *r, uint32_t n)
+{
+	r->len -= n;
+	if (r->cap)
+		r->head = (r->head + n) & (r->cap - 1);
+}

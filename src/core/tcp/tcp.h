@@ -1,0 +1,162 @@
+/*
+ * TCP internals. The TCB uses RFC 9293's own names (snd_una, snd_nxt,
+ * rcv_nxt, ...) so the code reads next to the RFC. One concern per file:
+ *   tcp_conn.c    connection table, ISNs, creation and destruction
+ *   tcp_input.c   SEGMENT ARRIVES, RFC 9293 3.10.7, step by step
+ *   tcp_output.c  building and sending segments
+ *   tcp_reass.c   receive buffer and out-of-order reassembly
+ *   tcp_timer.c   retransmission and TIME_WAIT timers, RTO arithmetic
+ *   tcp_socket.c  the socket API that applications call
+ *   tcp_trace.c   trace lines for segments and state changes
+ */
+#ifndef TL_TCP_H
+#define TL_TCP_H
+
+#include <stdbool.h>
+
+#include "../stack_impl.h"
+#include "ring.h"
+#include "seq.h"
+
+#define TCP_DEFAULT_MSS 536	/* RFC 9293 3.7.1: when the peer sends no MSS */
+#define TCP_MAX_WSCALE 14	/* RFC 7323 2.3 */
+#define TCP_EPHEMERAL_LO 49152	/* RFC 6335 6: dynamic ports */
+
+/* Application events collected while a segment is processed. */
+#define TCP_EV_ACCEPTED 0x01
+#define TCP_EV_CONNECTED 0x02
+#define TCP_EV_READABLE 0x04
+#define TCP_EV_WRITABLE 0x08
+
+/* One received-but-not-yet-contiguous range [start, end). */
+struct ooo_range {
+	uint32_t start, end;
+};
+
+struct tl_tcp {
+	tl_stack *stack;
+	struct tl_tcp *hnext;		/* hash chain */
+	struct tl_tcp *prev, *next;	/* list of all connections */
+	enum tl_tcp_state state;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+
+	/* Listener bookkeeping. */
+	struct tl_tcp *listener;	/* the LISTEN socket that made us */
+	int backlog, half_open;		/* on a listener */
+	bool passive;			/* created by a passive open */
+
+	/* Send sequence space, RFC 9293 3.3.1. */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint8_t snd_wscale, rcv_wscale;
+	bool ws_ok;			/* both sides sent wscale, RFC 7323 2.2 */
+	uint16_t mss;			/* largest segment we send */
+	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
+	bool fin_queued;		/* FIN follows the last byte in sndbuf */
+	bool fin_sent;
+	uint32_t fin_seq;		/* valid once fin_sent */
+	uint32_t cwnd, ssthresh;	/* RFC 5681 */
+
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt;
+	bool irs_known;
+	uint32_t rcv_adv;		/* right edge we last advertised */
+	struct ring rcvbuf;		/* readable bytes, then out-of-order ones */
+	struct ooo_range *ooo;
+	uint32_t ooo_n;
+	bool fin_rcvd;			/* the peer's FIN is in sequence */
+	bool rcv_fin_known;		/* a FIN arrived out of order */
+	uint32_t rcv_fin_seq;
+
+	/* Timers (absolute deadlines, TL_TIME_NEVER when off). */
+	tl_time rto_at, tw_at;
+	uint32_t rto_us, srtt_us, rttvar_us;
+	bool rtt_timing;		/* one segment timed at a time, RFC 6298 */
+	uint32_t rtt_seq;
+	tl_time rtt_start;
+	uint32_t retries;
+
+	bool ack_now;			/* an ACK must go out */
+	bool in_input;			/* output waits until the segment is done */
+	uint8_t pending;		/* TCP_EV_* to deliver after the segment */
+
+	/* The application side. */
+	const struct tl_tcp_events *ev;
+	void *arg;
+	bool app_closed;		/* no more callbacks */
+	bool dead;			/* unlinked, freed by tcp_reap */
+};
+
+struct tcp_table {
+	struct tl_tcp **buckets;
+	uint32_t nbuckets;		/* a power of two */
+	uint32_t count;			/* connections, not listeners */
+	struct tl_tcp *all;		/* every connection and listener */
+	struct tl_tcp *listeners;	/* chained through hnext */
+	struct tl_tcp *graveyard;	/* chained through hnext */
+	uint64_t isn_key[2];		/* RFC 6528 secret */
+	uint16_t next_port;
+};
+
+/* tcp_conn.c */
+struct tl_tcp *tcp_lookup(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
+struct tl_tcp *tcp_find_listener(tl_stack *s, uint16_t lport);
+struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
+struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog);
+/* Picks a free ephemeral port towards raddr:rport, 0 if none. */
+uint16_t tcp_ephemeral_port(tl_stack *s, uint32_t raddr, uint16_t rport);
+uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
+void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st);
+/* Unlinks c; it is freed once the current input or poll call returns. */
+void tcp_destroy(struct tl_tcp *c);
+/* Tells the application (unless it closed) and destroys c. */
+void tcp_drop(struct tl_tcp *c, int err);
+void tcp_reap(tl_stack *s);
+uint16_t tcp_our_mss(const tl_stack *s);
+uint8_t tcp_pick_wscale(uint32_t rcvbuf);
+
+/* tcp_output.c */
+/* Sends whatever the window and state allow, and a pending ACK. */
+void tcp_output(struct tl_tcp *c);
+void tcp_send_ack(struct tl_tcp *c);
+/* RST in reply to a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
+			  const struct tcp_hdr *th);
+void tcp_send_rst(struct tl_tcp *c);
+uint32_t tcp_rcv_wnd(const struct tl_tcp *c);
+/* One past the last data byte the application has given us. */
+static inline uint32_t tcp_data_end(const struct tl_tcp *c)
+{
+	return c->snd_una + c->sndbuf.len;
+}
+static inline bool tcp_fin_acked(const struct tl_tcp *c)
+{
+	return c->fin_sent && seq_gt(c->snd_una, c->fin_seq);
+}
+/* Sends one byte past a zero window, RFC 9293 3.8.6.1. */
+void tcp_send_probe(struct tl_tcp *c);
+
+/* tcp_reass.c */
+/* Stores segment text starting at seq; returns bytes newly in order. */
+uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
+			  uint32_t len);
+
+/* tcp_timer.c */
+void tcp_timer_rto_restart(struct tl_tcp *c);
+void tcp_timer_rto_stop(struct tl_tcp *c);
+void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);
+void tcp_enter_time_wait(struct tl_tcp *c);
+tl_time tcp_conn_deadline(const struct tl_tcp *c);
+
+/* tcp_input.c */
+void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th);
+/* Delivers the events collected in c->pending. */
+void tcp_fire_events(struct tl_tcp *c);
+
+/* tcp_trace.c */
+void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
+		       uint32_t src, uint32_t dst, const struct tcp_hdr *th);
+
+
+#endif

@@ -1,0 +1,306 @@
+/* The connection table, ISNs, and the life and death of a connection. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp.h"
+
+static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+static void sip_round(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of two 64-bit words: a keyed PRF, as RFC 6528 3 asks for. */
+static uint64_t siphash2(const uint64_t k[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t v[4] = { k[0] ^ 0x736f6d6570736575ull, k[1] ^ 0x646f72616e646f6dull,
+			  k[0] ^ 0x6c7967656e657261ull, k[1] ^ 0x7465646279746573ull };
+	uint64_t m[3] = { m0, m1, (uint64_t)16 << 56 };
+
+	for (int i = 0; i < 3; i++) {
+		v[3] ^= m[i];
+		sip_round(v);
+		sip_round(v);
+		v[0] ^= m[i];
+	}
+	v[2] ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
+	uint64_t p = (uint64_t)lport << 16 | rport;
+	/* RFC 6528 3: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
+	return (uint32_t)(s->now / 4) + (uint32_t)siphash2(s->tcp->isn_key, a, p);
+}
+
+static uint32_t bucket_of(const struct tcp_table *t, uint32_t raddr,
+			  uint16_t rport, uint16_t lport)
+{
+	uint64_t k = (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
+	k *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(k >> 32) & (t->nbuckets - 1);
+}
+
+int tcp_init(tl_stack *s)
+{
+	struct tcp_table *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	t->nbuckets = 64;
+	while (t->nbuckets < s->cfg.tcp_max_conns && t->nbuckets < (1u << 16))
+		t->nbuckets *= 2;
+	t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+	if (!t->buckets) {
+		free(t);
+		return -ENOMEM;
+	}
+	uint64_t x = s->cfg.seed;
+	t->isn_key[0] = splitmix64(&x);
+	t->isn_key[1] = splitmix64(&x);
+	t->next_port = (uint16_t)(TCP_EPHEMERAL_LO + splitmix64(&x) % 16384);
+	s->tcp = t;
+	return 0;
+}
+
+static void conn_free(struct tl_tcp *c)
+{
+	ring_free(&c->sndbuf);
+	ring_free(&c->rcvbuf);
+	free(c->ooo);
+	free(c);
+}
+
+void tcp_free(tl_stack *s)
+{
+	struct tcp_table *t = s->tcp;
+	if (!t)
+		return;
+	tcp_reap(s);
+	while (t->all) {
+		struct tl_tcp *c = t->all;
+		t->all = c->next;
+		conn_free(c);
+	}
+	free(t->buckets);
+	free(t);
+	s->tcp = NULL;
+}
+
+struct tl_tcp *tcp_lookup(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	struct tcp_table *t = s->tcp;
+	struct tl_tcp *c = t->buckets[bucket_of(t, raddr, rport, lport)];
+
+	for (; c; c = c->hnext)
+		if (c->raddr == raddr && c->rport == rport && c->lport == lport)
+			return c;
+	return NULL;
+}
+
+struct tl_tcp *tcp_find_listener(tl_stack *s, uint16_t lport)
+{
+	for (struct tl_tcp *l = s->tcp->listeners; l; l = l->hnext)
+		if (l->lport == lport)
+			return l;
+	return NULL;
+}
+
+static void list_add(struct tcp_table *t, struct tl_tcp *c)
+{
+	c->prev = NULL;
+	c->next = t->all;
+	if (t->all)
+		t->all->prev = c;
+	t->all = c;
+}
+
+static void list_del(struct tcp_table *t, struct tl_tcp *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+uint16_t tcp_our_mss(const tl_stack *s)
+{
+	return (uint16_t)(s->cfg.mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+}
+
+uint8_t tcp_pick_wscale(uint32_t rcvbuf)
+{
+	uint8_t ws = 0;
+	/* RFC 7323 2.2: the smallest shift that lets the window cover the buffer. */
+	while (ws < TCP_MAX_WSCALE && (65535u << ws) < rcvbuf)
+		ws++;
+	return ws;
+}
+
+struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	struct tcp_table *t = s->tcp;
+
+	if (t->count >= s->cfg.tcp_max_conns)
+		return NULL;
+	struct tl_tcp *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->stack = s;
+	c->state = TL_CLOSED;
+	c->laddr = s->cfg.addr;
+	c->raddr = raddr;
+	c->rport = rport;
+	c->lport = lport;
+	c->mss = TCP_DEFAULT_MSS;
+	ring_init(&c->sndbuf, s->cfg.tcp_sndbuf);
+	ring_init(&c->rcvbuf, s->cfg.tcp_rcvbuf);
+	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
+	c->rto_us = s->cfg.tcp_rto_init_ms * 1000u;
+	c->rto_at = c->tw_at = TL_TIME_NEVER;
+	c->iss = tcp_isn(s, raddr, rport, lport);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	uint32_t b = bucket_of(t, raddr, rport, lport);
+	c->hnext = t->buckets[b];
+	t->buckets[b] = c;
+	list_add(t, c);
+	t->count++;
+	return c;
+}
+
+struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
+{
+	struct tcp_table *t = s->tcp;
+	struct tl_tcp *l = calloc(1, sizeof *l);
+
+	if (!l)
+		return NULL;
+	l->stack = s;
+	l->state = TL_LISTEN;
+	l->laddr = s->cfg.addr;
+	l->lport = lport;
+	l->backlog = backlog > 0 ? backlog : 1;
+	l->rto_at = l->tw_at = TL_TIME_NEVER;
+	l->hnext = t->listeners;
+	t->listeners = l;
+	list_add(t, l);
+	return l;
+}
+
+uint16_t tcp_ephemeral_port(tl_stack *s, uint32_t raddr, uint16_t rport)
+{
+	struct tcp_table *t = s->tcp;
+
+	for (uint32_t i = 0; i < 65536 - TCP_EPHEMERAL_LO; i++) {
+		uint16_t p = t->next_port;
+		t->next_port = p == 65535 ? TCP_EPHEMERAL_LO : (uint16_t)(p + 1);
+		if (!tcp_lookup(s, raddr, rport, p) && !tcp_find_listener(s, p))
+			return p;
+	}
+	return 0;
+}
+
+static void unlink_hash(struct tcp_table *t, struct tl_tcp *c)
+{
+	struct tl_tcp **p;
+
+	if (c->state == TL_LISTEN)
+		p = &t->listeners;
+	else
+		p = &t->buckets[bucket_of(t, c->raddr, c->rport, c->lport)];
+	for (; *p; p = &(*p)->hnext)
+		if (*p == c) {
+			*p = c->hnext;
+			return;
+		}
+}
+
+void tcp_destroy(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+	struct tcp_table *t = s->tcp;
+
+	if (c->dead)
+		return;
+	if (c->state != TL_LISTEN) {
+		t->count--;
+	} else {
+		/* Orphan the connections this listener spawned. */
+		for (struct tl_tcp *o = t->all; o; o = o->next)
+			if (o->listener == c)
+				o->listener = NULL;
+	}
+	unlink_hash(t, c);
+	list_del(t, c);
+	if (c->state != TL_CLOSED && c->state != TL_LISTEN)
+		tcp_set_state(c, TL_CLOSED);
+	c->dead = true;
+	c->app_closed = true;
+	c->hnext = t->graveyard;
+	t->graveyard = c;
+}
+
+void tcp_drop(struct tl_tcp *c, int err)
+{
+	if (!c->app_closed && c->ev && c->ev->closed) {
+		c->app_closed = true;
+		c->ev->closed(c->arg, c, err);
+	}
+	tcp_destroy(c);
+}
+
+void tcp_reap(tl_stack *s)
+{
+	struct tcp_table *t = s->tcp;
+
+	while (t->graveyard) {
+		struct tl_tcp *c = t->graveyard;
+		t->graveyard = c->hnext;
+		conn_free(c);
+	}
+}
+
+const char *tl_tcp_state_name(enum tl_tcp_state st)
+{
+	static const char *const names[] = {
+		"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
+		"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
+		"TIME_WAIT",
+	};
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
+{
+	tl_stack *s = c->stack;
+	char a[16];
+
+	if (c->state == st)
+		return;
+	if (tl_tracing(s))
+		tl_trace(s, "%s:%u %s -> %s", ip_str(c->raddr, a), c->rport,
+			 tl_tcp_state_name(c->state), tl_tcp_state_name(st));
+	if (c->state == TL_SYN_RECEIVED && c->listener)
+		c->listener->half_open--;
+	if (st == TL_ESTABLISHED)
+		s->cnt.tcp_established++;
+	c->state = st;
+}

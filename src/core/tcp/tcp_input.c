@@ -1,0 +1,500 @@
+/* SEGMENT ARRIVES: RFC 9293 section 3.10.7, walked in the RFC's order. */
+#include <errno.h>
+
+#include "tcp.h"
+
+/* The part of a segment that survives trimming to the receive window. */
+struct seg_text {
+	uint32_t seq;
+	const uint8_t *data;
+	uint32_t len;
+	bool fin;
+};
+
+static uint32_t seg_len(const struct tcp_hdr *th)
+{
+	return (uint32_t)th->data_len + !!(th->flags & TCP_SYN) + !!(th->flags & TCP_FIN);
+}
+
+static bool parse_segment(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *th)
+{
+	switch (tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, th)) {
+	case WIRE_OK: return true;
+	case WIRE_CHECKSUM: s->cnt.tcp_drop_checksum++; return false;
+	case WIRE_OFFSET: s->cnt.tcp_drop_bad_offset++; return false;
+	case WIRE_OPTIONS: s->cnt.tcp_drop_bad_options++; return false;
+	default: s->cnt.tcp_drop_short++; return false;
+	}
+}
+
+static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	uint16_t ours = tcp_our_mss(c->stack);
+	/* RFC 9293 3.7.1: without an MSS option assume 536; never exceed ours. */
+	uint16_t mss = th->opts.has_mss ? th->opts.mss : TCP_DEFAULT_MSS;
+
+	if (mss > ours)
+		mss = ours;
+	c->mss = mss < 64 ? 64 : mss; /* RFC 9293 3.7.1: a tiny MSS is hostile */
+	if (th->opts.has_wscale) {
+		/* RFC 7323 2.3: a shift above 14 is used as 14. */
+		c->ws_ok = true;
+		c->snd_wscale = th->opts.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE
+								  : th->opts.wscale;
+	} else {
+		/* RFC 7323 2.2: scaling only when both sides offered it. */
+		c->ws_ok = false;
+		c->snd_wscale = c->rcv_wscale = 0;
+	}
+	/* RFC 5681 3.1 and RFC 6928: IW = 10 segments, ssthresh starts high. */
+	c->cwnd = 10u * c->mss;
+	c->ssthresh = UINT32_MAX;
+}
+
+static void learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	c->irs = th->seq;
+	c->irs_known = true;
+	c->rcv_nxt = th->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	apply_syn_options(c, th);
+	/* RFC 7323 2.2: the window of a SYN is not scaled. */
+	c->snd_wnd = th->wnd;
+	c->max_snd_wnd = th->wnd;
+	c->snd_wl1 = th->seq;
+	c->snd_wl2 = th->ack;
+}
+
+/* RFC 9293 3.10.7.2: a segment for a LISTEN socket. */
+static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+			 const struct tcp_hdr *th)
+{
+	if (th->flags & TCP_RST)
+		return; /* first: an incoming RST is ignored */
+	if (th->flags & TCP_ACK) {
+		tcp_send_reset_reply(s, ip, th); /* second: any ACK is bad */
+		return;
+	}
+	if (!(th->flags & TCP_SYN)) {
+		s->cnt.tcp_drop_other++;
+		return;
+	}
+	if (l->half_open >= l->backlog) {
+		s->cnt.tcp_drop_listen_full++;
+		return;
+	}
+	struct tl_tcp *c = tcp_conn_new(s, ip->src, th->sport, th->dport);
+	if (!c) {
+		s->cnt.tcp_drop_table_full++;
+		return;
+	}
+	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+	c->listener = l;
+	c->passive = true;
+	c->ev = l->ev;
+	c->arg = l->arg;
+	learn_peer_syn(c, th);
+	tcp_set_state(c, TL_SYN_RECEIVED);
+	l->half_open++;
+	s->cnt.tcp_passive_opens++;
+	tcp_output(c);
+}
+
+/* RFC 9293 3.10.7.3: a segment in SYN-SENT. */
+static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
+			   const struct tcp_hdr *th)
+{
+	tl_stack *s = c->stack;
+	bool has_ack = th->flags & TCP_ACK;
+
+	/* first: an ACK must acknowledge our SYN and nothing beyond it. */
+	if (has_ack && (seq_leq(th->ack, c->iss) || seq_gt(th->ack, c->snd_max))) {
+		if (!(th->flags & TCP_RST))
+			tcp_send_reset_reply(s, ip, th);
+		return;
+	}
+	/* second: RST with an acceptable ACK means connection refused. */
+	if (th->flags & TCP_RST) {
+		if (has_ack) {
+			s->cnt.tcp_resets_in++;
+			tcp_drop(c, -ECONNREFUSED);
+		}
+		return;
+	}
+	/* fourth: SYN. */
+	if (!(th->flags & TCP_SYN)) {
+		s->cnt.tcp_drop_other++;
+		return;
+	}
+	learn_peer_syn(c, th);
+	if (has_ack) {
+		if (c->rtt_timing) {
+			tcp_rtt_sample(c, (uint32_t)(s->now - c->rtt_start));
+			c->rtt_timing = false;
+		}
+		c->snd_una = th->ack;
+	}
+	if (seq_gt(c->snd_una, c->iss)) {
+		tcp_timer_rto_stop(c);
+		c->retries = 0;
+		tcp_set_state(c, TL_ESTABLISHED);
+		c->ack_now = true;
+		c->pending |= TCP_EV_CONNECTED;
+	} else {
+		/* Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+		tcp_set_state(c, TL_SYN_RECEIVED);
+		c->snd_nxt = c->iss;
+	}
+}
+
+static void challenge_ack(struct tl_tcp *c)
+{
+	c->stack->cnt.tcp_out_challenge_ack++;
+	tcp_send_ack(c);
+}
+
+/* The window our acceptability test uses: at least what we advertised. */
+static uint32_t rcv_window(const struct tl_tcp *c)
+{
+	uint32_t wnd = tcp_rcv_wnd(c);
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	return wnd > adv ? wnd : adv;
+}
+
+/* RFC 9293 3.10.7.4 first: the four cases of the acceptability test. */
+static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	uint32_t len = seg_len(th), wnd = rcv_window(c), nxt = c->rcv_nxt;
+
+	if (len == 0 && wnd == 0)
+		return th->seq == nxt;
+	if (len == 0)
+		return seq_in(th->seq, nxt, nxt + wnd);
+	if (wnd == 0)
+		return false;
+	return seq_in(th->seq, nxt, nxt + wnd) ||
+	       seq_in(th->seq + len - 1, nxt, nxt + wnd);
+}
+
+/* RFC 9293 3.10.7.4 first: keep only the text inside the window. */
+static struct seg_text trim(const struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	struct seg_text t = { th->seq + !!(th->flags & TCP_SYN), th->data,
+			      (uint32_t)th->data_len, (th->flags & TCP_FIN) != 0 };
+	uint32_t edge = c->rcv_nxt + rcv_window(c);
+
+	if (seq_lt(t.seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - t.seq;
+		if (skip > t.len) {
+			t.fin = false; /* the FIN too is old */
+			skip = t.len;
+		}
+		t.data += skip;
+		t.len -= skip;
+		t.seq += skip;
+	}
+	if (seq_gt(t.seq + t.len, edge)) {
+		t.len = seq_gt(edge, t.seq) ? edge - t.seq : 0;
+		t.fin = false;
+	}
+	return t;
+}
+
+/* RFC 9293 3.10.7.4 second, with RFC 5961 3.2 and RFC 1337. */
+static void rst_input(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	tl_stack *s = c->stack;
+
+	if (th->seq != c->rcv_nxt) {
+		challenge_ack(c); /* RFC 5961 3.2: in window but not exact */
+		return;
+	}
+	switch (c->state) {
+	case TL_TIME_WAIT:
+		return; /* RFC 1337: ignore RST in TIME_WAIT (TIME-WAIT assassination) */
+	case TL_SYN_RECEIVED:
+		/* A passive open returns to LISTEN: the listener never saw it. */
+		tcp_drop(c, c->passive ? 0 : -ECONNREFUSED);
+		return;
+	default:
+		s->cnt.tcp_resets_in++;
+		tcp_drop(c, -ECONNRESET);
+		return;
+	}
+}
+
+/* A SYN in SYN-RECEIVED with the peer's ISN: a retransmitted SYN, or in a
+ * simultaneous open the peer's SYN-ACK (RFC 9293 figure 8). */
+static void syn_received_syn(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	if ((th->flags & TCP_ACK) && seq_gt(th->ack, c->snd_una) &&
+	    seq_leq(th->ack, c->snd_max)) {
+		tcp_ack_received(c, th);
+		c->snd_wnd = th->wnd;
+		c->snd_wl1 = th->seq;
+		c->snd_wl2 = th->ack;
+		tcp_set_state(c, TL_ESTABLISHED);
+		c->pending |= c->passive ? TCP_EV_ACCEPTED : TCP_EV_CONNECTED;
+		return;
+	}
+	c->snd_nxt = c->iss; /* our SYN-ACK was lost: send it again */
+}
+
+static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	/* RFC 9293 3.10.7.4 fifth: take the window only from a newer segment. */
+	if (seq_lt(c->snd_wl1, th->seq) ||
+	    (c->snd_wl1 == th->seq && seq_leq(c->snd_wl2, th->ack))) {
+		c->snd_wnd = (uint32_t)th->wnd << c->snd_wscale;
+		c->snd_wl1 = th->seq;
+		c->snd_wl2 = th->ack;
+		if (c->snd_wnd > c->max_snd_wnd)
+			c->max_snd_wnd = c->snd_wnd;
+		/* The peer answers our probes: persisting is not failing. */
+		if (c->snd_wnd == 0)
+			c->retries = 0;
+	}
+}
+
+void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	uint32_t acked = th->ack - c->snd_una;
+	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
+
+	/* RFC 6298 2: an RTT sample when the timed segment is acknowledged. */
+	if (c->rtt_timing && seq_gt(th->ack, c->rtt_seq)) {
+		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt_start));
+		c->rtt_timing = false;
+	}
+	ring_consume(&c->sndbuf, data);
+	c->snd_una = th->ack;
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	c->retries = 0;
+	/* RFC 5681 3.1: slow start below ssthresh, congestion avoidance above. */
+	uint32_t inc = c->cwnd < c->ssthresh ? (acked < c->mss ? acked : c->mss)
+					     : (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+	if (c->cwnd < (1u << 30))
+		c->cwnd += inc ? inc : 1;
+	/* RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart. */
+	if (c->snd_una == c->snd_max)
+		tcp_timer_rto_stop(c);
+	else
+		tcp_timer_rto_restart(c);
+	if (data)
+		c->pending |= TCP_EV_WRITABLE;
+}
+
+/* RFC 9293 3.10.7.4 fifth: the ACK field. False ends processing. */
+static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
+		      const struct tcp_hdr *th)
+{
+	tl_stack *s = c->stack;
+
+	if (!(th->flags & TCP_ACK)) {
+		s->cnt.tcp_drop_other++;
+		return false;
+	}
+	if (c->state == TL_SYN_RECEIVED) {
+		if (!seq_gt(th->ack, c->snd_una) || seq_gt(th->ack, c->snd_max)) {
+			tcp_send_reset_reply(s, ip, th); /* <SEQ=SEG.ACK><CTL=RST> */
+			return false;
+		}
+		tcp_set_state(c, TL_ESTABLISHED);
+		c->pending |= c->passive ? TCP_EV_ACCEPTED : TCP_EV_CONNECTED;
+	}
+	if (seq_gt(th->ack, c->snd_max)) {
+		c->ack_now = true; /* acks something not yet sent: ACK and drop */
+		return false;
+	}
+	/* RFC 5961 5.2: an ACK too far in the past gets a challenge ACK. */
+	if (seq_lt(th->ack, c->snd_una - c->max_snd_wnd)) {
+		challenge_ack(c);
+		return false;
+	}
+	if (seq_gt(th->ack, c->snd_una))
+		tcp_ack_received(c, th);
+	update_window(c, th);
+	switch (c->state) {
+	case TL_FIN_WAIT_1:
+		if (tcp_fin_acked(c)) {
+			tcp_set_state(c, TL_FIN_WAIT_2);
+			/* Not in the RFC: a closed socket waits for the FIN only so long. */
+			if (c->app_closed)
+				c->tw_at = s->now + TL_MS(2 * (uint64_t)s->cfg.tcp_msl_ms);
+		}
+		break;
+	case TL_CLOSING:
+		if (tcp_fin_acked(c))
+			tcp_enter_time_wait(c);
+		break;
+	case TL_LAST_ACK:
+		if (tcp_fin_acked(c)) {
+			tcp_drop(c, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* RFC 9293 3.10.7.4 seventh: segment text. */
+static void text_input(struct tl_tcp *c, const struct seg_text *t)
+{
+	if (t->len == 0)
+		return;
+	if (c->state != TL_ESTABLISHED && c->state != TL_FIN_WAIT_1 &&
+	    c->state != TL_FIN_WAIT_2)
+		return; /* after the peer's FIN, text is not expected: ignore it */
+	if (c->app_closed) {
+		/* RFC 9293 3.10.4 / RFC 2525 2.17: nobody will read it: reset. */
+		tcp_send_rst(c);
+		tcp_drop(c, 0);
+		return;
+	}
+	if (tcp_reass_insert(c, t->seq, t->data, t->len))
+		c->pending |= TCP_EV_READABLE;
+	/* RFC 5681 4.2: out-of-order data is acknowledged at once. */
+	c->ack_now = true;
+}
+
+/* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */
+static void fin_input(struct tl_tcp *c)
+{
+	c->fin_rcvd = true;
+	c->rcv_nxt++;
+	c->ack_now = true;
+	c->pending |= TCP_EV_READABLE;
+	switch (c->state) {
+	case TL_SYN_RECEIVED:
+	case TL_ESTABLISHED:
+		tcp_set_state(c, TL_CLOSE_WAIT);
+		break;
+	case TL_FIN_WAIT_1:
+		if (tcp_fin_acked(c))
+			tcp_enter_time_wait(c);
+		else
+			tcp_set_state(c, TL_CLOSING); /* simultaneous close */
+		break;
+	case TL_FIN_WAIT_2:
+		tcp_enter_time_wait(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Steps one to eight for a synchronized connection (and SYN-RECEIVED). */
+static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
+			    const struct tcp_hdr *th)
+{
+	tl_stack *s = c->stack;
+
+	if (c->state == TL_SYN_RECEIVED && (th->flags & TCP_SYN) &&
+	    !(th->flags & TCP_RST) && th->seq == c->irs) {
+		syn_received_syn(c, th);
+		return;
+	}
+	if (!acceptable(c, th)) {
+		s->cnt.tcp_drop_unacceptable++;
+		/* RFC 9293 3.10.7.4 first: answer with <SEQ=SND.NXT><ACK=RCV.NXT>. */
+		if (!(th->flags & TCP_RST))
+			c->ack_now = true;
+		if (c->state == TL_TIME_WAIT && (th->flags & TCP_FIN))
+			tcp_enter_time_wait(c); /* a retransmitted FIN restarts 2 MSL */
+		return;
+	}
+	struct seg_text t = trim(c, th);
+	if (th->data_len && t.len == 0)
+		s->cnt.tcp_dup_data++;
+	if (th->flags & TCP_RST) {
+		rst_input(c, th);
+		return;
+	}
+	if (th->flags & TCP_SYN) {
+		/* RFC 5961 4.2 / RFC 9293 fourth: a SYN here gets a challenge ACK. */
+		challenge_ack(c);
+		return;
+	}
+	if (!ack_input(c, ip, th) || c->dead)
+		return;
+	text_input(c, &t);
+	if (c->dead)
+		return;
+	if (t.fin && !c->rcv_fin_known) {
+		c->rcv_fin_known = true;
+		c->rcv_fin_seq = t.seq + t.len;
+	}
+	if (c->rcv_fin_known && !c->fin_rcvd && c->rcv_nxt == c->rcv_fin_seq)
+		fin_input(c);
+	else if (t.fin && c->state == TL_TIME_WAIT)
+		tcp_enter_time_wait(c);
+}
+
+void tcp_fire_events(struct tl_tcp *c)
+{
+	uint8_t ev = c->pending;
+
+	c->pending = 0;
+	if (ev & TCP_EV_ACCEPTED) {
+		struct tl_tcp *l = c->listener;
+		if (!l) {
+			tl_tcp_abort(c); /* the listener is gone: nobody to accept */
+			return;
+		}
+		if (l->ev && l->ev->accepted)
+			l->ev->accepted(l->arg, l, c);
+	}
+	if (c->dead || c->app_closed || !c->ev)
+		return;
+	if ((ev & TCP_EV_CONNECTED) && c->ev->connected)
+		c->ev->connected(c->arg, c);
+	if (!c->dead && !c->app_closed && (ev & TCP_EV_WRITABLE) && c->ev->writable)
+		c->ev->writable(c->arg, c);
+	if (!c->dead && !c->app_closed && (ev & TCP_EV_READABLE) && c->ev->readable)
+		c->ev->readable(c->arg, c);
+}
+
+static void conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
+		       const struct tcp_hdr *th)
+{
+	c->in_input = true;
+	if (c->state == TL_SYN_SENT)
+		syn_sent_input(c, ip, th);
+	else
+		segment_arrives(c, ip, th);
+	/* Events run while output waits, so an answer rides with the ACK. */
+	if (!c->dead)
+		tcp_fire_events(c);
+	c->in_input = false;
+	tcp_output(c);
+}
+
+void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
+{
+	struct tcp_hdr th;
+
+	s->cnt.tcp_in++;
+	if (!parse_segment(s, ip, &th))
+		return;
+	struct tl_tcp *c = tcp_lookup(s, ip->src, th.sport, th.dport);
+	if (tl_tracing(s))
+		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
+	if (c) {
+		conn_input(c, ip, &th);
+	} else {
+		struct tl_tcp *l = tcp_find_listener(s, th.dport);
+		if (l) {
+			listen_input(s, l, ip, &th);
+		} else {
+			/* RFC 9293 3.10.7.1: CLOSED. RST answers all but a RST. */
+			s->cnt.tcp_drop_no_conn++;
+			if (!(th.flags & TCP_RST))
+				tcp_send_reset_reply(s, ip, &th);
+		}
+	}
+	tcp_reap(s);
+}

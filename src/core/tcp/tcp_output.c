@@ -1,0 +1,238 @@
+/* Building and sending segments. */
+#include <string.h>
+
+#include "tcp.h"
+
+uint32_t tcp_rcv_wnd(const struct tl_tcp *c)
+{
+	uint32_t free_space = ring_free_space(&c->rcvbuf);
+	uint32_t limit = 65535u << c->rcv_wscale;
+
+	return free_space < limit ? free_space : limit;
+}
+
+static uint16_t window_field(struct tl_tcp *c, uint8_t flags)
+{
+	uint32_t wnd = tcp_rcv_wnd(c);
+
+	/* RFC 7323 2.2: the window in a SYN segment is never scaled. */
+	if (flags & TCP_SYN)
+		return (uint16_t)(wnd > 65535 ? 65535 : wnd);
+	/* RFC 9293 3.8.6.2.1: never shrink the window we already offered. */
+	if (seq_lt(c->rcv_nxt + wnd, c->rcv_adv))
+		wnd = c->rcv_adv - c->rcv_nxt;
+	uint32_t field = wnd >> c->rcv_wscale;
+	return (uint16_t)(field > 65535 ? 65535 : field);
+}
+
+static size_t syn_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
+{
+	struct tcp_opts o;
+
+	memset(&o, 0, sizeof o);
+	if (flags & TCP_SYN) {
+		/* RFC 9293 3.7.1: announce the largest segment we can receive. */
+		o.has_mss = true;
+		o.mss = tcp_our_mss(c->stack);
+		/* RFC 7323 1.3: a SYN-ACK carries wscale only if the SYN did. */
+		o.has_wscale = !(flags & TCP_ACK) || c->ws_ok;
+		o.wscale = c->rcv_wscale;
+	}
+	return tcp_build_options(buf, &o);
+}
+
+/* Sends one segment of the connection; data comes from the send buffer. */
+static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t len)
+{
+	tl_stack *s = c->stack;
+	uint8_t *seg = s->out + IPV4_HDR_LEN;
+	size_t opt_len = syn_options(c, flags, seg + TCP_HDR_LEN);
+	struct tcp_hdr h;
+
+	if (len)
+		ring_read_at(&c->sndbuf, seq - c->snd_una, seg + TCP_HDR_LEN + opt_len, len);
+	memset(&h, 0, sizeof h);
+	h.sport = c->lport;
+	h.dport = c->rport;
+	h.seq = seq;
+	h.ack = (flags & TCP_ACK) ? c->rcv_nxt : 0;
+	h.flags = flags;
+	h.wnd = window_field(c, flags);
+	h.data_len = len;
+	tcp_build(seg, c->laddr, c->raddr, &h, opt_len, len);
+	if (flags & TCP_ACK) {
+		uint32_t edge = c->rcv_nxt + ((uint32_t)h.wnd << ((flags & TCP_SYN) ? 0 : c->rcv_wscale));
+		if (seq_gt(edge, c->rcv_adv) || (flags & TCP_SYN))
+			c->rcv_adv = edge;
+		c->ack_now = false;
+	}
+	if (tl_tracing(s)) {
+		tcp_parse_options(seg + TCP_HDR_LEN, opt_len, &h.opts);
+		tcp_trace_segment(s, c, true, c->laddr, c->raddr, &h);
+	}
+	s->cnt.tcp_out++;
+	if (flags & TCP_RST)
+		s->cnt.tcp_out_rst++;
+	ip_output(s, c->raddr, IP_PROTO_TCP, TCP_HDR_LEN + opt_len + len);
+}
+
+void tcp_send_ack(struct tl_tcp *c)
+{
+	send_segment(c, TCP_ACK, c->snd_nxt, 0);
+}
+
+void tcp_send_rst(struct tl_tcp *c)
+{
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>. */
+	send_segment(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+}
+
+void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
+			  const struct tcp_hdr *th)
+{
+	uint8_t *seg = s->out + IPV4_HDR_LEN;
+	struct tcp_hdr h;
+
+	memset(&h, 0, sizeof h);
+	h.sport = th->dport;
+	h.dport = th->sport;
+	if (th->flags & TCP_ACK) {
+		/* RFC 9293 3.10.7.1: <SEQ=SEG.ACK><CTL=RST>. */
+		h.seq = th->ack;
+		h.flags = TCP_RST;
+	} else {
+		/* RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+		uint32_t seg_len = (uint32_t)th->data_len + !!(th->flags & TCP_SYN) +
+				   !!(th->flags & TCP_FIN);
+		h.ack = th->seq + seg_len;
+		h.flags = TCP_RST | TCP_ACK;
+	}
+	tcp_build(seg, s->cfg.addr, ip->src, &h, 0, 0);
+	if (tl_tracing(s))
+		tcp_trace_segment(s, NULL, true, s->cfg.addr, ip->src, &h);
+	s->cnt.tcp_out++;
+	s->cnt.tcp_out_rst++;
+	ip_output(s, ip->src, IP_PROTO_TCP, TCP_HDR_LEN);
+}
+
+static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
+{
+	uint32_t end = seq + seg_len;
+
+	/* RFC 6298 5.1: start the timer when data goes out and it is off. */
+	if (c->rto_at == TL_TIME_NEVER)
+		tcp_timer_rto_restart(c);
+	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
+	if (!c->rtt_timing && seq_geq(seq, c->snd_max)) {
+		c->rtt_timing = true;
+		c->rtt_seq = seq;
+		c->rtt_start = c->stack->now;
+	}
+	c->snd_nxt = end;
+	if (seq_gt(end, c->snd_max))
+		c->snd_max = end;
+}
+
+static void output_syn(struct tl_tcp *c)
+{
+	uint8_t flags = c->state == TL_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
+
+	if (c->snd_nxt == c->iss) {
+		send_segment(c, flags, c->iss, 0);
+		sent_new(c, c->iss, 1);
+	} else if (c->ack_now) {
+		tcp_send_ack(c);
+	}
+}
+
+static bool can_send_data(enum tl_tcp_state st)
+{
+	return st == TL_ESTABLISHED || st == TL_CLOSE_WAIT || st == TL_FIN_WAIT_1 ||
+	       st == TL_CLOSING || st == TL_LAST_ACK;
+}
+
+/* How many bytes past snd_nxt the peer's window and cwnd allow. */
+static uint32_t usable_window(const struct tl_tcp *c)
+{
+	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	uint32_t edge = c->snd_una + wnd;
+
+	return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+}
+
+static bool fin_due(const struct tl_tcp *c)
+{
+	return c->fin_queued && c->snd_nxt == tcp_data_end(c) && !tcp_fin_acked(c);
+}
+
+/* Sends data segments while the window allows; returns true if any went. */
+static bool output_data(struct tl_tcp *c)
+{
+	bool sent = false;
+
+	while (seq_lt(c->snd_nxt, tcp_data_end(c))) {
+		uint32_t avail = tcp_data_end(c) - c->snd_nxt;
+		uint32_t len = usable_window(c);
+		if (len > avail)
+			len = avail;
+		if (len > c->mss)
+			len = c->mss;
+		if (len == 0)
+			break;
+		uint8_t flags = TCP_ACK;
+		uint32_t seq = c->snd_nxt;
+		if (seq + len == tcp_data_end(c))
+			flags |= TCP_PSH;
+		bool fin = false;
+		if (c->fin_queued && seq + len == tcp_data_end(c)) {
+			flags |= TCP_FIN; /* piggyback the FIN on the last data */
+			fin = true;
+		}
+		send_segment(c, flags, seq, len);
+		if (fin) {
+			c->fin_sent = true;
+			c->fin_seq = seq + len;
+		}
+		sent_new(c, seq, len + fin);
+		sent = true;
+	}
+	return sent;
+}
+
+void tcp_output(struct tl_tcp *c)
+{
+	if (c->dead || c->in_input)
+		return;
+	switch (c->state) {
+	case TL_SYN_SENT:
+	case TL_SYN_RECEIVED:
+		output_syn(c);
+		return;
+	default:
+		break;
+	}
+	bool sent = can_send_data(c->state) && output_data(c);
+	if (can_send_data(c->state) && fin_due(c)) {
+		send_segment(c, TCP_FIN | TCP_ACK, c->snd_nxt, 0);
+		c->fin_sent = true;
+		c->fin_seq = c->snd_nxt;
+		sent_new(c, c->snd_nxt, 1);
+		sent = true;
+	}
+	if (!sent && c->ack_now)
+		tcp_send_ack(c);
+	/* RFC 9293 3.8.6.1: data waits on a zero window: keep a timer to probe. */
+	if (c->rto_at == TL_TIME_NEVER && c->snd_wnd == 0 &&
+	    tcp_data_end(c) != c->snd_nxt && can_send_data(c->state))
+		tcp_timer_rto_restart(c);
+}
+
+void tcp_send_probe(struct tl_tcp *c)
+{
+	uint32_t seq = c->snd_una;
+
+	if (seq_geq(seq, tcp_data_end(c)))
+		return;
+	send_segment(c, TCP_ACK, seq, 1);
+	sent_new(c, seq, 1);
+}

@@ -1,0 +1,138 @@
+/* Timers: retransmission (RFC 6298), zero-window probes, TIME_WAIT. */
+#include <errno.h>
+
+#include "tcp.h"
+
+#define RTO_CLOCK_US 1000u /* G, the clock granularity of RFC 6298 2 */
+
+void tcp_timer_rto_restart(struct tl_tcp *c)
+{
+	c->rto_at = c->stack->now + c->rto_us;
+}
+
+void tcp_timer_rto_stop(struct tl_tcp *c)
+{
+	c->rto_at = TL_TIME_NEVER;
+}
+
+static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
+{
+	uint64_t lo = (uint64_t)c->stack->cfg.tcp_rto_min_ms * 1000u;
+	uint64_t hi = (uint64_t)c->stack->cfg.tcp_rto_max_ms * 1000u;
+
+	return (uint32_t)(rto < lo ? lo : rto > hi ? hi : rto);
+}
+
+void tcp_rtt_sample(struct tl_tcp *c, uint32_t r)
+{
+	if (c->srtt_us == 0) {
+		/* RFC 6298 2.2: the first measurement. */
+		c->srtt_us = r ? r : 1;
+		c->rttvar_us = r / 2;
+	} else {
+		/* RFC 6298 2.3: beta = 1/4, alpha = 1/8. */
+		uint32_t diff = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+		c->rttvar_us = (3 * c->rttvar_us + diff) / 4;
+		c->srtt_us = (7 * c->srtt_us + r) / 8;
+	}
+	uint32_t k = 4 * c->rttvar_us;
+	/* RFC 6298 2.2-2.4: RTO = SRTT + max(G, 4*RTTVAR), clamped. */
+	c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
+}
+
+void tcp_enter_time_wait(struct tl_tcp *c)
+{
+	tcp_set_state(c, TL_TIME_WAIT);
+	tcp_timer_rto_stop(c);
+	/* RFC 9293 3.10.7.4: TIME_WAIT lasts 2 MSL. */
+	c->tw_at = c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms);
+}
+
+tl_time tcp_conn_deadline(const struct tl_tcp *c)
+{
+	return c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
+}
+
+static void rto_expired(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+	char a[16];
+
+	c->rto_at = TL_TIME_NEVER;
+	if (c->retries >= s->cfg.tcp_max_retries) {
+		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
+		s->cnt.tcp_timeouts++;
+		if (tl_tracing(s))
+			tl_trace(s, "%s:%u timeout after %u retransmissions",
+				 ip_str(c->raddr, a), c->rport, c->retries);
+		tcp_drop(c, -ETIMEDOUT);
+		return;
+	}
+	c->retries++;
+	/* RFC 6298 5.5: back off the timer. */
+	c->rto_us = clamp_rto(c, (uint64_t)c->rto_us * 2);
+	/* RFC 6298 3: Karn, no RTT sample from a retransmitted segment. */
+	c->rtt_timing = false;
+	if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->state != TL_SYN_SENT &&
+	    c->state != TL_SYN_RECEIVED) {
+		if (tl_tracing(s))
+			tl_trace(s, "%s:%u persist: zero-window probe, next in %u ms",
+				 ip_str(c->raddr, a), c->rport, c->rto_us / 1000);
+		tcp_send_probe(c);
+		return;
+	}
+	uint32_t flight = c->snd_max - c->snd_una;
+	/* RFC 5681 3.1 (4) and RTO: ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 MSS. */
+	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	c->cwnd = c->mss;
+	s->cnt.tcp_rexmit++;
+	if (tl_tracing(s))
+		tl_trace(s, "%s:%u RTO fired (retry %u), rto %u ms, cwnd %u ssthresh %u",
+			 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000,
+			 c->cwnd, c->ssthresh);
+	/* RFC 6298 5.4: retransmit the earliest unacknowledged segment. */
+	c->snd_nxt = (c->state == TL_SYN_SENT || c->state == TL_SYN_RECEIVED) ? c->iss
+										: c->snd_una;
+	tcp_output(c);
+}
+
+static void conn_timers(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+
+	if (c->tw_at <= s->now) {
+		c->tw_at = TL_TIME_NEVER;
+		if (c->state == TL_TIME_WAIT)
+			s->cnt.tcp_time_wait_expired++;
+		/* TIME_WAIT over, or FIN_WAIT_2 left waiting too long. */
+		tcp_drop(c, 0);
+		return;
+	}
+	if (c->rto_at <= s->now)
+		rto_expired(c);
+}
+
+void tcp_poll(tl_stack *s)
+{
+	struct tl_tcp *c = s->tcp->all;
+
+	while (c) {
+		struct tl_tcp *next = c->next;
+		if (tcp_conn_deadline(c) <= s->now)
+			conn_timers(c);
+		c = next;
+	}
+	tcp_reap(s);
+}
+
+tl_time tcp_next_deadline(const tl_stack *s)
+{
+	tl_time t = TL_TIME_NEVER;
+
+	for (const struct tl_tcp *c = s->tcp->all; c; c = c->next) {
+		tl_time d = tcp_conn_deadline(c);
+		if (d < t)
+			t = d;
+	}
+	return t;
+}

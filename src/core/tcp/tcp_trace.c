@@ -1,0 +1,60 @@
+/* Trace lines for segments, tcpdump-like, with relative sequence numbers. */
+#include <stdio.h>
+
+#include "tcp.h"
+
+static void flag_string(uint8_t f, char out[8])
+{
+	char *p = out;
+
+	if (f & TCP_SYN) *p++ = 'S';
+	if (f & TCP_FIN) *p++ = 'F';
+	if (f & TCP_RST) *p++ = 'R';
+	if (f & TCP_PSH) *p++ = 'P';
+	if (f & TCP_URG) *p++ = 'U';
+	if (f & TCP_ACK) *p++ = '.';
+	*p = 0;
+	if (p == out)
+		snprintf(out, 8, "none");
+}
+
+static void option_string(const struct tcp_opts *o, char *out, size_t n)
+{
+	int k = 0;
+
+	out[0] = 0;
+	if (o->has_mss)
+		k += snprintf(out + k, n - (size_t)k, "%smss %u", k ? "," : "", o->mss);
+	if (o->has_sack_perm && (size_t)k < n)
+		k += snprintf(out + k, n - (size_t)k, "%ssackOK", k ? "," : "");
+	if (o->has_ts && (size_t)k < n)
+		k += snprintf(out + k, n - (size_t)k, "%sTS val %u ecr %u", k ? "," : "",
+			      o->ts_val, o->ts_ecr);
+	if (o->has_wscale && (size_t)k < n)
+		snprintf(out + k, n - (size_t)k, "%swscale %u", k ? "," : "", o->wscale);
+}
+
+void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
+		       uint32_t src, uint32_t dst, const struct tcp_hdr *th)
+{
+	char a[16], b[16], fl[8], opts[96];
+	/* Relative to each side's ISN, as tcpdump shows them; absolute when
+	 * no connection knows the ISNs. */
+	uint32_t seq_base = 0, ack_base = 0;
+
+	if (c && c->state != TL_LISTEN) {
+		uint32_t peer = c->irs_known ? c->irs : (out ? 0 : th->seq);
+		seq_base = out ? c->iss : peer;
+		ack_base = out ? peer : c->iss;
+	}
+	flag_string(th->flags, fl);
+	option_string(&th->opts, opts, sizeof opts);
+	char ackpart[32] = "";
+	if (th->flags & TCP_ACK)
+		snprintf(ackpart, sizeof ackpart, ", ack %u", th->ack - ack_base);
+	tl_trace(s, "%s %s:%u > %s:%u Flags [%s], seq %u%s, win %u%s%s%s, length %zu",
+		 out ? "out" : "in ", ip_str(src, a), th->sport, ip_str(dst, b),
+		 th->dport, fl, th->seq - seq_base, ackpart, th->wnd,
+		 opts[0] ? ", options [" : "", opts, opts[0] ? "]" : "",
+		 th->data_len);
+}
