@@ -51,6 +51,11 @@
 	X(tcp_out_rst, "TCP resets sent")                                     \
 	X(tcp_out_challenge_ack, "TCP challenge ACKs sent (RFC 5961)")        \
 	X(tcp_rexmit, "TCP segments retransmitted")                           \
+	X(tcp_rto, "TCP retransmission timeouts")                             \
+	X(tcp_fast_rexmit, "TCP fast retransmits (three duplicate ACKs)")     \
+	X(tcp_dupacks_in, "TCP duplicate ACKs received")                      \
+	X(tcp_persist_probes, "TCP zero-window probes sent")                  \
+	X(tcp_delayed_acks, "TCP delayed ACKs sent by the timer")             \
 	X(tcp_ooo_queued, "TCP out-of-order segments queued")                 \
 	X(tcp_dup_data, "TCP segments with only duplicate data")              \
 	X(tcp_active_opens, "TCP active opens")                               \

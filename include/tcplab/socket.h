@@ -98,6 +98,9 @@ void tl_tcp_close(struct tl_tcp *c);
 /* Reset now (RST) and free. No callbacks after this. */
 void tl_tcp_abort(struct tl_tcp *c);
 
+/* Nagle's algorithm (RFC 896) is on by default; true turns it off. */
+void tl_tcp_set_nodelay(struct tl_tcp *c, bool nodelay);
+
 enum tl_tcp_state tl_tcp_state(const struct tl_tcp *c);
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c);
 struct tl_endpoint tl_tcp_remote(const struct tl_tcp *c);

@@ -38,6 +38,8 @@ struct tl_config {
 	uint32_t tcp_rto_max_ms;  /* RTO ceiling */
 	uint32_t tcp_rto_init_ms; /* RTO before the first RTT sample */
 	uint32_t tcp_max_retries; /* retransmissions before abort */
+	uint32_t tcp_delack_ms;	  /* longest an ACK may be delayed, 0 = never */
+	uint32_t tcp_init_cwnd;	  /* initial window in segments (RFC 6928: 10) */
 
 	tl_output_fn output;
 	void *output_ctx;

@@ -22,6 +22,8 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->tcp_rto_max_ms = 60000;
 	cfg->tcp_rto_init_ms = 1000;
 	cfg->tcp_max_retries = 15;
+	cfg->tcp_delack_ms = 200;
+	cfg->tcp_init_cwnd = 10;
 }
 
 tl_stack *tl_stack_new(const struct tl_config *cfg)

@@ -57,6 +57,11 @@ struct tl_tcp {
 	bool fin_sent;
 	uint32_t fin_seq;		/* valid once fin_sent */
 	uint32_t cwnd, ssthresh;	/* RFC 5681 */
+	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
+	bool in_recovery;		/* NewReno fast recovery, RFC 6582 */
+	uint32_t recover;		/* snd_max when recovery began */
+	bool nodelay;			/* Nagle off */
+	bool force_send;		/* persist override: send a small segment */
 
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt;
@@ -70,7 +75,9 @@ struct tl_tcp {
 	uint32_t rcv_fin_seq;
 
 	/* Timers (absolute deadlines, TL_TIME_NEVER when off). */
-	tl_time rto_at, tw_at;
+	tl_time rto_at, tw_at, delack_at;
+	bool persist;			/* rto_at is the persist timer */
+	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	bool rtt_timing;		/* one segment timed at a time, RFC 6298 */
 	uint32_t rtt_seq;
@@ -125,6 +132,7 @@ void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 			  const struct tcp_hdr *th);
 void tcp_send_rst(struct tl_tcp *c);
 uint32_t tcp_rcv_wnd(const struct tl_tcp *c);
+uint32_t tcp_rcv_sws_step(const struct tl_tcp *c);
 /* One past the last data byte the application has given us. */
 static inline uint32_t tcp_data_end(const struct tl_tcp *c)
 {
@@ -136,6 +144,10 @@ static inline bool tcp_fin_acked(const struct tl_tcp *c)
 }
 /* Sends one byte past a zero window, RFC 9293 3.8.6.1. */
 void tcp_send_probe(struct tl_tcp *c);
+/* Resends the segment at snd_una, leaving snd_nxt alone (RFC 5681 3.2). */
+void tcp_retransmit_first(struct tl_tcp *c);
+/* Trace line for a congestion-state change. */
+void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 
 /* tcp_reass.c */
 /* Stores segment text starting at seq; returns bytes newly in order. */
@@ -147,6 +159,8 @@ void tcp_timer_rto_restart(struct tl_tcp *c);
 void tcp_timer_rto_stop(struct tl_tcp *c);
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);
 void tcp_enter_time_wait(struct tl_tcp *c);
+/* RFC 9293 3.8.6.1: arm the persist timer if data waits on the window. */
+void tcp_timer_persist_check(struct tl_tcp *c);
 tl_time tcp_conn_deadline(const struct tl_tcp *c);
 
 /* tcp_input.c */

@@ -167,12 +167,11 @@ static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t len = seg_len(th), wnd = rcv_window(c), nxt = c->rcv_nxt;
 
-	if (len == 0 && wnd == 0)
+	/* A zero window still takes the ACK and RST of a segment at its edge. */
+	if (wnd == 0)
 		return th->seq == nxt;
 	if (len == 0)
 		return seq_in(th->seq, nxt, nxt + wnd);
-	if (wnd == 0)
-		return false;
 	return seq_in(th->seq, nxt, nxt + wnd) ||
 	       seq_in(th->seq + len - 1, nxt, nxt + wnd);
 }
@@ -257,6 +256,45 @@ static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 	}
 }
 
+static uint32_t flight_size(const struct tl_tcp *c)
+{
+	return c->snd_max - c->snd_una;
+}
+
+/* RFC 5681 3.1: slow start below ssthresh, congestion avoidance above. */
+static void cwnd_grow(struct tl_tcp *c, uint32_t acked)
+{
+	uint32_t segs = c->cwnd / c->mss;
+	uint32_t inc = c->cwnd < c->ssthresh ? (acked < c->mss ? acked : c->mss)
+					     : (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+
+	if (c->cwnd < (1u << 30))
+		c->cwnd += inc ? inc : 1;
+	if (c->cwnd / c->mss != segs)
+		tcp_trace_cwnd(c, c->cwnd < c->ssthresh ? "slow start" : "congestion avoidance");
+}
+
+/* RFC 6582 3.2 steps 3 and 5: an ACK of new data during fast recovery. */
+static void recovery_ack(struct tl_tcp *c, uint32_t acked)
+{
+	if (seq_geq(c->snd_una, c->recover)) {
+		/* Full acknowledgment: deflate to ssthresh and leave recovery. */
+		uint32_t f = flight_size(c) + c->mss;
+		c->cwnd = f < c->ssthresh ? f : c->ssthresh;
+		c->in_recovery = false;
+		tcp_trace_cwnd(c, "recovery exit");
+		return;
+	}
+	/* Partial acknowledgment: resend the next hole, deflate by what was acked. */
+	tcp_retransmit_first(c);
+	c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+	if (acked >= c->mss)
+		c->cwnd += c->mss;
+	if (c->cwnd < c->mss)
+		c->cwnd = c->mss;
+	tcp_trace_cwnd(c, "partial ack");
+}
+
 void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t acked = th->ack - c->snd_una;
@@ -272,11 +310,11 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
-	/* RFC 5681 3.1: slow start below ssthresh, congestion avoidance above. */
-	uint32_t inc = c->cwnd < c->ssthresh ? (acked < c->mss ? acked : c->mss)
-					     : (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
-	if (c->cwnd < (1u << 30))
-		c->cwnd += inc ? inc : 1;
+	c->dupacks = 0;
+	if (c->in_recovery)
+		recovery_ack(c, acked);
+	else if (c->mss)
+		cwnd_grow(c, acked);
 	/* RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart. */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_rto_stop(c);
@@ -284,6 +322,38 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		tcp_timer_rto_restart(c);
 	if (data)
 		c->pending |= TCP_EV_WRITABLE;
+}
+
+/* RFC 5681 2: the definition of a duplicate acknowledgment. */
+static bool is_dupack(const struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	return th->ack == c->snd_una && c->snd_una != c->snd_max &&
+	       th->data_len == 0 && !(th->flags & (TCP_SYN | TCP_FIN)) &&
+	       ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
+}
+
+static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	tl_stack *s = c->stack;
+
+	s->cnt.tcp_dupacks_in++;
+	c->dupacks++;
+	if (c->in_recovery) {
+		c->cwnd += c->mss; /* RFC 6582 3.2 step 4: inflate per dup ACK */
+		return;
+	}
+	/* RFC 6582 3.2 step 2: only a loss after the last recovery point. */
+	if (c->dupacks != 3 || !seq_gt(th->ack, c->recover))
+		return;
+	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
+	uint32_t half = flight_size(c) / 2;
+	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	s->cnt.tcp_fast_rexmit++;
+	tcp_retransmit_first(c);
+	c->cwnd = c->ssthresh + 3u * c->mss;
+	tcp_trace_cwnd(c, "fast retransmit, recovery enter");
 }
 
 /* RFC 9293 3.10.7.4 fifth: the ACK field. False ends processing. */
@@ -315,6 +385,8 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	}
 	if (seq_gt(th->ack, c->snd_una))
 		tcp_ack_received(c, th);
+	else if (is_dupack(c, th))
+		dupack_received(c, th);
 	update_window(c, th);
 	switch (c->state) {
 	case TL_FIN_WAIT_1:
@@ -355,10 +427,21 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 		tcp_drop(c, 0);
 		return;
 	}
+	tl_stack *s = c->stack;
+	bool in_order = t->seq == c->rcv_nxt && c->ooo_n == 0;
+
 	if (tcp_reass_insert(c, t->seq, t->data, t->len))
 		c->pending |= TCP_EV_READABLE;
-	/* RFC 5681 4.2: out-of-order data is acknowledged at once. */
-	c->ack_now = true;
+	/* RFC 5681 4.2: out-of-order data, or data that fills a gap: ACK now. */
+	if (!in_order || s->cfg.tcp_delack_ms == 0) {
+		c->ack_now = true;
+		return;
+	}
+	/* RFC 1122 4.2.3.2: ACK at least every second segment, else within the delay. */
+	if (++c->unacked_segs >= 2)
+		c->ack_now = true;
+	else if (c->delack_at == TL_TIME_NEVER)
+		c->delack_at = s->now + TL_MS(s->cfg.tcp_delack_ms);
 }
 
 /* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */
@@ -408,8 +491,10 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		return;
 	}
 	struct seg_text t = trim(c, th);
-	if (th->data_len && t.len == 0)
+	if (th->data_len && t.len == 0) {
 		s->cnt.tcp_dup_data++;
+		c->ack_now = true; /* RFC 9293 3.10.7.4: say what we expect instead */
+	}
 	if (th->flags & TCP_RST) {
 		rst_input(c, th);
 		return;

@@ -11,16 +11,26 @@ uint32_t tcp_rcv_wnd(const struct tl_tcp *c)
 	return free_space < limit ? free_space : limit;
 }
 
+/* Receiver SWS avoidance step: min(buffer/2, MSS), RFC 9293 3.8.6.2.2. */
+uint32_t tcp_rcv_sws_step(const struct tl_tcp *c)
+{
+	uint32_t half = c->rcvbuf.max / 2;
+
+	return half < c->mss ? half : c->mss;
+}
+
 static uint16_t window_field(struct tl_tcp *c, uint8_t flags)
 {
 	uint32_t wnd = tcp_rcv_wnd(c);
+	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
 	/* RFC 7323 2.2: the window in a SYN segment is never scaled. */
 	if (flags & TCP_SYN)
 		return (uint16_t)(wnd > 65535 ? 65535 : wnd);
-	/* RFC 9293 3.8.6.2.1: never shrink the window we already offered. */
-	if (seq_lt(c->rcv_nxt + wnd, c->rcv_adv))
-		wnd = c->rcv_adv - c->rcv_nxt;
+	/* RFC 9293 3.8.6.2.2: move the right edge only by a worthwhile step,
+	 * and (3.8.6.2.1) never pull it back. */
+	if (wnd < offered + tcp_rcv_sws_step(c))
+		wnd = offered;
 	uint32_t field = wnd >> c->rcv_wscale;
 	return (uint16_t)(field > 65535 ? 65535 : field);
 }
@@ -61,6 +71,8 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	h.data_len = len;
 	tcp_build(seg, c->laddr, c->raddr, &h, opt_len, len);
 	if (flags & TCP_ACK) {
+		c->delack_at = TL_TIME_NEVER;
+		c->unacked_segs = 0;
 		uint32_t edge = c->rcv_nxt + ((uint32_t)h.wnd << ((flags & TCP_SYN) ? 0 : c->rcv_wscale));
 		if (seq_gt(edge, c->rcv_adv) || (flags & TCP_SYN))
 			c->rcv_adv = edge;
@@ -120,8 +132,10 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	uint32_t end = seq + seg_len;
 
 	/* RFC 6298 5.1: start the timer when data goes out and it is off. */
-	if (c->rto_at == TL_TIME_NEVER)
+	if (c->rto_at == TL_TIME_NEVER || c->persist) {
+		c->persist = false;
 		tcp_timer_rto_restart(c);
+	}
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
 	if (!c->rtt_timing && seq_geq(seq, c->snd_max)) {
 		c->rtt_timing = true;
@@ -165,6 +179,16 @@ static bool fin_due(const struct tl_tcp *c)
 	return c->fin_queued && c->snd_nxt == tcp_data_end(c) && !tcp_fin_acked(c);
 }
 
+/* RFC 1122 4.2.3.4 (sender SWS) with Nagle, RFC 896: send now or wait? */
+static bool worth_sending(const struct tl_tcp *c, uint32_t len, uint32_t avail)
+{
+	if (len == c->mss || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
+		return true; /* a full segment, a retransmission, or the override */
+	if (len == avail && (c->nodelay || c->snd_una == c->snd_max))
+		return true; /* all we have, and nothing unacknowledged (Nagle) */
+	return c->max_snd_wnd && len >= c->max_snd_wnd / 2;
+}
+
 /* Sends data segments while the window allows; returns true if any went. */
 static bool output_data(struct tl_tcp *c)
 {
@@ -177,7 +201,7 @@ static bool output_data(struct tl_tcp *c)
 			len = avail;
 		if (len > c->mss)
 			len = c->mss;
-		if (len == 0)
+		if (len == 0 || !worth_sending(c, len, avail))
 			break;
 		uint8_t flags = TCP_ACK;
 		uint32_t seq = c->snd_nxt;
@@ -221,10 +245,9 @@ void tcp_output(struct tl_tcp *c)
 	}
 	if (!sent && c->ack_now)
 		tcp_send_ack(c);
-	/* RFC 9293 3.8.6.1: data waits on a zero window: keep a timer to probe. */
-	if (c->rto_at == TL_TIME_NEVER && c->snd_wnd == 0 &&
-	    tcp_data_end(c) != c->snd_nxt && can_send_data(c->state))
-		tcp_timer_rto_restart(c);
+	c->force_send = false;
+	if (can_send_data(c->state))
+		tcp_timer_persist_check(c);
 }
 
 void tcp_send_probe(struct tl_tcp *c)
@@ -233,6 +256,27 @@ void tcp_send_probe(struct tl_tcp *c)
 
 	if (seq_geq(seq, tcp_data_end(c)))
 		return;
+	c->stack->cnt.tcp_persist_probes++;
 	send_segment(c, TCP_ACK, seq, 1);
-	sent_new(c, seq, 1);
+	/* The probe byte may be acked, but our ACKs keep SEQ=SND.NXT at the
+	 * window's edge, where a zero-window receiver still accepts them. */
+	if (seq_gt(seq + 1, c->snd_max))
+		c->snd_max = seq + 1;
+}
+
+void tcp_retransmit_first(struct tl_tcp *c)
+{
+	uint32_t seq = c->snd_una, end = tcp_data_end(c);
+	uint32_t len = end - seq < c->mss ? end - seq : c->mss;
+	uint8_t flags = TCP_ACK;
+
+	if (len == 0 && !(c->fin_sent && !tcp_fin_acked(c)))
+		return;
+	if (seq + len == end)
+		flags |= TCP_PSH;
+	if (c->fin_sent && seq + len == c->fin_seq)
+		flags |= TCP_FIN;
+	c->stack->cnt.tcp_rexmit++;
+	c->rtt_timing = false; /* RFC 6298 3: Karn */
+	send_segment(c, flags, seq, len);
 }

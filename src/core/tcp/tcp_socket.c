@@ -87,9 +87,8 @@ size_t tl_tcp_recv_avail(const struct tl_tcp *c)
 static void maybe_window_update(struct tl_tcp *c)
 {
 	uint32_t edge = c->rcv_nxt + tcp_rcv_wnd(c);
-	uint32_t step = c->rcvbuf.max / 2 < c->mss ? c->rcvbuf.max / 2 : c->mss;
 
-	if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= step) {
+	if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= tcp_rcv_sws_step(c)) {
 		c->ack_now = true;
 		tcp_output(c);
 	}
@@ -172,6 +171,12 @@ void tl_tcp_abort(struct tl_tcp *c)
 		break;
 	}
 	tcp_destroy(c);
+}
+
+void tl_tcp_set_nodelay(struct tl_tcp *c, bool nodelay)
+{
+	c->nodelay = nodelay;
+	tcp_output(c);
 }
 
 enum tl_tcp_state tl_tcp_state(const struct tl_tcp *c) { return c->state; }

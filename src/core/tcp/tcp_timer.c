@@ -50,7 +50,47 @@ void tcp_enter_time_wait(struct tl_tcp *c)
 
 tl_time tcp_conn_deadline(const struct tl_tcp *c)
 {
-	return c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
+	tl_time t = c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
+
+	return c->delack_at < t ? c->delack_at : t;
+}
+
+void tcp_timer_persist_check(struct tl_tcp *c)
+{
+	bool waiting = seq_lt(c->snd_nxt, tcp_data_end(c));
+
+	/* RFC 9293 3.8.6.1: data waits on the window with nothing in flight. */
+	if (waiting && c->snd_una == c->snd_max && c->rto_at == TL_TIME_NEVER) {
+		c->persist = true;
+		tcp_timer_rto_restart(c);
+	}
+}
+
+static bool synchronized(const struct tl_tcp *c)
+{
+	return c->state != TL_SYN_SENT && c->state != TL_SYN_RECEIVED;
+}
+
+/* The persist timer fired: probe a zero window, or push a small segment. */
+static void persist_expired(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+	char a[16];
+
+	c->retries++;
+	/* RFC 9293 3.8.6.1 and RFC 1122 4.2.2.17: probes back off like the RTO. */
+	c->rto_us = clamp_rto(c, (uint64_t)c->rto_us * 2);
+	if (c->snd_wnd == 0) {
+		if (tl_tracing(s))
+			tl_trace(s, "%s:%u persist: zero-window probe, next in %u ms",
+				 ip_str(c->raddr, a), c->rport, c->rto_us / 1000);
+		tcp_send_probe(c);
+		c->persist = true;
+		tcp_timer_rto_restart(c);
+		return;
+	}
+	c->force_send = true; /* RFC 1122 4.2.3.4 (d): the override timeout */
+	tcp_output(c);
 }
 
 static void rto_expired(struct tl_tcp *c)
@@ -68,31 +108,40 @@ static void rto_expired(struct tl_tcp *c)
 		tcp_drop(c, -ETIMEDOUT);
 		return;
 	}
+	if (synchronized(c) && (c->persist || (c->snd_wnd == 0 &&
+				      seq_lt(c->snd_una, tcp_data_end(c))))) {
+		persist_expired(c);
+		return;
+	}
 	c->retries++;
 	/* RFC 6298 5.5: back off the timer. */
 	c->rto_us = clamp_rto(c, (uint64_t)c->rto_us * 2);
 	/* RFC 6298 3: Karn, no RTT sample from a retransmitted segment. */
 	c->rtt_timing = false;
-	if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->state != TL_SYN_SENT &&
-	    c->state != TL_SYN_RECEIVED) {
+	s->cnt.tcp_rto++;
+	s->cnt.tcp_rexmit++;
+	if (!synchronized(c)) {
 		if (tl_tracing(s))
-			tl_trace(s, "%s:%u persist: zero-window probe, next in %u ms",
-				 ip_str(c->raddr, a), c->rport, c->rto_us / 1000);
-		tcp_send_probe(c);
+			tl_trace(s, "%s:%u RTO fired (retry %u), SYN again, next rto %u ms",
+				 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000);
+		c->snd_nxt = c->iss;
+		tcp_output(c);
 		return;
 	}
 	uint32_t flight = c->snd_max - c->snd_una;
 	/* RFC 5681 3.1 (4) and RTO: ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 MSS. */
 	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
 	c->cwnd = c->mss;
-	s->cnt.tcp_rexmit++;
+	/* RFC 6582 4: an RTO ends fast recovery; recover = highest sent. */
+	c->in_recovery = false;
+	c->recover = c->snd_max;
+	c->dupacks = 0;
 	if (tl_tracing(s))
-		tl_trace(s, "%s:%u RTO fired (retry %u), rto %u ms, cwnd %u ssthresh %u",
-			 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000,
-			 c->cwnd, c->ssthresh);
-	/* RFC 6298 5.4: retransmit the earliest unacknowledged segment. */
-	c->snd_nxt = (c->state == TL_SYN_SENT || c->state == TL_SYN_RECEIVED) ? c->iss
-										: c->snd_una;
+		tl_trace(s, "%s:%u RTO fired (retry %u), next rto %u ms",
+			 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000);
+	tcp_trace_cwnd(c, "RTO");
+	/* RFC 6298 5.4 + RFC 5681 3.1: resend from snd_una, one segment (cwnd). */
+	c->snd_nxt = c->snd_una;
 	tcp_output(c);
 }
 
@@ -110,6 +159,13 @@ static void conn_timers(struct tl_tcp *c)
 	}
 	if (c->rto_at <= s->now)
 		rto_expired(c);
+	if (!c->dead && c->delack_at <= s->now) {
+		/* RFC 1122 4.2.3.2: the delayed ACK is due. */
+		c->delack_at = TL_TIME_NEVER;
+		s->cnt.tcp_delayed_acks++;
+		c->ack_now = true;
+		tcp_output(c);
+	}
 }
 
 void tcp_poll(tl_stack *s)

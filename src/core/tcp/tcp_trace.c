@@ -58,3 +58,18 @@ void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
 		 opts[0] ? ", options [" : "", opts, opts[0] ? "]" : "",
 		 th->data_len);
 }
+
+void tcp_trace_cwnd(struct tl_tcp *c, const char *why)
+{
+	tl_stack *s = c->stack;
+	char a[16];
+
+	if (!tl_tracing(s))
+		return;
+	if (c->ssthresh == UINT32_MAX)
+		tl_trace(s, "%s:%u cwnd %u ssthresh inf flight %u (%s)", ip_str(c->raddr, a),
+			 c->rport, c->cwnd, c->snd_max - c->snd_una, why);
+	else
+		tl_trace(s, "%s:%u cwnd %u ssthresh %u flight %u (%s)", ip_str(c->raddr, a),
+			 c->rport, c->cwnd, c->ssthresh, c->snd_max - c->snd_una, why);
+}
