@@ -91,8 +91,6 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
 	c->listener = l;
 	c->passive = true;
-	c->ev = l->ev;
-	c->arg = l->arg;
 	learn_peer_syn(c, th);
 	tcp_set_state(c, TL_SYN_RECEIVED);
 	l->half_open++;
@@ -530,6 +528,9 @@ void tcp_fire_events(struct tl_tcp *c)
 			tl_tcp_abort(c); /* the listener is gone: nobody to accept */
 			return;
 		}
+		/* The application meets the connection now, with the listener's events. */
+		c->ev = l->ev;
+		c->arg = l->arg;
 		if (l->ev && l->ev->accepted)
 			l->ev->accepted(l->arg, l, c);
 	}

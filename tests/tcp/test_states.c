@@ -1,0 +1,380 @@
+/* Every transition of the RFC 9293 state diagram (3.3.2, figure 5), in
+ * virtual time, with the test playing the peer. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcph.h"
+
+#define PISS 1000u
+
+START_TEST(passive_open)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = 1200 };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	/* LISTEN -> SYN_RECEIVED: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
+	struct seg *g = tcph_expect(&h, "1 SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
+	STEP_ASSERT(g->h.opts.has_mss && g->h.opts.mss == 1460, "1", "SYN-ACK carries MSS 1460");
+	STEP_ASSERT(!g->h.opts.has_wscale, "1", "no wscale in a SYN-ACK when the SYN had none");
+	h.iss = g->h.seq;
+	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
+	ck_assert_int_eq(h.accepted, 0);
+	/* SYN_RECEIVED -> ESTABLISHED on the ACK of our SYN. */
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 65535, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	ck_assert_int_eq(h.accepted, 1);
+	tcph_expect_nothing(&h, "2 no answer to the ACK");
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(active_open)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 2 };
+
+	tcph_init(&h, NULL);
+	uint32_t iss = tcph_connect(&h);
+	STEP_ASSERT(h.last.h.opts.has_mss && h.last.h.opts.has_wscale, "1", "SYN offers MSS and wscale");
+	/* SYN_SENT -> ESTABLISHED on SYN,ACK: answer <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+	tcph_send_opts(&h, TCP_SYN | TCP_ACK, PISS, iss + 1, 65535, NULL, 0, &o);
+	tcph_expect(&h, "2 ACK", TCP_ACK, iss + 1, PISS + 1, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	ck_assert_int_eq(h.connected, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(simultaneous_open)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	uint32_t iss = tcph_connect(&h);
+	/* RFC 9293 figure 8: both sent SYNs; theirs arrives in SYN_SENT. */
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	tcph_expect(&h, "2 SYN-ACK", TCP_SYN | TCP_ACK, iss, PISS + 1, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
+	/* Their SYN-ACK acknowledges our SYN: SYN_RECEIVED -> ESTABLISHED. */
+	tcph_send(&h, TCP_SYN | TCP_ACK, PISS, iss + 1, 65535, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	ck_assert_int_eq(h.connected, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(passive_close)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	/* ESTABLISHED -> CLOSE_WAIT on FIN: ACK it, tell the application. */
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
+	tcph_expect(&h, "1 ACK of FIN", TCP_ACK, h.iss + 1, PISS + 2, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
+	ck_assert(h.eof);
+	/* CLOSE_WAIT -> LAST_ACK on close: our FIN. */
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "2 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 2, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_LAST_ACK);
+	/* LAST_ACK -> CLOSED on the ACK of our FIN. */
+	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 2, 512, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	tcph_expect_nothing(&h, "3 nothing after the last ACK");
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(active_close_through_fin_wait_2)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	/* ESTABLISHED -> FIN_WAIT_1 on close. */
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_1);
+	/* FIN_WAIT_1 -> FIN_WAIT_2 on the ACK of our FIN. */
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_2);
+	tcph_expect_nothing(&h, "2 no answer to a pure ACK");
+	/* FIN_WAIT_2 -> TIME_WAIT on their FIN. */
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "3 ACK of FIN", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
+	/* A retransmitted FIN in TIME_WAIT is acknowledged again. */
+	tcph_advance(&h, 500);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "4 ACK of the FIN again", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	/* TIME_WAIT -> CLOSED after 2*MSL (MSL is 1 s here), restarted at step 4. */
+	tcph_advance(&h, 1999);
+	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
+	tcph_advance(&h, 1);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_expired, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(fin_wait_1_to_time_wait)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	/* FIN_WAIT_1 -> TIME_WAIT when their FIN also acknowledges ours. */
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "2 ACK", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(simultaneous_close)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	/* FIN_WAIT_1 -> CLOSING: their FIN crossed ours and does not ack it. */
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
+	tcph_expect(&h, "2 ACK of their FIN", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSING);
+	/* CLOSING -> TIME_WAIT when our FIN is acknowledged. */
+	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 2, 512, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_received_rst_returns_to_listen)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	struct seg *g = tcph_expect(&h, "1 SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
+	uint32_t iss = g->h.seq;
+	tcph_send(&h, TCP_RST, PISS + 1, 0, 0, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	ck_assert_int_eq(h.accepted, 0);
+	ck_assert_int_eq(h.closed, 0);
+	tcph_expect_nothing(&h, "2 RST is not answered");
+	/* The listener is still there. */
+	tcph_send(&h, TCP_SYN, PISS + 5000, 0, 65535, NULL, 0);
+	tcph_expect(&h, "3 a new SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 5001, 0);
+	(void)iss;
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_sent_rst_is_refused)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	uint32_t iss = tcph_connect(&h);
+	/* An RST that does not acknowledge our SYN is ignored. */
+	tcph_send(&h, TCP_RST | TCP_ACK, 0, iss + 7, 0, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_SYN_SENT);
+	tcph_send(&h, TCP_RST | TCP_ACK, 0, iss + 1, 0, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	ck_assert_int_eq(h.closed, 1);
+	ck_assert_int_eq(h.closed_err, -ECONNREFUSED);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_sent_bad_ack_gets_rst)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	uint32_t iss = tcph_connect(&h);
+	/* RFC 9293 3.10.7.3: SEG.ACK =< ISS or > SND.NXT: <SEQ=SEG.ACK><CTL=RST>. */
+	tcph_send(&h, TCP_SYN | TCP_ACK, PISS, iss + 100, 65535, NULL, 0);
+	tcph_expect(&h, "1 RST", TCP_RST, iss + 100, ANY, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_SYN_SENT);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(closed_port_syn_gets_rst_ack)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	h.port = 1;
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	/* RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+	tcph_expect(&h, "1 RST,ACK", TCP_RST | TCP_ACK, 0, PISS + 1, 0);
+	tcph_send(&h, TCP_ACK, PISS, 4242, 65535, "abc", 3);
+	/* An ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	tcph_expect(&h, "2 RST", TCP_RST, 4242, ANY, 0);
+	tcph_send(&h, TCP_RST, PISS, 0, 0, NULL, 0);
+	tcph_expect_nothing(&h, "3 an RST is never answered");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_no_conn, 3);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(listen_ack_gets_rst)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	tcph_send(&h, TCP_ACK, PISS, 777, 65535, NULL, 0);
+	tcph_expect(&h, "1 RST", TCP_RST, 777, ANY, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rst_exact_resets)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	tcph_send(&h, TCP_RST, PISS + 1, 0, 0, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	ck_assert_int_eq(h.closed, 1);
+	ck_assert_int_eq(h.closed_err, -ECONNRESET);
+	tcph_expect_nothing(&h, "1 no answer to a reset");
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rst_in_window_gets_challenge_ack)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	/* RFC 5961 3.2: in the window but not RCV.NXT: challenge ACK. */
+	tcph_send(&h, TCP_RST, PISS + 100, 0, 0, NULL, 0);
+	tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 1);
+	/* Outside the window: silently dropped. */
+	tcph_send(&h, TCP_RST, PISS + 10000000, 0, 0, NULL, 0);
+	tcph_expect_nothing(&h, "2 out-of-window RST ignored");
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_in_established_gets_challenge_ack)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	/* RFC 5961 4.2: a SYN in a synchronized state, in window or not. */
+	tcph_send(&h, TCP_SYN, PISS + 1, 0, 65535, NULL, 0);
+	tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rst_ignored_in_time_wait)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "2 ACK", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	/* RFC 1337: an RST must not cut TIME_WAIT short. */
+	tcph_send(&h, TCP_RST, PISS + 2, 0, 0, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(abort_sends_rst)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	tl_tcp_abort(h.conn);
+	tcph_expect(&h, "1 RST", TCP_RST | TCP_ACK, h.iss + 1, ANY, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	ck_assert_int_eq(h.closed, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_sent_timeout)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	uint32_t iss = tcph_connect(&h);
+	/* The SYN is retransmitted with the RTO doubling: 1, 2, 4, ... s. */
+	uint32_t rto = 1000;
+	for (unsigned i = 0; i < h.cfg.tcp_max_retries; i++) {
+		tcph_advance(&h, rto - 1);
+		tcph_expect_nothing(&h, "before the RTO");
+		tcph_advance(&h, 1);
+		tcph_expect(&h, "SYN again", TCP_SYN, iss, ANY, 0);
+		rto = rto * 2 > h.cfg.tcp_rto_max_ms ? h.cfg.tcp_rto_max_ms : rto * 2;
+	}
+	tcph_advance(&h, rto);
+	ck_assert_int_eq(h.closed, 1);
+	ck_assert_int_eq(h.closed_err, -ETIMEDOUT);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	tcph_free(&h);
+}
+END_TEST
+
+static Suite *states_suite(void)
+{
+	Suite *s = suite_create("tcp_states");
+	TCase *t = tcase_create("rfc9293_diagram");
+
+	tcase_add_test(t, passive_open);
+	tcase_add_test(t, active_open);
+	tcase_add_test(t, simultaneous_open);
+	tcase_add_test(t, passive_close);
+	tcase_add_test(t, active_close_through_fin_wait_2);
+	tcase_add_test(t, fin_wait_1_to_time_wait);
+	tcase_add_test(t, simultaneous_close);
+	tcase_add_test(t, syn_received_rst_returns_to_listen);
+	tcase_add_test(t, syn_sent_rst_is_refused);
+	tcase_add_test(t, syn_sent_bad_ack_gets_rst);
+	tcase_add_test(t, closed_port_syn_gets_rst_ack);
+	tcase_add_test(t, listen_ack_gets_rst);
+	tcase_add_test(t, rst_exact_resets);
+	tcase_add_test(t, rst_in_window_gets_challenge_ack);
+	tcase_add_test(t, syn_in_established_gets_challenge_ack);
+	tcase_add_test(t, rst_ignored_in_time_wait);
+	tcase_add_test(t, abort_sends_rst);
+	tcase_add_test(t, syn_sent_timeout);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(states_suite());
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
