@@ -47,7 +47,9 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->snd_wscale = c->rcv_wscale = 0;
 	}
 	/* RFC 5681 3.1 and RFC 6928: IW = 10 segments, ssthresh starts high. */
-	c->cwnd = 10u * c->mss;
+	c->cwnd = c->stack->cfg.tcp_init_cwnd * (uint32_t)c->mss;
+	if (c->cwnd < c->mss)
+		c->cwnd = c->mss;
 	c->ssthresh = UINT32_MAX;
 }
 
@@ -311,7 +313,7 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->dupacks = 0;
 	if (c->in_recovery)
 		recovery_ack(c, acked);
-	else if (c->mss)
+	else
 		cwnd_grow(c, acked);
 	/* RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart. */
 	if (c->snd_una == c->snd_max)
