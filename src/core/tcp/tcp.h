@@ -21,6 +21,7 @@
 #define TCP_DEFAULT_MSS 536	/* RFC 9293 3.7.1: when the peer sends no MSS */
 #define TCP_MAX_WSCALE 14	/* RFC 7323 2.3 */
 #define TCP_EPHEMERAL_LO 49152	/* RFC 6335 6: dynamic ports */
+#define TCP_NOT_HEAPED UINT32_MAX
 
 /* Application events collected while a segment is processed. */
 #define TCP_EV_ACCEPTED 0x01
@@ -75,7 +76,8 @@ struct tl_tcp {
 	uint32_t rcv_fin_seq;
 
 	/* Timers (absolute deadlines, TL_TIME_NEVER when off). */
-	tl_time rto_at, tw_at, delack_at;
+	tl_time rto_at, tw_at, delack_at; /* set only through tcp_set_*_at */
+	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	bool persist;			/* rto_at is the persist timer */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t rto_us, srtt_us, rttvar_us;
@@ -103,6 +105,8 @@ struct tcp_table {
 	struct tl_tcp *listeners;	/* chained through hnext */
 	struct tl_tcp *graveyard;	/* chained through hnext */
 	uint64_t isn_key[2];		/* RFC 6528 secret */
+	struct tl_tcp **heap;		/* connections with a timer, earliest first */
+	uint32_t heap_n, heap_cap;
 	uint16_t next_port;
 };
 
@@ -154,7 +158,12 @@ void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			  uint32_t len);
 
-/* tcp_timer.c */
+/* tcp_timer.c: every deadline change goes through these, so the timer heap
+ * knows each connection's earliest deadline without scanning. */
+void tcp_set_rto_at(struct tl_tcp *c, tl_time t);
+void tcp_set_tw_at(struct tl_tcp *c, tl_time t);
+void tcp_set_delack_at(struct tl_tcp *c, tl_time t);
+void tcp_timer_remove(struct tl_tcp *c);
 void tcp_timer_rto_restart(struct tl_tcp *c);
 void tcp_timer_rto_stop(struct tl_tcp *c);
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);

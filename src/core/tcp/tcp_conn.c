@@ -99,6 +99,7 @@ void tcp_free(tl_stack *s)
 		conn_free(c);
 	}
 	free(t->buckets);
+	free(t->heap);
 	free(t);
 	s->tcp = NULL;
 }
@@ -176,6 +177,7 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
 	c->rto_us = s->cfg.tcp_rto_init_ms * 1000u;
 	c->rto_at = c->tw_at = c->delack_at = TL_TIME_NEVER;
+	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
 	uint32_t b = bucket_of(t, raddr, rport, lport);
@@ -199,6 +201,7 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 	l->lport = lport;
 	l->backlog = backlog > 0 ? backlog : 1;
 	l->rto_at = l->tw_at = l->delack_at = TL_TIME_NEVER;
+	l->heap_idx = TCP_NOT_HEAPED;
 	l->hnext = t->listeners;
 	t->listeners = l;
 	list_add(t, l);
@@ -250,6 +253,7 @@ void tcp_destroy(struct tl_tcp *c)
 	}
 	unlink_hash(t, c);
 	list_del(t, c);
+	tcp_timer_remove(c);
 	if (c->state != TL_CLOSED && c->state != TL_LISTEN)
 		tcp_set_state(c, TL_CLOSED);
 	c->dead = true;

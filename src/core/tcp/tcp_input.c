@@ -394,7 +394,7 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			tcp_set_state(c, TL_FIN_WAIT_2);
 			/* Not in the RFC: a closed socket waits for the FIN only so long. */
 			if (c->app_closed)
-				c->tw_at = s->now + TL_MS(2 * (uint64_t)s->cfg.tcp_msl_ms);
+				tcp_set_tw_at(c, s->now + TL_MS(2 * (uint64_t)s->cfg.tcp_msl_ms));
 		}
 		break;
 	case TL_CLOSING:
@@ -441,7 +441,7 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 	if (++c->unacked_segs >= 2)
 		c->ack_now = true;
 	else if (c->delack_at == TL_TIME_NEVER)
-		c->delack_at = s->now + TL_MS(s->cfg.tcp_delack_ms);
+		tcp_set_delack_at(c, s->now + TL_MS(s->cfg.tcp_delack_ms));
 }
 
 /* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */

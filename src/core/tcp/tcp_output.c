@@ -71,7 +71,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	h.data_len = len;
 	tcp_build(seg, c->laddr, c->raddr, &h, opt_len, len);
 	if (flags & TCP_ACK) {
-		c->delack_at = TL_TIME_NEVER;
+		tcp_set_delack_at(c, TL_TIME_NEVER);
 		c->unacked_segs = 0;
 		uint32_t edge = c->rcv_nxt + ((uint32_t)h.wnd << ((flags & TCP_SYN) ? 0 : c->rcv_wscale));
 		if (seq_gt(edge, c->rcv_adv) || (flags & TCP_SYN))

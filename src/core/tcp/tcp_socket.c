@@ -151,7 +151,7 @@ void tl_tcp_close(struct tl_tcp *c)
 	}
 	tl_tcp_shutdown(c);
 	if (c->state == TL_FIN_WAIT_2 && c->tw_at == TL_TIME_NEVER)
-		c->tw_at = c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms);
+		tcp_set_tw_at(c, c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms));
 }
 
 void tl_tcp_abort(struct tl_tcp *c)

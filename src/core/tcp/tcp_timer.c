@@ -1,18 +1,124 @@
 /* Timers: retransmission (RFC 6298), zero-window probes, TIME_WAIT. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "tcp.h"
 
 #define RTO_CLOCK_US 1000u /* G, the clock granularity of RFC 6298 2 */
 
+/* ---- the timer heap: a binary min-heap on each connection's deadline ---- */
+
+static bool heap_before(const struct tl_tcp *a, const struct tl_tcp *b)
+{
+	return tcp_conn_deadline(a) < tcp_conn_deadline(b);
+}
+
+static void heap_place(struct tcp_table *t, uint32_t i, struct tl_tcp *c)
+{
+	t->heap[i] = c;
+	c->heap_idx = i;
+}
+
+static void sift_up(struct tcp_table *t, uint32_t i)
+{
+	struct tl_tcp *c = t->heap[i];
+
+	while (i > 0 && heap_before(c, t->heap[(i - 1) / 2])) {
+		heap_place(t, i, t->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_place(t, i, c);
+}
+
+static void sift_down(struct tcp_table *t, uint32_t i)
+{
+	struct tl_tcp *c = t->heap[i];
+
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		struct tl_tcp *best = c;
+		if (l < t->heap_n && heap_before(t->heap[l], best))
+			m = l, best = t->heap[l];
+		if (l + 1 < t->heap_n && heap_before(t->heap[l + 1], best))
+			m = l + 1, best = t->heap[l + 1];
+		if (m == i)
+			break;
+		heap_place(t, i, best);
+		i = m;
+	}
+	heap_place(t, i, c);
+}
+
+void tcp_timer_remove(struct tl_tcp *c)
+{
+	struct tcp_table *t = c->stack->tcp;
+	uint32_t i = c->heap_idx;
+
+	if (i == TCP_NOT_HEAPED)
+		return;
+	c->heap_idx = TCP_NOT_HEAPED;
+	struct tl_tcp *last = t->heap[--t->heap_n];
+	if (i == t->heap_n)
+		return;
+	heap_place(t, i, last);
+	sift_up(t, i);
+	sift_down(t, last->heap_idx);
+}
+
+/* Puts c where its (changed) deadline belongs. */
+static void heap_update(struct tl_tcp *c)
+{
+	struct tcp_table *t = c->stack->tcp;
+
+	if (c->dead)
+		return;
+	if (tcp_conn_deadline(c) == TL_TIME_NEVER) {
+		tcp_timer_remove(c);
+		return;
+	}
+	if (c->heap_idx == TCP_NOT_HEAPED) {
+		if (t->heap_n == t->heap_cap) {
+			uint32_t cap = t->heap_cap ? 2 * t->heap_cap : 64;
+			struct tl_tcp **h = realloc(t->heap, cap * sizeof *h);
+			if (!h)
+				return; /* out of memory: this timer is lost, counted nowhere */
+			t->heap = h;
+			t->heap_cap = cap;
+		}
+		heap_place(t, t->heap_n++, c);
+	}
+	sift_up(t, c->heap_idx);
+	sift_down(t, c->heap_idx);
+}
+
+void tcp_set_rto_at(struct tl_tcp *c, tl_time t)
+{
+	c->rto_at = t;
+	heap_update(c);
+}
+
+void tcp_set_tw_at(struct tl_tcp *c, tl_time t)
+{
+	c->tw_at = t;
+	heap_update(c);
+}
+
+void tcp_set_delack_at(struct tl_tcp *c, tl_time t)
+{
+	if (c->delack_at == t)
+		return;
+	c->delack_at = t;
+	heap_update(c);
+}
+
 void tcp_timer_rto_restart(struct tl_tcp *c)
 {
-	c->rto_at = c->stack->now + c->rto_us;
+	tcp_set_rto_at(c, c->stack->now + c->rto_us);
 }
 
 void tcp_timer_rto_stop(struct tl_tcp *c)
 {
-	c->rto_at = TL_TIME_NEVER;
+	tcp_set_rto_at(c, TL_TIME_NEVER);
 }
 
 static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
@@ -45,7 +151,7 @@ void tcp_enter_time_wait(struct tl_tcp *c)
 	tcp_set_state(c, TL_TIME_WAIT);
 	tcp_timer_rto_stop(c);
 	/* RFC 9293 3.10.7.4: TIME_WAIT lasts 2 MSL. */
-	c->tw_at = c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms);
+	tcp_set_tw_at(c, c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms));
 }
 
 tl_time tcp_conn_deadline(const struct tl_tcp *c)
@@ -98,7 +204,7 @@ static void rto_expired(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 	char a[16];
 
-	c->rto_at = TL_TIME_NEVER;
+	tcp_set_rto_at(c, TL_TIME_NEVER);
 	if (c->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
@@ -150,7 +256,7 @@ static void conn_timers(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 
 	if (c->tw_at <= s->now) {
-		c->tw_at = TL_TIME_NEVER;
+		tcp_set_tw_at(c, TL_TIME_NEVER);
 		if (c->state == TL_TIME_WAIT)
 			s->cnt.tcp_time_wait_expired++;
 		/* TIME_WAIT over, or FIN_WAIT_2 left waiting too long. */
@@ -161,7 +267,7 @@ static void conn_timers(struct tl_tcp *c)
 		rto_expired(c);
 	if (!c->dead && c->delack_at <= s->now) {
 		/* RFC 1122 4.2.3.2: the delayed ACK is due. */
-		c->delack_at = TL_TIME_NEVER;
+		tcp_set_delack_at(c, TL_TIME_NEVER);
 		s->cnt.tcp_delayed_acks++;
 		c->ack_now = true;
 		tcp_output(c);
@@ -170,25 +276,22 @@ static void conn_timers(struct tl_tcp *c)
 
 void tcp_poll(tl_stack *s)
 {
-	struct tl_tcp *c = s->tcp->all;
+	struct tcp_table *t = s->tcp;
 
-	while (c) {
-		struct tl_tcp *next = c->next;
-		if (tcp_conn_deadline(c) <= s->now)
-			conn_timers(c);
-		c = next;
+	/* Each round clears or moves the due timer, so this ends; the bound is a
+	 * guard against a bug turning into a hang. */
+	for (uint32_t n = 0; t->heap_n && n < 4 * t->heap_n + 64; n++) {
+		struct tl_tcp *c = t->heap[0];
+		if (tcp_conn_deadline(c) > s->now)
+			break;
+		conn_timers(c);
 	}
 	tcp_reap(s);
 }
 
 tl_time tcp_next_deadline(const tl_stack *s)
 {
-	tl_time t = TL_TIME_NEVER;
+	const struct tcp_table *t = s->tcp;
 
-	for (const struct tl_tcp *c = s->tcp->all; c; c = c->next) {
-		tl_time d = tcp_conn_deadline(c);
-		if (d < t)
-			t = d;
-	}
-	return t;
+	return t->heap_n ? tcp_conn_deadline(t->heap[0]) : TL_TIME_NEVER;
 }
