@@ -1,0 +1,31 @@
+/* The driver: the TUN device, the event loop and everything with syscalls. */
+#ifndef TL_DRIVER_H
+#define TL_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "faults.h"
+#include "tcplab/socket.h"
+
+struct tl_opts {
+	const char *tun;
+	uint32_t addr;			/* the stack's address */
+	uint32_t kernel_addr;		/* the kernel side of the TUN link */
+	int kernel_prefix;
+	uint32_t mtu;
+	const char *pcap;
+	bool trace;
+	bool have_seed;
+	uint64_t seed;
+	struct tl_fault_cfg faults_in;	/* packets from the kernel to the stack */
+	struct tl_fault_cfg faults_out;	/* packets from the stack to the kernel */
+	bool connect;			/* netcat mode: --connect */
+	struct tl_endpoint connect_to;
+};
+
+/* Runs until SIGINT/SIGTERM (or the --connect connection ends); returns the
+ * process exit status. */
+int tl_run(const struct tl_opts *o);
+
+#endif

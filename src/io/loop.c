@@ -1,0 +1,295 @@
+/* The event loop: TUN in, stack, TUN out; timers; signals; counters. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "netcat.h"
+#include "pcap_out.h"
+#include "tcplab/apps.h"
+#include "tun.h"
+
+#define MAX_PKT 65536
+
+struct driver {
+	const struct tl_opts *o;
+	tl_stack *stack;
+	int tun, sig;
+	struct tl_pcap_out *pcap;
+	struct tl_faults *fin, *fout;
+	tl_time start;
+	uint64_t tun_read_errors, tun_write_drops;
+	struct netcat *nc;
+};
+
+static tl_time mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (tl_time)ts.tv_sec * 1000000u + (tl_time)ts.tv_nsec / 1000u;
+}
+
+static void trace_line(void *ctx, tl_time now, const char *line)
+{
+	struct driver *d = ctx;
+	FILE *f = d->o->connect ? stderr : stdout;
+
+	fprintf(f, "%.6f %s\n", (double)(now - d->start) / 1e6, line);
+}
+
+static void fault_trace(void *ctx, const char *line)
+{
+	struct driver *d = ctx;
+
+	trace_line(d, mono_us(), line);
+}
+
+static void tun_write(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct driver *d = ctx;
+
+	if (write(d->tun, pkt, len) < 0)
+		d->tun_write_drops++; /* the kernel's queue is full: a lost packet */
+}
+
+static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct driver *d = ctx;
+
+	if (d->pcap)
+		tl_pcap_write(d->pcap, pkt, len);
+	if (d->fout)
+		tl_faults_push(d->fout, pkt, len, mono_us());
+	else
+		tun_write(d, pkt, len);
+}
+
+static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct driver *d = ctx;
+
+	if (d->pcap)
+		tl_pcap_write(d->pcap, pkt, len);
+	tl_stack_input(d->stack, pkt, len, mono_us());
+}
+
+static void print_counter(void *ctx, const char *name, const char *desc, uint64_t v)
+{
+	(void)ctx, (void)name;
+	fprintf(stderr, "%12llu %s\n", (unsigned long long)v, desc);
+}
+
+static void print_faults(const char *dir, const struct tl_faults *f)
+{
+	const struct tl_fault_stats *st = tl_faults_stats(f);
+
+	fprintf(stderr, "%12llu fault %s: packets dropped\n", (unsigned long long)st->lost, dir);
+	fprintf(stderr, "%12llu fault %s: packets duplicated\n", (unsigned long long)st->duplicated, dir);
+	fprintf(stderr, "%12llu fault %s: packets reordered\n", (unsigned long long)st->reordered, dir);
+	fprintf(stderr, "%12llu fault %s: packets corrupted\n", (unsigned long long)st->corrupted, dir);
+	fprintf(stderr, "%12llu fault %s: packets dropped, queue full\n", (unsigned long long)st->overflow, dir);
+}
+
+static void print_counters(struct driver *d)
+{
+	fflush(stdout);
+	fprintf(stderr, "tcplab counters:\n");
+	tl_counters_foreach(tl_stack_counters(d->stack), print_counter, NULL);
+	fprintf(stderr, "%12llu TUN read errors\n", (unsigned long long)d->tun_read_errors);
+	fprintf(stderr, "%12llu packets not written: TUN queue full\n",
+		(unsigned long long)d->tun_write_drops);
+	if (d->fin)
+		print_faults("in", d->fin);
+	if (d->fout)
+		print_faults("out", d->fout);
+}
+
+static int open_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static uint64_t pick_seed(const struct tl_opts *o)
+{
+	uint64_t seed;
+
+	if (o->have_seed)
+		return o->seed;
+	/* RFC 6528 wants a secret the peer cannot guess: ask the kernel. */
+	if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
+		seed = (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
+static int setup(struct driver *d, const struct tl_opts *o)
+{
+	char err[256];
+	struct tl_config cfg;
+	uint64_t seed = pick_seed(o);
+
+	d->tun = tl_tun_open(o->tun, err, sizeof err);
+	if (d->tun < 0 ||
+	    tl_tun_configure(o->tun, o->kernel_addr, o->kernel_prefix, o->mtu, err, sizeof err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err);
+		return -1;
+	}
+	if (o->pcap && !(d->pcap = tl_pcap_open(o->pcap, err, sizeof err))) {
+		fprintf(stderr, "tcplab: %s\n", err);
+		return -1;
+	}
+	d->sig = open_signals();
+	d->start = mono_us();
+	tl_config_defaults(&cfg);
+	cfg.addr = o->addr;
+	cfg.mtu = o->mtu;
+	cfg.seed = seed;
+	cfg.output = stack_output;
+	cfg.output_ctx = d;
+	if (o->trace) {
+		cfg.trace = trace_line;
+		cfg.trace_ctx = d;
+	}
+	d->stack = tl_stack_new(&cfg);
+	if (!d->stack || tl_apps_start(d->stack) < 0) {
+		fprintf(stderr, "tcplab: cannot start the stack\n");
+		return -1;
+	}
+	if (tl_fault_cfg_active(&o->faults_in))
+		d->fin = tl_faults_new(&o->faults_in, seed ^ 0x1111, 10000);
+	if (tl_fault_cfg_active(&o->faults_out))
+		d->fout = tl_faults_new(&o->faults_out, seed ^ 0x2222, 10000);
+	if (o->trace && d->fin)
+		tl_faults_set_trace(d->fin, fault_trace, d, "in");
+	if (o->trace && d->fout)
+		tl_faults_set_trace(d->fout, fault_trace, d, "out");
+	return 0;
+}
+
+/* Drains the TUN device: every packet that is ready, then back to poll. */
+static void read_tun(struct driver *d)
+{
+	static uint8_t buf[MAX_PKT];
+
+	for (;;) {
+		ssize_t n = read(d->tun, buf, sizeof buf);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				d->tun_read_errors++;
+			if (errno != EINTR)
+				return;
+			continue;
+		}
+		if (d->fin)
+			tl_faults_push(d->fin, buf, (size_t)n, mono_us());
+		else
+			stack_input(d, buf, (size_t)n);
+	}
+}
+
+/* Returns 1 to stop. */
+static int read_signals(struct driver *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo == SIGUSR1)
+			print_counters(d);
+		else
+			return 1;
+	}
+	return 0;
+}
+
+static int poll_timeout(struct driver *d, tl_time now)
+{
+	tl_time t = tl_stack_next_deadline(d->stack);
+
+	if (d->fin && tl_faults_next_deadline(d->fin) < t)
+		t = tl_faults_next_deadline(d->fin);
+	if (d->fout && tl_faults_next_deadline(d->fout) < t)
+		t = tl_faults_next_deadline(d->fout);
+	if (t == TL_TIME_NEVER)
+		return -1;
+	if (t <= now)
+		return 0;
+	uint64_t ms = (t - now + 999) / 1000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void teardown(struct driver *d)
+{
+	if (d->pcap)
+		tl_pcap_close(d->pcap);
+	netcat_free(d->nc);
+	tl_stack_free(d->stack);
+	tl_faults_free(d->fin);
+	tl_faults_free(d->fout);
+	if (d->tun >= 0)
+		close(d->tun);
+	if (d->sig >= 0)
+		close(d->sig);
+}
+
+int tl_run(const struct tl_opts *o)
+{
+	struct driver d;
+	int status = 0;
+
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	d.tun = d.sig = -1;
+	if (setup(&d, o) < 0) {
+		teardown(&d);
+		return 1;
+	}
+	if (o->connect && !(d.nc = netcat_start(d.stack, &o->connect_to))) {
+		teardown(&d);
+		return 1;
+	}
+	for (;;) {
+		struct pollfd p[3] = { { d.tun, POLLIN, 0 }, { d.sig, POLLIN, 0 },
+				       { d.nc ? netcat_fd(d.nc) : -1, POLLIN, 0 } };
+		int n = poll(p, 3, poll_timeout(&d, mono_us()));
+		if (n < 0 && errno != EINTR) {
+			perror("tcplab: poll");
+			status = 1;
+			break;
+		}
+		if ((p[1].revents & POLLIN) && read_signals(&d))
+			break;
+		if (p[0].revents & POLLIN)
+			read_tun(&d);
+		tl_time now = mono_us();
+		if (d.fin)
+			tl_faults_release(d.fin, now, stack_input, &d);
+		if (p[2].revents & (POLLIN | POLLHUP))
+			netcat_stdin(d.nc);
+		tl_stack_poll(d.stack, now);
+		if (d.fout)
+			tl_faults_release(d.fout, now, tun_write, &d);
+		if (o->trace)
+			fflush(o->connect ? stderr : stdout);
+		if (d.nc && netcat_done(d.nc, &status))
+			break;
+	}
+	print_counters(&d);
+	teardown(&d);
+	return status;
+}

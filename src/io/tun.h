@@ -1,0 +1,16 @@
+/* The TUN device: create or attach, and configure the kernel's side. */
+#ifndef TL_TUN_H
+#define TL_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens (creating if needed) TUN device name, IFF_TUN|IFF_NO_PI, non-blocking.
+ * Returns the fd, or -1 with a one-line reason in err. */
+int tl_tun_open(const char *name, char *err, size_t errlen);
+/* Gives the kernel side addr/prefix, sets the MTU and brings the link up,
+ * with ioctls (no external tools). Returns 0 or -1 with a reason in err. */
+int tl_tun_configure(const char *name, uint32_t addr, int prefix, uint32_t mtu,
+		     char *err, size_t errlen);
+
+#endif

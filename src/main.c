@@ -1,0 +1,250 @@
+/* tcplab: the command line. Parses flags into struct tl_opts and runs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+
+static const char usage[] =
+	"usage: tcplab [options]\n"
+	"A user-space TCP/IP stack on a TUN device. It answers ping, serves UDP echo\n"
+	"(ports 7, 65432) and discard (9), and TCP echo (7, 65432), discard (9) and\n"
+	"chargen (19). Run it as root inside a network namespace (tools/lab does).\n"
+	"\n"
+	"  --tun NAME            TUN device to create or attach to (default tl0)\n"
+	"  --addr A.B.C.D        the stack's own address (default 10.10.0.2)\n"
+	"  --kernel-addr A.B.C.D/N\n"
+	"                        address given to the kernel's side of the link\n"
+	"                        (default 10.10.0.1/24)\n"
+	"  --mtu N               link MTU, 576..65535 (default 1500)\n"
+	"  --pcap FILE           write every packet the stack receives and sends\n"
+	"  --trace               print each segment, state change and timer event\n"
+	"  --seed N              make ISNs and injected faults repeatable\n"
+	"  --connect A.B.C.D:PORT\n"
+	"                        also act as a TCP client: send standard input to\n"
+	"                        that address, print what comes back, exit at the end\n"
+	"                        (the trace then goes to standard error)\n"
+	"\n"
+	"Fault injection, for both directions (prefix with --in- or --out- for one:\n"
+	"in = kernel to stack, out = stack to kernel, e.g. --out-loss 0.05):\n"
+	"  --loss P              drop packets with probability P (0.05 or 5%%)\n"
+	"  --dup P               duplicate packets\n"
+	"  --reorder P           hold packets back by max(delay, 10ms) so others pass\n"
+	"  --corrupt P           flip one bit\n"
+	"  --delay D             delay every packet (e.g. 25ms)\n"
+	"  --jitter D            vary the delay by up to D either way\n"
+	"  --rate R              limit the link rate (e.g. 10mbit)\n"
+	"  --faults-in SPEC, --faults-out SPEC\n"
+	"                        the same as a list, e.g. loss=0.05,delay=25ms\n"
+	"\n"
+	"  -h, --help            this help\n"
+	"SIGINT or SIGTERM stops it; SIGUSR1 prints the counters (also printed at exit).\n";
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "tcplab: ");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, " (see tcplab --help)\n");
+	return -1;
+}
+
+static int parse_addr(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || v > max || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_prefix(const char *s, uint32_t *addr, int *prefix)
+{
+	char buf[32];
+	const char *slash = strchr(s, '/');
+	unsigned long long p;
+
+	if (!slash || (size_t)(slash - s) >= sizeof buf)
+		return -1;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = 0;
+	if (parse_addr(buf, addr) < 0 || parse_uint(slash + 1, 30, &p) < 0 || p < 1)
+		return -1;
+	*prefix = (int)p;
+	return 0;
+}
+
+static int parse_endpoint(const char *s, struct tl_endpoint *ep)
+{
+	char buf[32];
+	const char *colon = strrchr(s, ':');
+	unsigned long long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof buf)
+		return -1;
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = 0;
+	if (parse_addr(buf, &ep->addr) < 0 || parse_uint(colon + 1, 65535, &port) < 0 || !port)
+		return -1;
+	ep->port = (uint16_t)port;
+	return 0;
+}
+
+/* Sets one fault field by name in one direction's config. */
+static int set_fault(struct tl_fault_cfg *c, const char *name, const char *v)
+{
+	if (!strcmp(name, "loss"))
+		return tl_parse_probability(v, &c->loss);
+	if (!strcmp(name, "dup"))
+		return tl_parse_probability(v, &c->dup);
+	if (!strcmp(name, "reorder"))
+		return tl_parse_probability(v, &c->reorder);
+	if (!strcmp(name, "corrupt"))
+		return tl_parse_probability(v, &c->corrupt);
+	if (!strcmp(name, "delay"))
+		return tl_parse_duration_us(v, &c->delay_us);
+	if (!strcmp(name, "jitter"))
+		return tl_parse_duration_us(v, &c->jitter_us);
+	if (!strcmp(name, "rate"))
+		return tl_parse_rate_bps(v, &c->rate_bps);
+	return -2;
+}
+
+/* "--loss", "--in-loss", "--out-loss": 1 if it was a fault flag. */
+static int fault_flag(struct tl_opts *o, const char *flag, const char *v)
+{
+	const char *name = flag + 2;
+	bool in = true, out = true;
+
+	if (!strncmp(name, "in-", 3))
+		out = false, name += 3;
+	else if (!strncmp(name, "out-", 4))
+		in = false, name += 4;
+	int r = 0;
+	if (in)
+		r = set_fault(&o->faults_in, name, v);
+	if (out && r == 0)
+		r = set_fault(&o->faults_out, name, v);
+	if (r == -2)
+		return 0;
+	if (r < 0)
+		return fail("bad value '%s' for %s", v, flag);
+	return 1;
+}
+
+static int fault_spec(struct tl_fault_cfg *c, const char *flag, const char *spec)
+{
+	char buf[256];
+
+	if (strlen(spec) >= sizeof buf)
+		return fail("%s%s is too long", flag, "");
+	strcpy(buf, spec);
+	for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			return fail("%s: '%s' is not name=value", flag, kv);
+		*eq = 0;
+		int r = set_fault(c, kv, eq + 1);
+		if (r == -2)
+			return fail("%s: unknown fault '%s'", flag, kv);
+		if (r < 0)
+			return fail("%s: bad value '%s'", flag, eq + 1);
+	}
+	return 0;
+}
+
+/* One flag that takes a value; returns 0, or -1 after printing why. */
+static int value_flag(struct tl_opts *o, const char *flag, const char *v)
+{
+	unsigned long long n;
+
+	if (!strcmp(flag, "--tun")) {
+		if (!*v || strlen(v) >= 16)
+			return fail("bad interface name '%s'%s", v, "");
+		o->tun = v;
+	} else if (!strcmp(flag, "--addr")) {
+		if (parse_addr(v, &o->addr) < 0)
+			return fail("bad address '%s' for %s", v, flag);
+	} else if (!strcmp(flag, "--kernel-addr")) {
+		if (parse_prefix(v, &o->kernel_addr, &o->kernel_prefix) < 0)
+			return fail("bad address '%s' for %s (want A.B.C.D/N)", v, flag);
+	} else if (!strcmp(flag, "--mtu")) {
+		if (parse_uint(v, 65535, &n) < 0 || n < 576)
+			return fail("bad MTU '%s' (want 576..65535)%s", v, "");
+		o->mtu = (uint32_t)n;
+	} else if (!strcmp(flag, "--pcap")) {
+		o->pcap = v;
+	} else if (!strcmp(flag, "--seed")) {
+		if (parse_uint(v, UINT64_MAX, &n) < 0)
+			return fail("bad seed '%s' (want a number)%s", v, "");
+		o->seed = n;
+		o->have_seed = true;
+	} else if (!strcmp(flag, "--connect")) {
+		if (parse_endpoint(v, &o->connect_to) < 0)
+			return fail("bad endpoint '%s' for %s (want A.B.C.D:PORT)", v, flag);
+		o->connect = true;
+	} else if (!strcmp(flag, "--faults-in")) {
+		return fault_spec(&o->faults_in, flag, v);
+	} else if (!strcmp(flag, "--faults-out")) {
+		return fault_spec(&o->faults_out, flag, v);
+	} else {
+		int r = fault_flag(o, flag, v);
+		return r == 1 ? 0 : r == 0 ? fail("unknown option '%s'%s", flag, "") : -1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct tl_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--trace")) {
+			o->trace = true;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0)
+			return fail("unexpected argument '%s'%s", a, "");
+		if (i + 1 >= argc)
+			return fail("%s needs a value%s", a, "");
+		if (value_flag(o, a, argv[++i]) < 0)
+			return -1;
+	}
+	uint32_t mask = 0xffffffffu << (32 - o->kernel_prefix);
+	if ((o->addr & mask) != (o->kernel_addr & mask) || o->addr == o->kernel_addr)
+		return fail("--addr must be another address in the --kernel-addr subnet%s%s", "", "");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct tl_opts o;
+
+	memset(&o, 0, sizeof o);
+	o.tun = "tl0";
+	o.addr = 0x0a0a0002;
+	o.kernel_addr = 0x0a0a0001;
+	o.kernel_prefix = 24;
+	o.mtu = 1500;
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	return tl_run(&o);
+}
