@@ -1,0 +1,41 @@
+# Shared by tools/lab, tools/test and the network tests. Source it; do not run it.
+
+TL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages tcplab needs to build, test and run its lab.
+TL_PACKAGES="meson ninja-build pkg-config gcc clang check libpcap-dev iproute2
+iputils-ping netcat-openbsd socat tshark tcpdump python3 python3-scapy iptables
+libclang-rt-14-dev"
+
+tl_log() { printf '%s\n' "$*" >&2; }
+
+# Installs whatever is missing from TL_PACKAGES (needs root and apt-get).
+tl_install_packages() {
+	local missing=()
+	for p in $TL_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		tl_log "tcplab: missing packages: ${missing[*]} (run as root to install them)"
+		return 1
+	fi
+	tl_log "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# tshark asks whether non-root users may capture: answer no, never block.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections 2>/dev/null || true
+	apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# Configures (once) and builds a build directory: tl_build DIR [meson args...]
+tl_build() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$TL_ROOT" "$@" >/dev/null || return 1
+	fi
+	ninja -C "$dir" >/dev/null || ninja -C "$dir"
+}
