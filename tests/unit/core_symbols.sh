@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The core is sans-I/O (DESIGN.md 1): every symbol it needs from outside must
+# be memory, string formatting or compiler support, never a syscall, a clock
+# or a random source.
+set -u
+lib=$1
+allowed='^(memcpy|memmove|memset|memcmp|malloc|calloc|realloc|free|snprintf|vsnprintf|strlen|__stack_chk_fail|__(asan|ubsan|sanitizer|lsan)_.*|__.*_chk|_GLOBAL_OFFSET_TABLE_|__tls_get_addr)$'
+syms() { nm "$@" "$lib" 2>/dev/null | awk 'NF >= 2 {print $NF}' | sed 's/@.*//' | sort -u; }
+external=$(comm -23 <(syms -u) <(syms --defined-only))
+[ -n "$external" ] || { echo "FAIL: nm found no symbols in $lib"; exit 1; }
+bad=$(grep -Ev "$allowed" <<<"$external")
+if [ -n "$bad" ]; then
+	echo "FAIL: the core calls outside its allowlist:" $bad
+	exit 1
+fi
+echo "ok: the core needs only:" $external

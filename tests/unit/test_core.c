@@ -1,0 +1,225 @@
+/* ICMP and UDP through the whole core, no device: a packet in, what out. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcplab/apps.h"
+#include "tcplab/stack.h"
+#include "wire.h"
+
+#define PEER 0x0a0a0001u
+#define HOST 0x0a0a0002u
+
+static uint8_t out[8][2048];
+static size_t out_len[8];
+static int n_out;
+
+static void capture(void *ctx, const uint8_t *p, size_t len)
+{
+	(void)ctx;
+	ck_assert_int_lt(n_out, 8);
+	memcpy(out[n_out], p, len);
+	out_len[n_out++] = len;
+}
+
+static tl_stack *new_stack(uint32_t icmp_rate)
+{
+	struct tl_config c;
+
+	tl_config_defaults(&c);
+	c.output = capture;
+	c.icmp_err_per_sec = icmp_rate;
+	tl_stack *s = tl_stack_new(&c);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(tl_apps_start(s), 0);
+	n_out = 0;
+	return s;
+}
+
+static size_t udp_packet(uint8_t *p, uint16_t sport, uint16_t dport, const void *d, size_t n)
+{
+	memcpy(p + 28, d, n);
+	udp_build(p + 20, PEER, HOST, sport, dport, n);
+	ipv4_build(p, PEER, HOST, IP_PROTO_UDP, 8 + n, 1);
+	return 28 + n;
+}
+
+START_TEST(icmp_echo_reply)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[1500], data[1000];
+	struct ipv4_hdr ip;
+	struct icmp_hdr ic;
+
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i ^ 0x5a);
+	size_t n = icmp_build(p + 20, ICMP_ECHO_REQUEST, 0, 0xbeef0003, data, sizeof data);
+	ipv4_build(p, PEER, HOST, IP_PROTO_ICMP, n, 9);
+	tl_stack_input(s, p, 20 + n, 1000);
+	ck_assert_msg(n_out == 1, "step 1: one echo reply expected, got %d packets", n_out);
+	ck_assert_msg(ipv4_parse(out[0], out_len[0], &ip) == WIRE_OK, "step 2: reply IP header valid");
+	ck_assert_msg(ip.src == HOST && ip.dst == PEER, "step 3: addresses swapped");
+	ck_assert_msg(ip.ttl == 64, "step 4: TTL 64");
+	ck_assert_msg(icmp_parse(ip.payload, ip.payload_len, &ic) == WIRE_OK, "step 5: ICMP checksum valid");
+	ck_assert_msg(ic.type == ICMP_ECHO_REPLY && ic.id == 0xbeef && ic.seq == 3, "step 6: type, id, seq");
+	ck_assert_msg(ic.data_len == sizeof data && !memcmp(ic.data, data, sizeof data),
+		      "step 7: payload identical");
+	ck_assert_uint_eq(tl_stack_counters(s)->icmp_out_echo_reply, 1);
+	tl_stack_free(s);
+}
+END_TEST
+
+static void expect_udp_echo(tl_stack *s, uint16_t port)
+{
+	uint8_t p[1500];
+	struct ipv4_hdr ip;
+	struct udp_hdr u;
+
+	n_out = 0;
+	tl_stack_input(s, p, udp_packet(p, 5000, port, "The quick brown fox", 19), 1000);
+	ck_assert_msg(n_out == 1, "port %u: one echo expected", port);
+	ck_assert(ipv4_parse(out[0], out_len[0], &ip) == WIRE_OK);
+	ck_assert(udp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &u) == WIRE_OK);
+	ck_assert_msg(u.sport == port && u.dport == 5000, "port %u: ports swapped", port);
+	ck_assert_msg(u.data_len == 19 && !memcmp(u.data, "The quick brown fox", 19),
+		      "port %u: data identical", port);
+}
+
+START_TEST(udp_echo_both_ports)
+{
+	tl_stack *s = new_stack(100);
+
+	expect_udp_echo(s, 7);
+	expect_udp_echo(s, 65432);
+	ck_assert_uint_eq(tl_stack_counters(s)->udp_in_delivered, 2);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(udp_discard_is_silent)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[100];
+
+	tl_stack_input(s, p, udp_packet(p, 5000, 9, "x", 1), 1000);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(tl_stack_counters(s)->udp_in_delivered, 1);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(udp_closed_port_unreachable)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[100];
+	struct ipv4_hdr ip;
+	struct icmp_hdr ic;
+	size_t n = udp_packet(p, 5000, 4444, "abcdefghij", 10);
+
+	tl_stack_input(s, p, n, 1000);
+	ck_assert_int_eq(n_out, 1);
+	ck_assert(ipv4_parse(out[0], out_len[0], &ip) == WIRE_OK && ip.dst == PEER);
+	ck_assert(icmp_parse(ip.payload, ip.payload_len, &ic) == WIRE_OK);
+	ck_assert_msg(ic.type == ICMP_DEST_UNREACH && ic.code == ICMP_PORT_UNREACH,
+		      "type %u code %u", ic.type, ic.code);
+	/* RFC 792: the IP header and the first 8 bytes of the datagram. */
+	ck_assert_uint_eq(ic.data_len, 28);
+	ck_assert_mem_eq(ic.data, p, 28);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(icmp_errors_rate_limited)
+{
+	tl_stack *s = new_stack(3);
+	uint8_t p[100];
+	size_t n = udp_packet(p, 5000, 4444, "a", 1);
+
+	for (int i = 0; i < 5; i++)
+		tl_stack_input(s, p, n, TL_MS(1000) + (tl_time)i);
+	ck_assert_msg(n_out == 3, "step 1: 3 errors in the first second, got %d", n_out);
+	ck_assert_uint_eq(tl_stack_counters(s)->icmp_out_rate_limited, 2);
+	n_out = 0;
+	tl_stack_input(s, p, n, TL_MS(2001));
+	ck_assert_msg(n_out == 1, "step 2: a new second refills the bucket");
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(udp_bad_and_zero_checksum)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[100];
+	size_t n = udp_packet(p, 5000, 7, "data", 4);
+
+	p[30] ^= 0xff;
+	tl_stack_input(s, p, n, 1000);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(tl_stack_counters(s)->udp_drop_checksum, 1);
+	put16(p + 26, 0); /* no checksum: accepted as is */
+	tl_stack_input(s, p, n, 1000);
+	ck_assert_int_eq(n_out, 1);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(udp_echo_loop_protection)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[100];
+
+	/* From another service port: answering would start an echo storm. */
+	tl_stack_input(s, p, udp_packet(p, 19, 7, "chargen", 7), 1000);
+	tl_stack_input(s, p, udp_packet(p, 7, 7, "echo", 4), 1000);
+	ck_assert_int_eq(n_out, 0);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(ip_drops_are_counted)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[100];
+	size_t n = udp_packet(p, 5000, 7, "x", 1);
+
+	put32(p + 16, 0x0a0a0063); /* not our address */
+	put16(p + 10, 0);
+	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+	tl_stack_input(s, p, n, 1000);
+	n = udp_packet(p, 5000, 7, "x", 1);
+	put32(p + 12, 0xffffffff); /* broadcast source */
+	put16(p + 10, 0);
+	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+	tl_stack_input(s, p, n, 1000);
+	ipv4_build(p, PEER, HOST, 99, 4, 1); /* unknown protocol */
+	tl_stack_input(s, p, 24, 1000);
+	const struct tl_counters *c = tl_stack_counters(s);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(c->ip_drop_not_for_us, 1);
+	ck_assert_uint_eq(c->ip_drop_bad_source, 1);
+	ck_assert_uint_eq(c->ip_drop_proto, 1);
+	ck_assert_uint_eq(c->ip_in_receives, 3);
+	tl_stack_free(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("core");
+	TCase *t = tcase_create("icmp_udp");
+
+	tcase_add_test(t, icmp_echo_reply);
+	tcase_add_test(t, udp_echo_both_ports);
+	tcase_add_test(t, udp_discard_is_silent);
+	tcase_add_test(t, udp_closed_port_unreachable);
+	tcase_add_test(t, icmp_errors_rate_limited);
+	tcase_add_test(t, udp_bad_and_zero_checksum);
+	tcase_add_test(t, udp_echo_loop_protection);
+	tcase_add_test(t, ip_drops_are_counted);
+	suite_add_tcase(s, t);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,237 @@
+/* Wire formats: RFC 1071 checksums, and IPv4, ICMP, UDP, TCP parse/build,
+ * including every class of malformed IPv4 header the stack must drop. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+START_TEST(checksum_rfc1071_example)
+{
+	/* RFC 1071 section 3: these bytes sum to ddf2 (one's complement). */
+	const uint8_t b[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+
+	ck_assert_uint_eq(csum_add(0, b, sizeof b) % 0xffff, 0xddf2);
+	ck_assert_uint_eq(csum_fold(csum_add(0, b, sizeof b)), (uint16_t)~0xddf2);
+}
+END_TEST
+
+START_TEST(checksum_odd_length_pads_with_zero)
+{
+	const uint8_t odd[] = { 0x12, 0x34, 0x56 };
+	const uint8_t even[] = { 0x12, 0x34, 0x56, 0x00 };
+
+	ck_assert_uint_eq(csum_fold(csum_add(0, odd, 3)), csum_fold(csum_add(0, even, 4)));
+	ck_assert_uint_eq(csum_fold(csum_add(0, odd, 3)), (uint16_t)~(0x1234 + 0x5600));
+}
+END_TEST
+
+START_TEST(checksum_verifies_to_zero)
+{
+	uint8_t buf[1001];
+
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (uint8_t)(i * 31 + 7);
+	buf[10] = buf[11] = 0;
+	uint16_t c = csum_fold(csum_add(0, buf, sizeof buf));
+	buf[10] = (uint8_t)(c >> 8);
+	buf[11] = (uint8_t)c;
+	ck_assert_uint_eq(csum_fold(csum_add(0, buf, sizeof buf)), 0);
+}
+END_TEST
+
+static size_t make_ip(uint8_t *p, size_t payload)
+{
+	memset(p + IPV4_HDR_LEN, 0xab, payload);
+	ipv4_build(p, 0x0a0a0001, 0x0a0a0002, IP_PROTO_UDP, payload, 77);
+	return IPV4_HDR_LEN + payload;
+}
+
+static void fix_ip_checksum(uint8_t *p)
+{
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	put16(p + 10, 0);
+	put16(p + 10, csum_fold(csum_add(0, p, ihl)));
+}
+
+START_TEST(ipv4_round_trip)
+{
+	uint8_t p[100];
+	struct ipv4_hdr h;
+	size_t n = make_ip(p, 30);
+
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_OK);
+	ck_assert_uint_eq(h.src, 0x0a0a0001);
+	ck_assert_uint_eq(h.dst, 0x0a0a0002);
+	ck_assert_uint_eq(h.proto, IP_PROTO_UDP);
+	ck_assert_uint_eq(h.ttl, 64);
+	ck_assert_uint_eq(h.id, 77);
+	ck_assert(h.df);
+	ck_assert_uint_eq(h.payload_len, 30);
+	ck_assert_ptr_eq(h.payload, p + 20);
+	/* Link padding after total_len is ignored. */
+	ck_assert_int_eq(ipv4_parse(p, n + 6, &h), WIRE_OK);
+	ck_assert_uint_eq(h.payload_len, 30);
+}
+END_TEST
+
+START_TEST(ipv4_malformed_classes)
+{
+	uint8_t p[100];
+	struct ipv4_hdr h;
+	size_t n = make_ip(p, 30);
+
+	ck_assert_int_eq(ipv4_parse(p, 19, &h), WIRE_SHORT);
+	p[0] = 0x65;
+	fix_ip_checksum(p);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_VERSION);
+	n = make_ip(p, 30);
+	p[0] = 0x44;
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_IHL);
+	n = make_ip(p, 30);
+	put16(p + 2, 80); /* claims more than arrived */
+	fix_ip_checksum(p);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_TOTAL_LEN);
+	put16(p + 2, 10); /* shorter than its own header */
+	fix_ip_checksum(p);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_TOTAL_LEN);
+	n = make_ip(p, 30);
+	p[15] ^= 1;
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_CHECKSUM);
+	n = make_ip(p, 30);
+	put16(p + 6, 0x2000); /* MF */
+	fix_ip_checksum(p);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_FRAGMENT);
+	put16(p + 6, 0x0010); /* offset */
+	fix_ip_checksum(p);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_FRAGMENT);
+	n = make_ip(p, 30);
+	p[0] = 0x46; /* 24-byte header: options */
+	fix_ip_checksum(p);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_OPTIONS);
+}
+END_TEST
+
+START_TEST(icmp_round_trip_and_checksum)
+{
+	uint8_t m[64];
+	const uint8_t data[5] = { 1, 2, 3, 4, 5 };
+	struct icmp_hdr h;
+
+	size_t n = icmp_build(m, ICMP_ECHO_REQUEST, 0, 0x12340007, data, sizeof data);
+	ck_assert_uint_eq(n, 13);
+	ck_assert_int_eq(icmp_parse(m, n, &h), WIRE_OK);
+	ck_assert_uint_eq(h.type, ICMP_ECHO_REQUEST);
+	ck_assert_uint_eq(h.id, 0x1234);
+	ck_assert_uint_eq(h.seq, 7);
+	ck_assert_uint_eq(h.data_len, 5);
+	ck_assert_mem_eq(h.data, data, 5);
+	m[12] ^= 0x40;
+	ck_assert_int_eq(icmp_parse(m, n, &h), WIRE_CHECKSUM);
+	ck_assert_int_eq(icmp_parse(m, 7, &h), WIRE_SHORT);
+}
+END_TEST
+
+START_TEST(udp_round_trip_checksum_and_length)
+{
+	uint8_t s[64];
+	struct udp_hdr h;
+
+	memcpy(s + 8, "hello", 5);
+	udp_build(s, 0x0a0a0001, 0x0a0a0002, 1234, 7, 5);
+	ck_assert_int_eq(udp_parse(s, 13, 0x0a0a0001, 0x0a0a0002, &h), WIRE_OK);
+	ck_assert_uint_eq(h.sport, 1234);
+	ck_assert_uint_eq(h.dport, 7);
+	ck_assert_uint_eq(h.data_len, 5);
+	ck_assert_mem_eq(h.data, "hello", 5);
+	/* The pseudo-header covers the addresses. */
+	ck_assert_int_eq(udp_parse(s, 13, 0x0a0a0003, 0x0a0a0002, &h), WIRE_CHECKSUM);
+	/* Zero means no checksum (RFC 768). */
+	put16(s + 6, 0);
+	ck_assert_int_eq(udp_parse(s, 13, 0x0a0a0003, 0x0a0a0002, &h), WIRE_OK);
+	put16(s + 4, 20); /* longer than the IP payload */
+	ck_assert_int_eq(udp_parse(s, 13, 0x0a0a0001, 0x0a0a0002, &h), WIRE_LENGTH);
+	put16(s + 4, 7); /* shorter than the header */
+	ck_assert_int_eq(udp_parse(s, 13, 0x0a0a0001, 0x0a0a0002, &h), WIRE_LENGTH);
+	ck_assert_int_eq(udp_parse(s, 7, 0x0a0a0001, 0x0a0a0002, &h), WIRE_SHORT);
+}
+END_TEST
+
+START_TEST(tcp_options_parse)
+{
+	struct tcp_opts o;
+	const uint8_t good[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1,
+				 0, 0, 0, 2, 99, 3, 0, 0 };
+	ck_assert_int_eq(tcp_parse_options(good, sizeof good, &o), WIRE_OK);
+	ck_assert(o.has_mss && o.mss == 1460);
+	ck_assert(o.has_wscale && o.wscale == 7);
+	ck_assert(o.has_sack_perm);
+	ck_assert(o.has_ts && o.ts_val == 1 && o.ts_ecr == 2);
+	/* Malformed lengths: zero, one, past the end, wrong for the kind. */
+	const uint8_t zero[] = { 99, 0, 0, 0 };
+	const uint8_t one[] = { 99, 1, 0, 0 };
+	const uint8_t past[] = { 1, 1, 99, 8 };
+	const uint8_t mss3[] = { 2, 3, 5, 0 };
+	const uint8_t lone[] = { 1, 1, 1, 2 };
+	ck_assert_int_eq(tcp_parse_options(zero, 4, &o), WIRE_OPTIONS);
+	ck_assert_int_eq(tcp_parse_options(one, 4, &o), WIRE_OPTIONS);
+	ck_assert_int_eq(tcp_parse_options(past, 4, &o), WIRE_OPTIONS);
+	ck_assert_int_eq(tcp_parse_options(mss3, 4, &o), WIRE_OPTIONS);
+	ck_assert_int_eq(tcp_parse_options(lone, 4, &o), WIRE_OPTIONS);
+}
+END_TEST
+
+START_TEST(tcp_round_trip)
+{
+	uint8_t s[128];
+	struct tcp_hdr in, out;
+	struct tcp_opts o = { .has_mss = true, .mss = 1400, .has_wscale = true, .wscale = 5 };
+
+	memset(&in, 0, sizeof in);
+	in.sport = 5555;
+	in.dport = 7;
+	in.seq = 0xfffffff0;
+	in.ack = 42;
+	in.flags = TCP_SYN | TCP_ACK;
+	in.wnd = 1000;
+	size_t ol = tcp_build_options(s + 20, &o);
+	ck_assert_uint_eq(ol % 4, 0);
+	memcpy(s + 20 + ol, "xyz", 3);
+	tcp_build(s, 1, 2, &in, ol, 3);
+	ck_assert_int_eq(tcp_parse(s, 23 + ol, 1, 2, &out), WIRE_OK);
+	ck_assert_uint_eq(out.seq, 0xfffffff0);
+	ck_assert_uint_eq(out.ack, 42);
+	ck_assert_uint_eq(out.flags, TCP_SYN | TCP_ACK);
+	ck_assert_uint_eq(out.wnd, 1000);
+	ck_assert(out.opts.has_mss && out.opts.mss == 1400);
+	ck_assert(out.opts.has_wscale && out.opts.wscale == 5);
+	ck_assert_uint_eq(out.data_len, 3);
+	s[21 + ol] ^= 1;
+	ck_assert_int_eq(tcp_parse(s, 23 + ol, 1, 2, &out), WIRE_CHECKSUM);
+	s[21 + ol] ^= 1;
+	s[12] = 0x40; /* data offset 16 < 20 */
+	ck_assert_int_eq(tcp_parse(s, 23 + ol, 1, 2, &out), WIRE_OFFSET);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("wire");
+	TCase *t = tcase_create("formats");
+
+	tcase_add_test(t, checksum_rfc1071_example);
+	tcase_add_test(t, checksum_odd_length_pads_with_zero);
+	tcase_add_test(t, checksum_verifies_to_zero);
+	tcase_add_test(t, ipv4_round_trip);
+	tcase_add_test(t, ipv4_malformed_classes);
+	tcase_add_test(t, icmp_round_trip_and_checksum);
+	tcase_add_test(t, udp_round_trip_checksum_and_length);
+	tcase_add_test(t, tcp_options_parse);
+	tcase_add_test(t, tcp_round_trip);
+	suite_add_tcase(s, t);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
