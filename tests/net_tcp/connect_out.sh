@@ -10,7 +10,8 @@ tl_net_require
 tl_in timeout 20 /usr/bin/python3 -c '
 import socket, sys
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("10.10.0.1", 5000)); l.listen(1); l.settimeout(15)
+l.bind(("0.0.0.0", 5000))  # tl0 does not exist until tcplab starts
+l.listen(1); l.settimeout(15)
 print("listening", flush=True)
 c, peer = l.accept(); c.settimeout(10)
 got = b""
