@@ -22,7 +22,7 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->tcp_rto_max_ms = 60000;
 	cfg->tcp_rto_init_ms = 1000;
 	cfg->tcp_max_retries = 15;
-	cfg->tcp_delack_ms = 200;
+	cfg->tcp_delack_ms = 40; /* Linux's minimum; RFC 1122 4.2.3.2 allows up to 500 */
 	cfg->tcp_init_cwnd = 10;
 }
 

@@ -185,6 +185,81 @@ def chargen_20m():
 CHECKS = {f.__name__: f for f in (echo_1m, concurrent, half_close, hello, time_wait,
                                  refused, discard_100m, chargen_20m)}
 
+
+
+def timed(name, limit, fn):
+    t0 = time.time()
+    fn()
+    dt = time.time() - t0
+    if dt > limit:
+        fail(f"{name} took {dt:.1f} s, the bound is {limit} s")
+    print(f"ok: {name} in {dt:.1f} s (bound {limit} s)")
+
+
+def echo_4m():
+    data = rng.randbytes(4 << 20)
+
+    def run():
+        got = round_trip(7, data)
+        if got != data:
+            fail(f"4 MiB echo over an impaired path: got {len(got)} bytes, identical={got == data}")
+    timed("4 MiB echo round trip, byte-identical", 120, run)
+
+
+def discard_4m():
+    def run():
+        s = connect(9, timeout=60)
+        s.sendall(rng.randbytes(4 << 20))
+        s.shutdown(socket.SHUT_WR)
+        if s.recv(10) != b"":
+            fail("discard sent data")
+        s.close()
+    timed("4 MiB into discard, closed cleanly", 120, run)
+
+
+def chargen_4m():
+    def run():
+        want = 4 << 20
+        pattern = b"".join(chargen_line(i) for i in range(95))
+        s = connect(19, timeout=60)
+        got = bytearray()
+        while len(got) < want:
+            b = s.recv(1 << 16)
+            if not b:
+                fail(f"chargen closed after {len(got)} bytes")
+            got.extend(b)
+        s.close()
+        if bytes(got[:want]) != (pattern * (want // len(pattern) + 1))[:want]:
+            fail("chargen over an impaired path: stream differs from the pattern")
+    timed("4 MiB from chargen, pattern intact", 120, run)
+
+
+def slow_reader():
+    """Reads chargen slowly through a small buffer, so tcplab meets a zero
+    window, probes, and must resume without losing or repeating a byte."""
+    want = 1 << 20
+    pattern = b"".join(chargen_line(i) for i in range(95))
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect((HOST, 19))
+    got = bytearray()
+    t0 = time.time()
+    while len(got) < want:
+        b = s.recv(2048)
+        if not b:
+            fail(f"chargen closed after {len(got)} bytes")
+        got.extend(b)
+        if len(got) < 64 * 1024:
+            time.sleep(0.02)  # slow at first: the window closes
+    s.close()
+    if bytes(got[:want]) != (pattern * (want // len(pattern) + 1))[:want]:
+        fail("slow reader: stream differs from the pattern (lost or repeated bytes)")
+    print(f"ok: a slow reader got 1 MiB of chargen intact in {time.time() - t0:.1f} s")
+
+
+CHECKS.update({f.__name__: f for f in (echo_4m, discard_4m, chargen_4m, slow_reader)})
+
 if __name__ == "__main__":
     for name in sys.argv[1:]:
         CHECKS[name]()

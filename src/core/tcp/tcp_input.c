@@ -170,8 +170,11 @@ static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
 	/* A zero window still takes the ACK and RST of a segment at its edge. */
 	if (wnd == 0)
 		return th->seq == nxt;
+	/* A bare ACK may sit exactly on the right edge: it is the peer's SND.NXT
+	 * after it filled our window. Linux accepts it too; refusing it would
+	 * throw its ACK away. */
 	if (len == 0)
-		return seq_in(th->seq, nxt, nxt + wnd);
+		return seq_leq(nxt, th->seq) && seq_leq(th->seq, nxt + wnd);
 	return seq_in(th->seq, nxt, nxt + wnd) ||
 	       seq_in(th->seq + len - 1, nxt, nxt + wnd);
 }
@@ -332,6 +335,17 @@ static bool is_dupack(const struct tl_tcp *c, const struct tcp_hdr *th)
 	       ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
 }
 
+/* Three, or fewer when too little is in flight to produce three and
+ * nothing new can be sent (RFC 5827 early retransmit). */
+static uint32_t dupack_threshold(const struct tl_tcp *c)
+{
+	uint32_t oust = (flight_size(c) + c->mss - 1) / c->mss;
+
+	if (oust >= 2 && oust < 4 && c->snd_max == tcp_data_end(c))
+		return oust - 1;
+	return 3;
+}
+
 static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	tl_stack *s = c->stack;
@@ -343,7 +357,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		return;
 	}
 	/* RFC 6582 3.2 step 2: only a loss after the last recovery point. */
-	if (c->dupacks != 3 || !seq_gt(th->ack, c->recover))
+	if (c->dupacks != dupack_threshold(c) || !seq_gt(th->ack, c->recover))
 		return;
 	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
 	uint32_t half = flight_size(c) / 2;

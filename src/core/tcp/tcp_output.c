@@ -168,7 +168,11 @@ static bool can_send_data(enum tl_tcp_state st)
 /* How many bytes past snd_nxt the peer's window and cwnd allow. */
 static uint32_t usable_window(const struct tl_tcp *c)
 {
-	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	/* RFC 3042: the first two duplicate ACKs each let one new segment out. */
+	uint32_t cwnd = c->cwnd;
+	if (!c->in_recovery && c->dupacks && c->dupacks <= 2)
+		cwnd += c->dupacks * (uint32_t)c->mss;
+	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 	uint32_t edge = c->snd_una + wnd;
 
 	return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
