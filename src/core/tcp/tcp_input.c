@@ -268,7 +268,10 @@ static uint32_t flight_size(const struct tl_tcp *c)
 static void cwnd_grow(struct tl_tcp *c, uint32_t acked)
 {
 	uint32_t segs = c->cwnd / c->mss;
-	uint32_t inc = c->cwnd < c->ssthresh ? (acked < c->mss ? acked : c->mss)
+	/* RFC 3465 2.2: count bytes, up to 2*SMSS per ACK so that delayed ACKs
+	 * still double cwnd each round; 1*SMSS while repairing after a loss. */
+	uint32_t limit = seq_leq(c->snd_una, c->recover) ? c->mss : 2u * c->mss;
+	uint32_t inc = c->cwnd < c->ssthresh ? (acked < limit ? acked : limit)
 					     : (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
 
 	if (c->cwnd < (1u << 30))

@@ -83,12 +83,16 @@ size_t tl_tcp_recv_avail(const struct tl_tcp *c)
 	return c->rcvbuf.len;
 }
 
-/* RFC 9293 3.8.6.2.2: tell the peer when the window has opened enough. */
+/* RFC 1122 4.2.3.3: a pure window update only when it matters: what we
+ * still offer is under half the buffer and reading at least doubles it
+ * (Linux's rule). Otherwise the next ACK carries the new window anyway. */
 static void maybe_window_update(struct tl_tcp *c)
 {
-	uint32_t edge = c->rcv_nxt + tcp_rcv_wnd(c);
+	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t wnd = tcp_rcv_wnd(c);
 
-	if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= tcp_rcv_sws_step(c)) {
+	if (offered <= c->rcvbuf.max / 2 && wnd >= 2 * offered &&
+	    wnd - offered >= tcp_rcv_sws_step(c)) {
 		c->ack_now = true;
 		tcp_output(c);
 	}

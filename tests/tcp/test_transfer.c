@@ -1,0 +1,371 @@
+/* Data transfer in virtual time: the acceptability test, delayed and
+ * immediate ACKs, reassembly, windows, segmentation, and sequence numbers
+ * across the 2^32 wrap on both sides. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+#include "tcph.h"
+
+#define PISS 5000u
+
+static uint8_t blob[256 * 1024];
+
+static void fill_blob(void)
+{
+	for (size_t i = 0; i < sizeof blob; i++)
+		blob[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+/* The peer sends bytes [off, off+len) of blob. */
+static void send_data(struct tcph *h, uint32_t off, uint32_t len)
+{
+	tcph_send(h, TCP_ACK, h->piss + 1 + off, h->iss + 1, 512, blob + off, len);
+}
+
+START_TEST(acceptability_four_cases)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	/* Case 2 (len 0, window > 0): inside the window, no answer needed. */
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
+	tcph_expect_nothing(&h, "case 2 in window");
+	/* Case 2, outside the window: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+	tcph_send(&h, TCP_ACK, PISS + 1 + 10000000, h.iss + 1, 512, NULL, 0);
+	tcph_expect(&h, "case 2 outside", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	/* Case 4 (len > 0, window > 0): entirely old data is answered, not delivered. */
+	tcph_send(&h, TCP_ACK, PISS - 100, h.iss + 1, 512, blob, 50);
+	tcph_expect(&h, "case 4 old data", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_uint_eq(h.rx_len, 0);
+	/* Case 4, straddling the left edge: the new part is kept. */
+	tcph_send(&h, TCP_ACK, PISS + 1 - 10, h.iss + 1, 512, blob, 30);
+	ck_assert_uint_eq(h.rx_len, 20);
+	ck_assert_mem_eq(h.rx, blob + 10, 20);
+	tcph_free(&h);
+}
+END_TEST
+
+static void tiny_rcvbuf(struct tl_config *c)
+{
+	c->tcp_rcvbuf = 2048;
+}
+
+START_TEST(acceptability_zero_window)
+{
+	struct tcph h;
+
+	tcph_init(&h, tiny_rcvbuf);
+	h.app_reads = false;
+	tcph_handshake(&h, 7, PISS);
+	send_data(&h, 0, 1024);
+	send_data(&h, 1024, 1024);
+	struct seg *g = tcph_expect(&h, "fill", TCP_ACK, h.iss + 1, PISS + 1 + 2048, 0);
+	ck_assert_uint_eq(g->h.wnd, 0);
+	/* Case 3 (len > 0, window 0): not acceptable; the ACK says window 0. */
+	send_data(&h, 2048, 100);
+	g = tcph_expect(&h, "case 3", TCP_ACK, h.iss + 1, PISS + 1 + 2048, 0);
+	ck_assert_uint_eq(g->h.wnd, 0);
+	/* Case 1 (len 0, window 0): acceptable only at RCV.NXT. */
+	tcph_send(&h, TCP_ACK, PISS + 1 + 2048, h.iss + 1, 512, NULL, 0);
+	tcph_expect_nothing(&h, "case 1 at RCV.NXT");
+	tcph_send(&h, TCP_ACK, PISS + 1 + 2049, h.iss + 1, 512, NULL, 0);
+	tcph_expect(&h, "case 1 elsewhere", TCP_ACK, h.iss + 1, PISS + 1 + 2048, 0);
+	/* Reading opens the window and says so at once. */
+	uint8_t buf[4096];
+	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, sizeof buf), 2048);
+	g = tcph_expect(&h, "window update", TCP_ACK, h.iss + 1, PISS + 1 + 2048, 0);
+	ck_assert_uint_gt(g->h.wnd, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(delayed_ack)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, PISS);
+	uint32_t delay = h.cfg.tcp_delack_ms;
+	/* The SYN-ACK's window was unscaled: the first read opens the real
+	 * window, and that update goes out at once. */
+	send_data(&h, 0, 1000);
+	tcph_expect(&h, "0 window update", TCP_ACK, h.iss + 1, PISS + 1 + 1000, 0);
+	/* One segment: the ACK waits (RFC 1122 4.2.3.2). */
+	send_data(&h, 1000, 1000);
+	tcph_expect_nothing(&h, "1 ACK delayed");
+	tcph_advance(&h, delay - 1);
+	tcph_expect_nothing(&h, "2 still delayed");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "3 delayed ACK due", TCP_ACK, h.iss + 1, PISS + 1 + 2000, 0);
+	/* Two segments: the second is acknowledged at once. */
+	send_data(&h, 2000, 1000);
+	tcph_expect_nothing(&h, "4 first of two");
+	send_data(&h, 3000, 1000);
+	tcph_expect(&h, "5 every second segment", TCP_ACK, h.iss + 1, PISS + 1 + 4000, 0);
+	ck_assert_uint_eq(h.rx_len, 4000);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(out_of_order_and_gap_fill)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, PISS);
+	/* RFC 5681 4.2: out-of-order data gets an immediate duplicate ACK. */
+	send_data(&h, 1000, 1000);
+	tcph_expect(&h, "1 dup ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	send_data(&h, 3000, 500);
+	tcph_expect(&h, "2 dup ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_uint_eq(h.rx_len, 0);
+	/* Filling the first gap: an immediate cumulative ACK up to the next hole. */
+	send_data(&h, 0, 1000);
+	tcph_expect(&h, "3 gap filled", TCP_ACK, h.iss + 1, PISS + 1 + 2000, 0);
+	ck_assert_uint_eq(h.rx_len, 2000);
+	send_data(&h, 2000, 1000);
+	tcph_expect(&h, "4 second gap filled", TCP_ACK, h.iss + 1, PISS + 1 + 3500, 0);
+	ck_assert_uint_eq(h.rx_len, 3500);
+	ck_assert_mem_eq(h.rx, blob, 3500);
+	tcph_free(&h);
+}
+END_TEST
+
+/* Segments [i*500, i*500+700): each overlaps the next by 200 bytes. */
+static void permuted_delivery(uint32_t seed, uint32_t piss)
+{
+	struct tcph h;
+	uint32_t order[16];
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, piss);
+	for (uint32_t i = 0; i < 16; i++)
+		order[i] = i;
+	for (uint32_t i = 15; i > 0; i--) {
+		seed = seed * 1103515245u + 12345u;
+		uint32_t j = (seed >> 8) % (i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (uint32_t k = 0; k < 16; k++) {
+		uint32_t i = order[k];
+		send_data(&h, i * 500, i == 15 ? 500 : 700);
+		if (k % 3 == 0)
+			send_data(&h, i * 500, 100); /* an exact duplicate of a part */
+	}
+	ck_assert_msg(h.rx_len == 8000, "seed %u: delivered %zu of 8000", seed, h.rx_len);
+	ck_assert_msg(!memcmp(h.rx, blob, 8000), "seed %u: bytes differ", seed);
+	tcph_drain(&h);
+	tcph_free(&h);
+}
+
+START_TEST(reassembly_permutations)
+{
+	for (uint32_t seed = 1; seed <= 20; seed++)
+		permuted_delivery(seed, PISS);
+}
+END_TEST
+
+START_TEST(peer_sequence_wraps)
+{
+	/* The peer's ISS just below 2^32: its data crosses the wrap. */
+	for (uint32_t seed = 1; seed <= 5; seed++)
+		permuted_delivery(seed, 0xffffff00u);
+}
+END_TEST
+
+static void small_ooo(struct tl_config *c)
+{
+	c->tcp_ooo_max = 2;
+}
+
+START_TEST(ooo_queue_bound)
+{
+	struct tcph h;
+
+	tcph_init(&h, small_ooo);
+	tcph_handshake(&h, 9, PISS);
+	send_data(&h, 1000, 100);
+	send_data(&h, 2000, 100);
+	send_data(&h, 3000, 100); /* a third disjoint range: over the bound */
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_full, 1);
+	send_data(&h, 0, 1000);
+	send_data(&h, 1100, 900);
+	send_data(&h, 2100, 2000);
+	ck_assert_uint_eq(h.rx_len, 4100);
+	ck_assert_mem_eq(h.rx, blob, 4100);
+	tcph_free(&h);
+}
+END_TEST
+
+static void at_time(struct tcph *h, tl_time t)
+{
+	h->now = t;
+	tl_stack_poll(h->s, t);
+}
+
+START_TEST(our_sequence_wraps)
+{
+	struct tcph h;
+
+	/* RFC 6528: ISS = hash(4-tuple) + now/4us. Learn the hash at one time,
+	 * then open the same 4-tuple when the ISS lands just below 2^32. */
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	uint32_t hash = h.iss - (uint32_t)(h.now / 4);
+	tcph_free(&h);
+	tcph_init(&h, NULL);
+	uint32_t want = 0xfffff000u;
+	/* now/4 must be congruent to want - hash modulo 2^32. */
+	at_time(&h, (tl_time)(uint32_t)(want - hash) * 4 + (1ull << 34));
+	tcph_handshake(&h, 7, PISS);
+	ck_assert_msg(h.iss == want, "ISS %#x, wanted %#x", h.iss, want);
+	/* Send 8000 bytes: our sequence numbers cross zero on the way. */
+	ck_assert_int_eq(tl_tcp_send(h.conn, blob, 8000), 8000);
+	for (uint32_t off = 0; off < 7300; off += 1460) {
+		struct seg *g = tcph_expect(&h, "data across the wrap", TCP_ACK, h.iss + 1 + off, PISS + 1, 1460);
+		ck_assert_mem_eq(g->data, blob + off, 1460);
+	}
+	/* Nagle (RFC 896) holds the 700-byte tail until the data in flight is acked. */
+	tcph_expect_nothing(&h, "Nagle holds the tail");
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1 + 7300, 512, NULL, 0);
+	struct seg *g = tcph_expect(&h, "the tail", TCP_ACK, h.iss + 1 + 7300, PISS + 1, 700);
+	ck_assert_mem_eq(g->data, blob + 7300, 700);
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1 + 8000, 512, NULL, 0);
+	ck_assert_uint_eq(tl_tcp_send_space(h.conn), h.cfg.tcp_sndbuf);
+	ck_assert_msg(seq_gt(h.iss + 8001, 0) && h.iss + 8001 < h.iss, "did not wrap");
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(segments_fit_mss_window_and_cwnd)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = 1000 };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	h.piss = PISS;
+	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	h.iss = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 65535, NULL, 0);
+	ck_assert_int_eq(tl_tcp_send(h.conn, blob, 30000), 30000);
+	/* Initial window: 10 segments of the peer's MSS (RFC 6928). */
+	for (uint32_t i = 0; i < 10; i++)
+		tcph_expect(&h, "IW segment", TCP_ACK, h.iss + 1 + i * 1000, PISS + 1, 1000);
+	tcph_expect_nothing(&h, "cwnd full");
+	/* The peer's window, not cwnd, limits next: ack 2 segments, window 2500. */
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1 + 2000, 2500 + 8000, NULL, 0);
+	tcph_expect(&h, "in window", TCP_ACK, h.iss + 1 + 10000, PISS + 1, 1000);
+	tcph_expect(&h, "in window", TCP_ACK, h.iss + 1 + 11000, PISS + 1, 1000);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(default_mss_536)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0); /* no MSS option */
+	h.iss = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 65535, NULL, 0);
+	tl_tcp_send(h.conn, blob, 2000);
+	tcph_expect(&h, "536", TCP_ACK, h.iss + 1, PISS + 1, 536);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(bad_options_dropped)
+{
+	struct tcph h;
+	uint8_t pkt[64];
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	/* A SYN whose MSS option claims length 3: the segment is dropped. */
+	memset(pkt, 0, sizeof pkt);
+	uint8_t *t = pkt + 20;
+	put16(t, PEER_PORT);
+	put16(t + 2, 9);
+	put32(t + 4, PISS);
+	t[12] = 6 << 4; /* 24-byte header */
+	t[13] = TCP_SYN;
+	put16(t + 14, 1000);
+	t[20] = 2;
+	t[21] = 3;
+	put16(t + 16, csum_fold(csum_add(csum_pseudo(PEER_ADDR, HOST_ADDR, 6, 24), t, 24)));
+	ipv4_build(pkt, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, 24, 1);
+	tl_stack_input(h.s, pkt, 44, h.now);
+	tcph_expect_nothing(&h, "malformed option");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_bad_options, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(half_close_then_receive)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, PISS);
+	tl_tcp_send(h.conn, "bye", 3);
+	tcph_expect(&h, "data", TCP_ACK, h.iss + 1, PISS + 1, 3);
+	ck_assert_int_eq(tl_tcp_shutdown(h.conn), 0);
+	tcph_expect(&h, "FIN after the data", TCP_FIN | TCP_ACK, h.iss + 4, PISS + 1, 0);
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 5, 512, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_2);
+	/* The peer may still send: it is delivered. */
+	send_data(&h, 0, 500);
+	ck_assert_uint_eq(h.rx_len, 500);
+	ck_assert_int_eq(tl_tcp_send(h.conn, "x", 1), -EPIPE);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(data_after_close_resets)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, PISS);
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	/* RFC 9293 3.10.4 / RFC 2525 2.17: nobody will read it: RST. */
+	send_data(&h, 0, 100);
+	tcph_expect(&h, "RST", TCP_RST | TCP_ACK, ANY, ANY, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	tcph_free(&h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp_transfer");
+	TCase *t = tcase_create("data");
+
+	fill_blob();
+	tcase_add_test(t, acceptability_four_cases);
+	tcase_add_test(t, acceptability_zero_window);
+	tcase_add_test(t, delayed_ack);
+	tcase_add_test(t, out_of_order_and_gap_fill);
+	tcase_add_test(t, reassembly_permutations);
+	tcase_add_test(t, peer_sequence_wraps);
+	tcase_add_test(t, ooo_queue_bound);
+	tcase_add_test(t, our_sequence_wraps);
+	tcase_add_test(t, segments_fit_mss_window_and_cwnd);
+	tcase_add_test(t, default_mss_536);
+	tcase_add_test(t, bad_options_dropped);
+	tcase_add_test(t, half_close_then_receive);
+	tcase_add_test(t, data_after_close_resets);
+	suite_add_tcase(s, t);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
