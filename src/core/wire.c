@@ -188,6 +188,15 @@ enum wire_err tcp_parse_options(const uint8_t *p, size_t len, struct tcp_opts *o
 				return WIRE_OPTIONS;
 			o->has_sack_perm = true;
 			break;
+		case 5: /* RFC 2018 3: SACK blocks, kept for the trace */
+			if (olen < 10 || (olen - 2) % 8)
+				return WIRE_OPTIONS;
+			for (size_t b = 0; b < (size_t)(olen - 2) / 8 && o->sack_n < TCP_MAX_SACK; b++) {
+				o->sack[o->sack_n][0] = get32(v + 8 * b);
+				o->sack[o->sack_n][1] = get32(v + 8 * b + 4);
+				o->sack_n++;
+			}
+			break;
 		case 8:
 			if (olen != 10)
 				return WIRE_OPTIONS;
@@ -229,6 +238,18 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 		buf[n++] = 3;
 		buf[n++] = 3;
 		buf[n++] = o->wscale;
+	}
+	if (o->sack_n) {
+		/* RFC 2018 3: kind 5, 8 bytes per block, after two NOPs. */
+		buf[n++] = 1;
+		buf[n++] = 1;
+		buf[n++] = 5;
+		buf[n++] = (uint8_t)(2 + 8 * o->sack_n);
+		for (uint8_t i = 0; i < o->sack_n; i++) {
+			put32(buf + n, o->sack[i][0]);
+			put32(buf + n + 4, o->sack[i][1]);
+			n += 8;
+		}
 	}
 	while (n % 4)
 		buf[n++] = 1;

@@ -111,11 +111,15 @@ void udp_build(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
 #define TCP_CWR 0x80
 
 /* Options we understand; has_* says whether each was present. */
+#define TCP_MAX_SACK 4
+
 struct tcp_opts {
 	bool has_mss, has_wscale, has_sack_perm, has_ts;
 	uint16_t mss;
 	uint8_t wscale;
 	uint32_t ts_val, ts_ecr;
+	uint8_t sack_n;			/* SACK blocks (RFC 2018), sent only */
+	uint32_t sack[TCP_MAX_SACK][2];	/* [start, end) */
 };
 
 struct tcp_hdr {

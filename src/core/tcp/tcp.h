@@ -52,6 +52,8 @@ struct tl_tcp {
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok;			/* both sides sent wscale, RFC 7323 2.2 */
+	bool sack_ok;			/* the peer sent SACK-permitted, RFC 2018 */
+	uint32_t sack_high;		/* highest right edge the peer SACKed */
 	uint16_t mss;			/* largest segment we send */
 	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
 	bool fin_queued;		/* FIN follows the last byte in sndbuf */
@@ -71,6 +73,7 @@ struct tl_tcp {
 	struct ring rcvbuf;		/* readable bytes, then out-of-order ones */
 	struct ooo_range *ooo;
 	uint32_t ooo_n;
+	uint32_t ooo_last;		/* seq of the latest out-of-order arrival */
 	bool fin_rcvd;			/* the peer's FIN is in sequence */
 	bool rcv_fin_known;		/* a FIN arrived out of order */
 	uint32_t rcv_fin_seq;
@@ -146,7 +149,7 @@ static inline bool tcp_fin_acked(const struct tl_tcp *c)
 {
 	return c->fin_sent && seq_gt(c->snd_una, c->fin_seq);
 }
-/* Sends one byte past a zero window, RFC 9293 3.8.6.1. */
+/* A zero-window probe, RFC 9293 3.8.6.1. */
 void tcp_send_probe(struct tl_tcp *c);
 /* Resends the segment at snd_una, leaving snd_nxt alone (RFC 5681 3.2). */
 void tcp_retransmit_first(struct tl_tcp *c);

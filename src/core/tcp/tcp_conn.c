@@ -179,7 +179,7 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	c->rto_at = c->tw_at = c->delack_at = TL_TIME_NEVER;
 	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sack_high = c->iss;
 	uint32_t b = bucket_of(t, raddr, rport, lport);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;

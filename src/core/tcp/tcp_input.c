@@ -36,6 +36,7 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (mss > ours)
 		mss = ours;
 	c->mss = mss < 64 ? 64 : mss; /* RFC 9293 3.7.1: a tiny MSS is hostile */
+	c->sack_ok = th->opts.has_sack_perm;
 	if (th->opts.has_wscale) {
 		/* RFC 7323 2.3: a shift above 14 is used as 14. */
 		c->ws_ok = true;
@@ -313,6 +314,8 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	}
 	ring_consume(&c->sndbuf, data);
 	c->snd_una = th->ack;
+	if (seq_lt(c->sack_high, c->snd_una))
+		c->sack_high = c->snd_una;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
@@ -330,12 +333,32 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->pending |= TCP_EV_WRITABLE;
 }
 
-/* RFC 5681 2: the definition of a duplicate acknowledgment. */
-static bool is_dupack(const struct tl_tcp *c, const struct tcp_hdr *th)
+/* True if a SACK block reaches past anything SACKed before. */
+static bool sacks_new_data(struct tl_tcp *c, const struct tcp_hdr *th)
 {
-	return th->ack == c->snd_una && c->snd_una != c->snd_max &&
-	       th->data_len == 0 && !(th->flags & (TCP_SYN | TCP_FIN)) &&
-	       ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
+	bool fresh = false;
+
+	for (uint8_t i = 0; i < th->opts.sack_n; i++) {
+		uint32_t end = th->opts.sack[i][1];
+		if (seq_gt(end, c->snd_una) && seq_leq(end, c->snd_max) &&
+		    seq_gt(end, c->sack_high)) {
+			c->sack_high = end;
+			fresh = true;
+		}
+	}
+	return fresh;
+}
+
+/* RFC 5681 2: a duplicate ACK repeats SND.UNA with no data and the same
+ * window. A receiver that grows its window on every ACK (Linux does) would
+ * hide every duplicate, so an ACK that SACKs new data counts too (RFC 6675 2). */
+static bool is_dupack(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	if (th->ack != c->snd_una || c->snd_una == c->snd_max || th->data_len ||
+	    (th->flags & (TCP_SYN | TCP_FIN)))
+		return false;
+	bool sacked = sacks_new_data(c, th);
+	return sacked || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
 }
 
 /* Three, or fewer when too little is in flight to produce three and

@@ -35,7 +35,27 @@ static uint16_t window_field(struct tl_tcp *c, uint8_t flags)
 	return (uint16_t)(field > 65535 ? 65535 : field);
 }
 
-static size_t syn_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
+/* RFC 2018 4: the block holding the latest arrival first, then the others. */
+static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
+{
+	uint32_t first = 0;
+
+	for (uint32_t i = 0; i < c->ooo_n; i++)
+		if (seq_in(c->ooo_last, c->ooo[i].start, c->ooo[i].end))
+			first = i;
+	o->sack[0][0] = c->ooo[first].start;
+	o->sack[0][1] = c->ooo[first].end;
+	o->sack_n = 1;
+	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < TCP_MAX_SACK; i++) {
+		if (i == first)
+			continue;
+		o->sack[o->sack_n][0] = c->ooo[i].start;
+		o->sack[o->sack_n][1] = c->ooo[i].end;
+		o->sack_n++;
+	}
+}
+
+static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 {
 	struct tcp_opts o;
 
@@ -47,6 +67,10 @@ static size_t syn_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 		/* RFC 7323 1.3: a SYN-ACK carries wscale only if the SYN did. */
 		o.has_wscale = !(flags & TCP_ACK) || c->ws_ok;
 		o.wscale = c->rcv_wscale;
+		/* RFC 2018 2: SACK-permitted, likewise only if the SYN had it. */
+		o.has_sack_perm = !(flags & TCP_ACK) || c->sack_ok;
+	} else if ((flags & TCP_ACK) && c->sack_ok && c->ooo_n) {
+		sack_blocks(c, &o);
 	}
 	return tcp_build_options(buf, &o);
 }
@@ -56,7 +80,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 {
 	tl_stack *s = c->stack;
 	uint8_t *seg = s->out + IPV4_HDR_LEN;
-	size_t opt_len = syn_options(c, flags, seg + TCP_HDR_LEN);
+	size_t opt_len = tcp_options(c, flags, seg + TCP_HDR_LEN);
 	struct tcp_hdr h;
 
 	if (len)
@@ -88,15 +112,18 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	ip_output(s, c->raddr, IP_PROTO_TCP, TCP_HDR_LEN + opt_len + len);
 }
 
+/* RFC 9293 3.10.7.4 sends <SEQ=SND.NXT>; after a timeout we move snd_nxt
+ * back to resend, so a bare ACK uses the highest SEQ sent instead. A lower
+ * one would make the peer ignore the window it carries (SND.WL1 rule). */
 void tcp_send_ack(struct tl_tcp *c)
 {
-	send_segment(c, TCP_ACK, c->snd_nxt, 0);
+	send_segment(c, TCP_ACK, c->snd_max, 0);
 }
 
 void tcp_send_rst(struct tl_tcp *c)
 {
 	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>. */
-	send_segment(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+	send_segment(c, TCP_RST | TCP_ACK, c->snd_max, 0);
 }
 
 void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
@@ -183,10 +210,18 @@ static bool fin_due(const struct tl_tcp *c)
 	return c->fin_queued && c->snd_nxt == tcp_data_end(c) && !tcp_fin_acked(c);
 }
 
+/* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
+static uint32_t seg_room(const struct tl_tcp *c)
+{
+	uint32_t n = c->ooo_n < TCP_MAX_SACK ? c->ooo_n : TCP_MAX_SACK;
+
+	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);
+}
+
 /* RFC 1122 4.2.3.4 (sender SWS) with Nagle, RFC 896: send now or wait? */
 static bool worth_sending(const struct tl_tcp *c, uint32_t len, uint32_t avail)
 {
-	if (len == c->mss || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
+	if (len == seg_room(c) || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
 		return true; /* a full segment, a retransmission, or the override */
 	if (len == avail && (c->nodelay || c->snd_una == c->snd_max))
 		return true; /* all we have, and nothing unacknowledged (Nagle) */
@@ -203,8 +238,8 @@ static bool output_data(struct tl_tcp *c)
 		uint32_t len = usable_window(c);
 		if (len > avail)
 			len = avail;
-		if (len > c->mss)
-			len = c->mss;
+		if (len > seg_room(c))
+			len = seg_room(c);
 		if (len == 0 || !worth_sending(c, len, avail))
 			break;
 		uint8_t flags = TCP_ACK;
@@ -256,22 +291,20 @@ void tcp_output(struct tl_tcp *c)
 
 void tcp_send_probe(struct tl_tcp *c)
 {
-	uint32_t seq = c->snd_una;
-
-	if (seq_geq(seq, tcp_data_end(c)))
-		return;
+	/* RFC 9293 3.8.6.1 asks for a probe the peer must answer. Like Linux,
+	 * send an old sequence number with no data: the peer ACKs it with its
+	 * window, and no byte is pushed past the window. */
 	c->stack->cnt.tcp_persist_probes++;
-	send_segment(c, TCP_ACK, seq, 1);
-	/* The probe byte may be acked, but our ACKs keep SEQ=SND.NXT at the
-	 * window's edge, where a zero-window receiver still accepts them. */
-	if (seq_gt(seq + 1, c->snd_max))
-		c->snd_max = seq + 1;
+	send_segment(c, TCP_ACK, c->snd_una - 1, 0);
 }
 
 void tcp_retransmit_first(struct tl_tcp *c)
 {
 	uint32_t seq = c->snd_una, end = tcp_data_end(c);
-	uint32_t len = end - seq < c->mss ? end - seq : c->mss;
+	uint32_t len = end - seq < seg_room(c) ? end - seq : seg_room(c);
+	/* Resend only what was sent: never past SND.MAX from here. */
+	if (len > c->snd_max - seq)
+		len = c->snd_max - seq;
 	uint8_t flags = TCP_ACK;
 
 	if (len == 0 && !(c->fin_sent && !tcp_fin_acked(c)))

@@ -63,6 +63,7 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			return 0;
 		}
 		ring_write_at(&c->rcvbuf, c->rcvbuf.len + off, data, len);
+		c->ooo_last = seq;
 		s->cnt.tcp_ooo_queued++;
 		return 0;
 	}

@@ -31,7 +31,9 @@ static void option_string(const struct tcp_opts *o, char *out, size_t n)
 		k += snprintf(out + k, n - (size_t)k, "%sTS val %u ecr %u", k ? "," : "",
 			      o->ts_val, o->ts_ecr);
 	if (o->has_wscale && (size_t)k < n)
-		snprintf(out + k, n - (size_t)k, "%swscale %u", k ? "," : "", o->wscale);
+		k += snprintf(out + k, n - (size_t)k, "%swscale %u", k ? "," : "", o->wscale);
+	if (o->sack_n && (size_t)k < n)
+		snprintf(out + k, n - (size_t)k, "%ssack %u", k ? "," : "", o->sack_n);
 }
 
 void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
