@@ -322,8 +322,8 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->dupacks = 0;
 	if (c->in_recovery)
 		recovery_ack(c, acked);
-	else
-		cwnd_grow(c, acked);
+	else if (data)
+		cwnd_grow(c, data); /* data only: the ACK of a SYN grows nothing */
 	/* RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart. */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_rto_stop(c);

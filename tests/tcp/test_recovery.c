@@ -1,0 +1,378 @@
+/* Retransmission and congestion control in virtual time: RFC 6298 timers,
+ * RFC 5681 slow start, congestion avoidance and fast retransmit, RFC 6582
+ * NewReno, zero-window persist, and abort after too many retries. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+#include "tcph.h"
+
+#define PISS 7000u
+#define MSS 1460u
+
+static uint8_t blob[512 * 1024];
+
+static struct tl_tcp *tcb(struct tcph *h)
+{
+	return tcp_lookup(h->s, PEER_ADDR, PEER_PORT, h->port);
+}
+
+/* The peer acknowledges up to our byte off (relative), window wnd<<7. */
+static void ack_to(struct tcph *h, uint32_t off, uint16_t wnd)
+{
+	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1 + off, wnd, NULL, 0);
+}
+
+/* Pops n full segments starting at relative offset off. */
+static void expect_segments(struct tcph *h, const char *step, uint32_t off, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		tcph_expect(h, step, TCP_ACK, h->iss + 1 + off + i * MSS, PISS + 1, MSS);
+}
+
+static void established_sender(struct tcph *h, uint32_t bytes)
+{
+	tcph_init(h, NULL);
+	tcph_handshake(h, 9, PISS);
+	ck_assert_int_eq(tl_tcp_send(h->conn, blob, bytes), (ssize_t)bytes);
+}
+
+START_TEST(rto_arithmetic_rfc6298)
+{
+	struct tcph h;
+
+	established_sender(&h, 0);
+	struct tl_tcp *c = tcb(&h);
+	/* The handshake gave the first sample (0 us here): start clean. */
+	c->srtt_us = 0;
+	/* 2.2: first sample R: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4*RTTVAR. */
+	tcp_rtt_sample(c, 100000);
+	ck_assert_uint_eq(c->srtt_us, 100000);
+	ck_assert_uint_eq(c->rttvar_us, 50000);
+	ck_assert_uint_eq(c->rto_us, 300000);
+	/* 2.3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|, SRTT = 7/8 SRTT + 1/8 R. */
+	tcp_rtt_sample(c, 200000);
+	ck_assert_uint_eq(c->rttvar_us, (3 * 50000 + 100000) / 4);
+	ck_assert_uint_eq(c->srtt_us, (7 * 100000 + 200000) / 8);
+	ck_assert_uint_eq(c->rto_us, c->srtt_us + 4 * c->rttvar_us);
+	/* The floor (200 ms, like Linux) and the ceiling (60 s). */
+	for (int i = 0; i < 50; i++)
+		tcp_rtt_sample(c, 1000);
+	ck_assert_uint_eq(c->rto_us, h.cfg.tcp_rto_min_ms * 1000u);
+	tcp_rtt_sample(c, 200000000);
+	ck_assert_uint_eq(c->rto_us, h.cfg.tcp_rto_max_ms * 1000u);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rto_backoff_and_abort)
+{
+	struct tcph h;
+
+	established_sender(&h, 100);
+	tcph_expect(&h, "data", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 100);
+	uint32_t rto = tcb(&h)->rto_us / 1000;
+	/* 5.4-5.6: on each expiry resend the first segment and double the RTO,
+	 * up to the ceiling; after tcp_max_retries the connection is aborted. */
+	for (uint32_t i = 0; i < h.cfg.tcp_max_retries; i++) {
+		tcph_advance(&h, rto - 1);
+		tcph_expect_nothing(&h, "before the RTO");
+		tcph_advance(&h, 1);
+		tcph_expect(&h, "retransmission", TCP_ACK, h.iss + 1, PISS + 1, 100);
+		rto = rto * 2 > h.cfg.tcp_rto_max_ms ? h.cfg.tcp_rto_max_ms : rto * 2;
+	}
+	ck_assert_uint_eq(rto, h.cfg.tcp_rto_max_ms);
+	tcph_advance(&h, rto);
+	ck_assert_int_eq(h.closed, 1);
+	ck_assert_int_eq(h.closed_err, -ETIMEDOUT);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_timeouts, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(karn_no_sample_from_retransmission)
+{
+	struct tcph h;
+
+	established_sender(&h, 100);
+	tcph_expect(&h, "data", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 100);
+	struct tl_tcp *c = tcb(&h);
+	uint32_t srtt = c->srtt_us, rto = c->rto_us;
+	tcph_advance(&h, rto / 1000);
+	tcph_expect(&h, "retransmission", TCP_ACK, h.iss + 1, PISS + 1, 100);
+	tcph_advance(&h, 50);
+	ack_to(&h, 100, 512);
+	/* The ACK is ambiguous: no sample, and the backed-off RTO stays. */
+	ck_assert_uint_eq(c->srtt_us, srtt);
+	ck_assert_uint_eq(c->rto_us, 2 * rto);
+	/* A fresh segment is timed again: 30 ms. */
+	tl_tcp_send(h.conn, blob, 10);
+	tcph_expect(&h, "new data", TCP_ACK | TCP_PSH, h.iss + 101, PISS + 1, 10);
+	tcph_advance(&h, 30);
+	ack_to(&h, 110, 512);
+	ck_assert_uint_ne(c->srtt_us, srtt);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(fin_retransmitted)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, PISS);
+	tl_tcp_close(h.conn);
+	tcph_expect(&h, "FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_advance(&h, h.cfg.tcp_rto_min_ms > 1000 ? h.cfg.tcp_rto_min_ms : 1000);
+	tcph_expect(&h, "FIN again", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_ack_retransmitted)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	uint32_t iss = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_advance(&h, h.cfg.tcp_rto_init_ms);
+	tcph_expect(&h, "SYN-ACK again", TCP_SYN | TCP_ACK, iss, PISS + 1, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(slow_start_then_congestion_avoidance)
+{
+	struct tcph h;
+
+	established_sender(&h, 200 * 1024);
+	struct tl_tcp *c = tcb(&h);
+	ck_assert_uint_eq(c->cwnd, 10 * MSS); /* RFC 6928 */
+	expect_segments(&h, "IW", 0, 10);
+	tcph_expect_nothing(&h, "cwnd is full");
+	/* Slow start: each ACK of one segment adds one MSS (RFC 5681 3.1). */
+	ack_to(&h, MSS, 512);
+	ck_assert_uint_eq(c->cwnd, 11 * MSS);
+	expect_segments(&h, "two more", 10 * MSS, 2);
+	/* An ACK of two segments adds two (RFC 3465 2.2, L = 2*SMSS). */
+	ack_to(&h, 3 * MSS, 512);
+	ck_assert_uint_eq(c->cwnd, 13 * MSS);
+	tcph_drain(&h);
+	/* Above ssthresh: about one MSS per window of ACKs. */
+	c->ssthresh = c->cwnd;
+	uint32_t cw = c->cwnd;
+	ack_to(&h, 4 * MSS, 512);
+	ck_assert_uint_eq(c->cwnd, cw + MSS * MSS / cw);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(fast_retransmit_and_newreno)
+{
+	struct tcph h;
+
+	established_sender(&h, 200 * 1024);
+	struct tl_tcp *c = tcb(&h);
+	expect_segments(&h, "IW", 0, 10);
+	/* Segments 1 and 4 (counting from 0) are lost; the peer ACKs segment 0,
+	 * then sends a duplicate ACK for each later segment. */
+	ack_to(&h, MSS, 512);
+	tcph_drain(&h);
+	/* RFC 3042: the first two duplicates each release one new segment. */
+	ack_to(&h, MSS, 512);
+	expect_segments(&h, "limited transmit", 12 * MSS, 1);
+	ack_to(&h, MSS, 512);
+	expect_segments(&h, "limited transmit", 13 * MSS, 1);
+	ck_assert_uint_eq(c->in_recovery, false);
+	uint32_t flight = c->snd_max - c->snd_una;
+	ack_to(&h, MSS, 512);
+	/* RFC 5681 3.2: the third duplicate: resend segment 1, halve, inflate. */
+	tcph_expect(&h, "fast retransmit", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	ck_assert(c->in_recovery);
+	ck_assert_uint_eq(c->ssthresh, flight / 2);
+	ck_assert_uint_eq(c->cwnd, c->ssthresh + 3 * MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
+	tcph_drain(&h);
+	/* RFC 6582 3.2 step 5: a partial ACK (up to segment 4) resends segment 4
+	 * at once and stays in recovery. */
+	ack_to(&h, 4 * MSS, 512);
+	tcph_expect(&h, "partial ACK: next hole", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
+	ck_assert(c->in_recovery);
+	tcph_drain(&h);
+	/* A full ACK (past recover) ends recovery with cwnd = min(ssthresh, flight + MSS). */
+	uint32_t ss = c->ssthresh;
+	ack_to(&h, c->recover - h.iss - 1, 512);
+	ck_assert(!c->in_recovery);
+	ck_assert_uint_le(c->cwnd, ss);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rto_collapses_cwnd)
+{
+	struct tcph h;
+
+	established_sender(&h, 100 * 1024);
+	struct tl_tcp *c = tcb(&h);
+	expect_segments(&h, "IW", 0, 10);
+	uint32_t flight = c->snd_max - c->snd_una;
+	tcph_advance(&h, c->rto_us / 1000);
+	/* RFC 5681 (4): ssthresh = max(FlightSize/2, 2*SMSS); cwnd = 1 MSS;
+	 * then one segment, the first unacknowledged one. */
+	ck_assert_uint_eq(c->ssthresh, flight / 2);
+	ck_assert_uint_eq(c->cwnd, MSS);
+	tcph_expect(&h, "RTO retransmission", TCP_ACK, h.iss + 1, PISS + 1, MSS);
+	tcph_expect_nothing(&h, "one segment only");
+	/* Slow start again from one segment. */
+	ack_to(&h, MSS, 512);
+	ck_assert_uint_eq(c->cwnd, 2 * MSS);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(never_more_than_the_window_in_flight)
+{
+	struct tcph h;
+
+	established_sender(&h, 0);
+	struct tl_tcp *c = tcb(&h);
+	ack_to(&h, 0, 20); /* the peer's window starts at 2560 bytes */
+	tl_tcp_send(h.conn, blob, 200 * 1024);
+	tcph_drain(&h);
+	ck_assert_uint_le(c->snd_max - c->snd_una, 20 * 128);
+	for (uint32_t i = 1; i < 40; i++) {
+		ack_to(&h, c->snd_una - h.iss - 1 + 100, (uint16_t)(20 + i)); /* window (20+i)*128 */
+		tcph_drain(&h);
+		uint32_t wnd = (20 + i) * 128;
+		uint32_t limit = wnd < c->cwnd ? wnd : c->cwnd;
+		ck_assert_msg(c->snd_max - c->snd_una <= limit, "step %u: %u in flight, limit %u", i,
+			      c->snd_max - c->snd_una, limit);
+	}
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(zero_window_persist)
+{
+	struct tcph h;
+
+	established_sender(&h, 0);
+	struct tl_tcp *c = tcb(&h);
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 0, NULL, 0); /* window 0 */
+	tl_tcp_send(h.conn, blob, 5000);
+	tcph_expect_nothing(&h, "nothing goes into a zero window");
+	/* RFC 9293 3.8.6.1: probes, with the interval doubling. */
+	uint32_t rto = c->rto_us / 1000;
+	for (int i = 0; i < 4; i++) {
+		tcph_advance(&h, rto - 1);
+		tcph_expect_nothing(&h, "before the probe");
+		tcph_advance(&h, 1);
+		tcph_expect(&h, "probe", TCP_ACK, h.iss, PISS + 1, 0);
+		/* The peer answers, still closed: the connection lives on. */
+		tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 0, NULL, 0);
+		rto *= 2;
+	}
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_persist_probes, 4);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	/* The window opens: sending resumes at once, from the first byte. */
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
+	struct seg *g = tcph_expect(&h, "resume", TCP_ACK, h.iss + 1, PISS + 1, MSS);
+	ck_assert_mem_eq(g->data, blob, MSS);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(nagle_and_nodelay)
+{
+	struct tcph h;
+
+	established_sender(&h, 10);
+	tcph_expect(&h, "first small segment goes", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 10);
+	tl_tcp_send(h.conn, blob, 10);
+	tcph_expect_nothing(&h, "Nagle: small data waits while data is unacked");
+	ack_to(&h, 10, 512);
+	tcph_expect(&h, "sent on the ACK", TCP_ACK | TCP_PSH, h.iss + 11, PISS + 1, 10);
+	tl_tcp_set_nodelay(h.conn, true);
+	tl_tcp_send(h.conn, blob, 10);
+	tcph_expect(&h, "nodelay: at once", TCP_ACK | TCP_PSH, h.iss + 21, PISS + 1, 10);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(sender_sws_avoidance)
+{
+	struct tcph h;
+
+	established_sender(&h, 0);
+	/* The peer offers a window of 1000 bytes (wscale 7: field 7 = 896). */
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 7, NULL, 0);
+	tl_tcp_send(h.conn, blob, 10000);
+	/* Nothing in flight and half the largest window seen is more than 896:
+	 * only the override (persist) timer may push a small segment. */
+	struct tl_tcp *c = tcb(&h);
+	c->max_snd_wnd = 65535;
+	tcph_drain(&h);
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 7, NULL, 0);
+	tcph_expect_nothing(&h, "no tiny segment");
+	tcph_advance(&h, c->rto_us / 1000);
+	tcph_expect(&h, "override timeout", TCP_ACK, h.iss + 1, PISS + 1, 896);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(sack_blocks_in_dup_acks)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_sack_perm = true };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	h.piss = PISS;
+	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	struct seg *g = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
+	ck_assert(g->h.opts.has_sack_perm);
+	h.iss = g->h.seq;
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 65535, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 1001, h.iss + 1, 65535, blob, 500);
+	g = tcph_expect(&h, "dup ACK with SACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_uint_eq(g->h.opts.sack_n, 1);
+	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 1001);
+	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 1501);
+	tcph_send(&h, TCP_ACK, PISS + 3001, h.iss + 1, 65535, blob, 100);
+	g = tcph_expect(&h, "latest block first", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_uint_eq(g->h.opts.sack_n, 2);
+	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 3001);
+	tcph_free(&h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp_recovery");
+	TCase *t = tcase_create("timers_and_congestion");
+
+	for (size_t i = 0; i < sizeof blob; i++)
+		blob[i] = (uint8_t)(i * 3 + i / 1000);
+	tcase_add_test(t, rto_arithmetic_rfc6298);
+	tcase_add_test(t, rto_backoff_and_abort);
+	tcase_add_test(t, karn_no_sample_from_retransmission);
+	tcase_add_test(t, fin_retransmitted);
+	tcase_add_test(t, syn_ack_retransmitted);
+	tcase_add_test(t, slow_start_then_congestion_avoidance);
+	tcase_add_test(t, fast_retransmit_and_newreno);
+	tcase_add_test(t, rto_collapses_cwnd);
+	tcase_add_test(t, never_more_than_the_window_in_flight);
+	tcase_add_test(t, zero_window_persist);
+	tcase_add_test(t, nagle_and_nodelay);
+	tcase_add_test(t, sender_sws_avoidance);
+	tcase_add_test(t, sack_blocks_in_dup_acks);
+	suite_add_tcase(s, t);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
