@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "faults.h"
+#include "../check_run.h"
 
 struct sink {
 	uint32_t ids[20000];
@@ -196,9 +197,5 @@ int main(void)
 	tcase_add_test(t, queue_is_bounded);
 	tcase_add_test(t, parsers);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(s);
 }

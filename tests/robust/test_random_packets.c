@@ -8,6 +8,7 @@
 #include "tcplab/apps.h"
 #include "tcplab/stack.h"
 #include "wire.h"
+#include "../check_run.h"
 
 #define PEER 0x0a0a0001u
 #define HOST 0x0a0a0002u
@@ -190,9 +191,5 @@ int main(void)
 	tcase_add_loop_test(t, random_packets_are_accounted_for, 0, 3);
 	tcase_add_test(t, same_seed_same_output);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(s);
 }

@@ -7,6 +7,7 @@
 
 #include "tcp/tcp.h"
 #include "tcph.h"
+#include "../check_run.h"
 
 #define PISS 7000u
 #define MSS 1460u
@@ -370,9 +371,5 @@ int main(void)
 	tcase_add_test(t, sender_sws_avoidance);
 	tcase_add_test(t, sack_blocks_in_dup_acks);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(s);
 }

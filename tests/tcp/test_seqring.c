@@ -6,6 +6,7 @@
 
 #include "tcp/ring.h"
 #include "tcp/seq.h"
+#include "../check_run.h"
 
 START_TEST(seq_compare_across_wrap)
 {
@@ -65,9 +66,5 @@ int main(void)
 	tcase_add_test(t, seq_compare_across_wrap);
 	tcase_add_test(t, ring_wraps_and_grows);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(s);
 }

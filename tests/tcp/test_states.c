@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tcph.h"
+#include "../check_run.h"
 
 #define PISS 1000u
 
@@ -372,9 +373,5 @@ static Suite *states_suite(void)
 
 int main(void)
 {
-	SRunner *r = srunner_create(states_suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(states_suite());
 }

@@ -7,6 +7,7 @@
 
 #include "tcp/tcp.h"
 #include "tcph.h"
+#include "../check_run.h"
 
 #define PISS 5000u
 
@@ -363,9 +364,5 @@ int main(void)
 	tcase_add_test(t, half_close_then_receive);
 	tcase_add_test(t, data_after_close_resets);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wire.h"
+#include "../check_run.h"
 
 START_TEST(checksum_rfc1071_example)
 {
@@ -229,9 +230,5 @@ int main(void)
 	tcase_add_test(t, tcp_options_parse);
 	tcase_add_test(t, tcp_round_trip);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tl_check_run(s);
 }
