@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "replay.h"
 
 static const char usage[] =
 	"usage: tcplab [options]\n"
@@ -38,6 +39,16 @@ static const char usage[] =
 	"  --rate R              limit the link rate (e.g. 10mbit)\n"
 	"  --faults-in SPEC, --faults-out SPEC\n"
 	"                        the same as a list, e.g. loss=0.05,delay=25ms\n"
+	"\n"
+	"Replay (no device, no root needed):\n"
+	"  --replay FILE         feed one side of a capture to the stack at its\n"
+	"                        recorded times and compare the stack's answers\n"
+	"                        with the recorded host's (--addr picks the host;\n"
+	"                        default: the one that answered the first SYN)\n"
+	"  --time-tolerance MS   how far an answer's time may drift (default 10)\n"
+	"  --window-tolerance P  how far windows may differ, in %% (default 0)\n"
+	"  --lenient             compare with another stack: bare ACKs may be\n"
+	"                        folded into data, PSH and option values ignored\n"
 	"\n"
 	"  -h, --help            this help\n"
 	"SIGINT or SIGTERM stops it; SIGUSR1 prints the counters (also printed at exit).\n";
@@ -180,6 +191,17 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 	} else if (!strcmp(flag, "--addr")) {
 		if (parse_addr(v, &o->addr) < 0)
 			return fail("bad address '%s' for %s", v, flag);
+		o->have_addr = true;
+	} else if (!strcmp(flag, "--replay")) {
+		o->replay = v;
+	} else if (!strcmp(flag, "--time-tolerance")) {
+		if (parse_uint(v, 3600000, &n) < 0)
+			return fail("bad value '%s' for %s (want milliseconds)", v, flag);
+		o->time_tol_ms = (uint32_t)n;
+	} else if (!strcmp(flag, "--window-tolerance")) {
+		if (parse_uint(v, 100, &n) < 0)
+			return fail("bad value '%s' for %s (want 0..100)", v, flag);
+		o->window_tol_pct = (uint32_t)n;
 	} else if (!strcmp(flag, "--kernel-addr")) {
 		if (parse_prefix(v, &o->kernel_addr, &o->kernel_prefix) < 0)
 			return fail("bad address '%s' for %s (want A.B.C.D/N)", v, flag);
@@ -221,6 +243,10 @@ static int parse_args(int argc, char **argv, struct tl_opts *o)
 			o->trace = true;
 			continue;
 		}
+		if (!strcmp(a, "--lenient")) {
+			o->lenient = true;
+			continue;
+		}
 		if (strncmp(a, "--", 2) != 0)
 			return fail("unexpected argument '%s'%s", a, "");
 		if (i + 1 >= argc)
@@ -229,6 +255,8 @@ static int parse_args(int argc, char **argv, struct tl_opts *o)
 			return -1;
 	}
 	uint32_t mask = 0xffffffffu << (32 - o->kernel_prefix);
+	if (o->replay)
+		return 0;
 	if ((o->addr & mask) != (o->kernel_addr & mask) || o->addr == o->kernel_addr)
 		return fail("--addr must be another address in the --kernel-addr subnet%s%s", "", "");
 	return 0;
@@ -244,7 +272,13 @@ int main(int argc, char **argv)
 	o.kernel_addr = 0x0a0a0001;
 	o.kernel_prefix = 24;
 	o.mtu = 1500;
+	o.time_tol_ms = 10;
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
+	if (o.replay) {
+		struct tl_replay_opts r = { o.replay, o.have_addr, o.addr, o.have_seed ? o.seed : 1,
+					    o.trace, o.time_tol_ms, o.window_tol_pct, o.lenient, o.mtu };
+		return tl_replay_run(&r);
+	}
 	return tl_run(&o);
 }

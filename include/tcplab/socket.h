@@ -102,6 +102,10 @@ void tl_tcp_abort(struct tl_tcp *c);
 void tl_tcp_set_nodelay(struct tl_tcp *c, bool nodelay);
 
 enum tl_tcp_state tl_tcp_state(const struct tl_tcp *c);
+/* The state of the connection from remote to our port lport: CLOSED if
+ * there is none, LISTEN if only a listener. For tools that watch the stack. */
+enum tl_tcp_state tl_tcp_state_of(tl_stack *s, const struct tl_endpoint *remote,
+				  uint16_t lport);
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c);
 struct tl_endpoint tl_tcp_remote(const struct tl_tcp *c);
 

@@ -22,6 +22,10 @@ struct tl_opts {
 	struct tl_fault_cfg faults_out;	/* packets from the stack to the kernel */
 	bool connect;			/* netcat mode: --connect */
 	struct tl_endpoint connect_to;
+	bool have_addr;			/* --addr was given */
+	const char *replay;		/* --replay FILE: no device, a capture */
+	uint32_t time_tol_ms, window_tol_pct;
+	bool lenient;
 };
 
 /* Runs until SIGINT/SIGTERM (or the --connect connection ends); returns the

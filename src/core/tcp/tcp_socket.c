@@ -185,6 +185,16 @@ void tl_tcp_set_nodelay(struct tl_tcp *c, bool nodelay)
 
 enum tl_tcp_state tl_tcp_state(const struct tl_tcp *c) { return c->state; }
 
+enum tl_tcp_state tl_tcp_state_of(tl_stack *s, const struct tl_endpoint *remote,
+				  uint16_t lport)
+{
+	struct tl_tcp *c = tcp_lookup(s, remote->addr, remote->port, lport);
+
+	if (c)
+		return c->state;
+	return tcp_find_listener(s, lport) ? TL_LISTEN : TL_CLOSED;
+}
+
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c)
 {
 	struct tl_endpoint e = { c->laddr, c->lport };

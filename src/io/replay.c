@@ -1,0 +1,479 @@
+#include "replay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcap_in.h"
+#include "tcplab/apps.h"
+#include "tcplab/socket.h"
+#include "wire.h"
+
+#define MAX_CONNS 1024
+#define TIME_BASE TL_MS(1000) /* virtual time of the first packet */
+
+/* What we know of one TCP connection's sequence spaces. */
+struct conn {
+	uint32_t peer;
+	uint16_t pport, hport;
+	bool rec_known, stack_known;
+	uint32_t rec_iss, stack_iss;	/* the host's ISS: recorded, and ours */
+};
+
+struct emitted {
+	uint8_t *pkt;
+	size_t len;
+	tl_time t;
+};
+
+struct rp {
+	const struct tl_replay_opts *o;
+	const struct capture *cap;
+	uint32_t host;
+	tl_stack *s;
+	struct emitted *q;
+	size_t qhead, qlen, qcap;
+	struct conn conns[MAX_CONNS];
+	size_t nconns;
+	size_t fed, compared, folded;
+};
+
+static const char *ip_str(uint32_t a, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	return buf;
+}
+
+static uint32_t src_of(const uint8_t *p, size_t len) { return len >= 20 ? get32(p + 12) : 0; }
+static uint32_t dst_of(const uint8_t *p, size_t len) { return len >= 20 ? get32(p + 16) : 0; }
+
+static void emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct rp *r = ctx;
+
+	if (r->qlen == r->qcap) {
+		size_t n = r->qcap ? 2 * r->qcap : 64;
+		struct emitted *q = realloc(r->q, n * sizeof *q);
+		if (!q)
+			return;
+		r->q = q;
+		r->qcap = n;
+	}
+	struct emitted *e = &r->q[r->qlen++];
+	e->pkt = malloc(len);
+	if (!e->pkt) {
+		r->qlen--;
+		return;
+	}
+	memcpy(e->pkt, pkt, len);
+	e->len = len;
+	e->t = tl_stack_now(r->s);
+}
+
+static void trace_line(void *ctx, tl_time now, const char *line)
+{
+	(void)ctx;
+	printf("%.6f %s\n", (double)(now - TIME_BASE) / 1e6, line);
+}
+
+/* The host under test: the first SYN-ACK's sender, else the first ICMP echo
+ * replier, else the first UDP datagram that answers an earlier one. */
+static bool find_host(const struct capture *cap, uint32_t *host)
+{
+	struct ipv4_hdr ip;
+
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < cap->n; i++) {
+			const struct cap_packet *p = &cap->p[i];
+			if (ipv4_parse(p->ip, p->len, &ip) != WIRE_OK)
+				continue;
+			if (pass == 0 && ip.proto == IP_PROTO_TCP && ip.payload_len >= 14 &&
+			    (ip.payload[13] & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+				return *host = ip.src, true;
+			if (pass == 1 && ip.proto == IP_PROTO_ICMP && ip.payload_len >= 1 &&
+			    ip.payload[0] == ICMP_ECHO_REPLY)
+				return *host = ip.src, true;
+			if (pass == 2 && ip.proto == IP_PROTO_UDP && i > 0) {
+				for (size_t j = 0; j < i; j++)
+					if (src_of(cap->p[j].ip, cap->p[j].len) == ip.dst &&
+					    dst_of(cap->p[j].ip, cap->p[j].len) == ip.src)
+						return *host = ip.src, true;
+			}
+		}
+	}
+	return false;
+}
+
+static struct conn *conn_find(struct rp *r, uint32_t peer, uint16_t pport, uint16_t hport,
+			      bool create)
+{
+	for (size_t i = 0; i < r->nconns; i++) {
+		struct conn *c = &r->conns[i];
+		if (c->peer == peer && c->pport == pport && c->hport == hport)
+			return c;
+	}
+	if (!create || r->nconns == MAX_CONNS)
+		return NULL;
+	struct conn *c = &r->conns[r->nconns++];
+	memset(c, 0, sizeof *c);
+	c->peer = peer;
+	c->pport = pport;
+	c->hport = hport;
+	return c;
+}
+
+static tl_time vtime(const struct rp *r, const struct cap_packet *p)
+{
+	return TIME_BASE + (p->ts_us - r->cap->p[0].ts_us);
+}
+
+/* Fires every timer due by now at its own deadline, so emissions carry the
+ * time the stack meant to send them. */
+static void run_until(struct rp *r, tl_time now)
+{
+	for (int guard = 0; guard < 100000; guard++) {
+		tl_time d = tl_stack_next_deadline(r->s);
+		if (d > now)
+			break;
+		tl_stack_poll(r->s, d);
+	}
+	tl_stack_poll(r->s, now);
+}
+
+/* Rewrites the peer's ACK (and SACK blocks) from the recorded host's
+ * sequence space into ours; the checksum is redone only if it was right. */
+static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
+{
+	struct ipv4_hdr ip;
+	struct tcp_hdr th;
+
+	if (ipv4_parse(pkt, len, &ip) != WIRE_OK || ip.proto != IP_PROTO_TCP ||
+	    tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &th) != WIRE_OK)
+		return;
+	struct conn *c = conn_find(r, ip.src, th.sport, th.dport, false);
+	if (!c || !c->rec_known || !c->stack_known)
+		return;
+	uint32_t delta = c->stack_iss - c->rec_iss;
+	uint8_t *seg = pkt + (ip.payload - pkt);
+	if (th.flags & TCP_ACK)
+		put32(seg + 8, th.ack + delta);
+	for (size_t i = TCP_HDR_LEN; i + 1 < th.hdr_len;) {
+		uint8_t kind = seg[i], olen = kind > 1 ? seg[i + 1] : 1;
+		if (kind == 0 || olen == 0)
+			break;
+		if (kind == 5)
+			for (size_t b = i + 2; b + 8 <= i + olen; b += 4)
+				put32(seg + b, get32(seg + b) + delta);
+		i += olen;
+	}
+	put16(seg + 16, 0);
+	uint32_t sum = csum_pseudo(ip.src, ip.dst, IP_PROTO_TCP, (uint16_t)ip.payload_len);
+	put16(seg + 16, csum_fold(csum_add(sum, seg, ip.payload_len)));
+}
+
+static void feed(struct rp *r, const struct cap_packet *p)
+{
+	uint8_t *copy = malloc(p->len ? p->len : 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, p->ip, p->len);
+	translate_input(r, copy, p->len);
+	run_until(r, vtime(r, p));
+	tl_stack_input(r->s, copy, p->len, vtime(r, p));
+	free(copy);
+	r->fed++;
+}
+
+/* ---- comparing one packet ---- */
+
+struct view {
+	bool ok;
+	struct ipv4_hdr ip;
+	struct tcp_hdr tcp;
+	struct udp_hdr udp;
+	struct icmp_hdr icmp;
+	uint32_t rel_seq;	/* TCP seq relative to the host's ISS, if known */
+	bool rel;
+};
+
+static void view_of(struct rp *r, const uint8_t *pkt, size_t len, bool stack, struct view *v)
+{
+	memset(v, 0, sizeof *v);
+	if (ipv4_parse(pkt, len, &v->ip) != WIRE_OK)
+		return;
+	v->ok = true;
+	if (v->ip.proto == IP_PROTO_TCP) {
+		v->ok = tcp_parse(v->ip.payload, v->ip.payload_len, v->ip.src, v->ip.dst, &v->tcp) == WIRE_OK;
+		struct conn *c = v->ok ? conn_find(r, v->ip.dst, v->tcp.dport, v->tcp.sport,
+						   (v->tcp.flags & TCP_SYN) != 0) : NULL;
+		if (c && (v->tcp.flags & TCP_SYN)) {
+			if (stack)
+				c->stack_known = true, c->stack_iss = v->tcp.seq;
+			else
+				c->rec_known = true, c->rec_iss = v->tcp.seq;
+		}
+		if (c && (stack ? c->stack_known : c->rec_known)) {
+			v->rel = true;
+			v->rel_seq = v->tcp.seq - (stack ? c->stack_iss : c->rec_iss);
+		}
+	} else if (v->ip.proto == IP_PROTO_UDP) {
+		v->ok = udp_parse(v->ip.payload, v->ip.payload_len, v->ip.src, v->ip.dst, &v->udp) == WIRE_OK;
+	} else if (v->ip.proto == IP_PROTO_ICMP) {
+		v->ok = icmp_parse(v->ip.payload, v->ip.payload_len, &v->icmp) == WIRE_OK;
+	}
+}
+
+static void describe(const struct view *v, char *out, size_t n)
+{
+	char a[16], b[16];
+
+	if (!v->ok) {
+		snprintf(out, n, "(not a valid packet)");
+		return;
+	}
+	ip_str(v->ip.src, a);
+	ip_str(v->ip.dst, b);
+	if (v->ip.proto == IP_PROTO_TCP) {
+		const struct tcp_hdr *t = &v->tcp;
+		snprintf(out, n, "TCP %s:%u > %s:%u flags %s%s%s%s%s seq %u%s ack %u win %u len %zu%s%s%s",
+			 a, t->sport, b, t->dport, t->flags & TCP_SYN ? "S" : "",
+			 t->flags & TCP_FIN ? "F" : "", t->flags & TCP_RST ? "R" : "",
+			 t->flags & TCP_PSH ? "P" : "", t->flags & TCP_ACK ? "." : "",
+			 v->rel ? v->rel_seq : t->seq, v->rel ? " (rel)" : "", t->ack, t->wnd,
+			 t->data_len, t->opts.has_mss ? " mss" : "", t->opts.has_wscale ? " wscale" : "",
+			 t->opts.has_sack_perm ? " sackOK" : "");
+	} else if (v->ip.proto == IP_PROTO_UDP) {
+		snprintf(out, n, "UDP %s:%u > %s:%u len %zu", a, v->udp.sport, b, v->udp.dport,
+			 v->udp.data_len);
+	} else if (v->ip.proto == IP_PROTO_ICMP) {
+		snprintf(out, n, "ICMP %s > %s type %u code %u id %u seq %u len %zu", a, b,
+			 v->icmp.type, v->icmp.code, v->icmp.id, v->icmp.seq, v->icmp.data_len);
+	} else {
+		snprintf(out, n, "IP %s > %s proto %u", a, b, v->ip.proto);
+	}
+}
+
+static bool is_pure_ack(const struct view *v)
+{
+	return v->ok && v->ip.proto == IP_PROTO_TCP && v->tcp.flags == TCP_ACK && !v->tcp.data_len;
+}
+
+static bool window_close(const struct rp *r, uint16_t a, uint16_t b)
+{
+	uint32_t d = a > b ? (uint32_t)(a - b) : (uint32_t)(b - a);
+
+	return (uint64_t)d * 100 <= (uint64_t)r->o->window_tol_pct * (a > b ? a : b);
+}
+
+/* The first field that differs, or NULL. */
+static const char *tcp_differs(const struct rp *r, const struct view *e, const struct view *g)
+{
+	const struct tcp_hdr *x = &e->tcp, *y = &g->tcp;
+	uint8_t mask = r->o->lenient ? (uint8_t)~TCP_PSH : 0xff;
+
+	if (x->sport != y->sport || x->dport != y->dport)
+		return "ports";
+	if ((x->flags & mask) != (y->flags & mask))
+		return "flags";
+	if ((e->rel ? e->rel_seq : x->seq) != (g->rel ? g->rel_seq : y->seq))
+		return "sequence number";
+	if ((x->flags & TCP_ACK) && x->ack != y->ack)
+		return "acknowledgment number";
+	if (x->data_len != y->data_len || memcmp(x->data, y->data, x->data_len))
+		return "payload";
+	if (!window_close(r, x->wnd, y->wnd))
+		return "window";
+	if (x->opts.has_mss != y->opts.has_mss || x->opts.has_wscale != y->opts.has_wscale)
+		return "options";
+	if (!r->o->lenient && (x->opts.has_sack_perm != y->opts.has_sack_perm ||
+			       x->opts.mss != y->opts.mss || x->opts.wscale != y->opts.wscale))
+		return "options";
+	return NULL;
+}
+
+static const char *differs(const struct rp *r, const struct view *e, const struct view *g)
+{
+	if (!e->ok || !g->ok)
+		return e->ok == g->ok ? NULL : "validity";
+	if (e->ip.proto != g->ip.proto)
+		return "protocol";
+	if (e->ip.src != g->ip.src || e->ip.dst != g->ip.dst)
+		return "addresses";
+	switch (e->ip.proto) {
+	case IP_PROTO_TCP:
+		return tcp_differs(r, e, g);
+	case IP_PROTO_UDP:
+		if (e->udp.sport != g->udp.sport || e->udp.dport != g->udp.dport)
+			return "ports";
+		if (e->udp.data_len != g->udp.data_len || memcmp(e->udp.data, g->udp.data, e->udp.data_len))
+			return "payload";
+		return NULL;
+	case IP_PROTO_ICMP:
+		if (e->icmp.type != g->icmp.type || e->icmp.code != g->icmp.code ||
+		    e->icmp.id != g->icmp.id || e->icmp.seq != g->icmp.seq)
+			return "ICMP header";
+		if (e->icmp.data_len != g->icmp.data_len ||
+		    memcmp(e->icmp.data, g->icmp.data, e->icmp.data_len))
+			return "payload";
+		return NULL;
+	default:
+		return e->ip.payload_len == g->ip.payload_len &&
+		       !memcmp(e->ip.payload, g->ip.payload, e->ip.payload_len) ? NULL : "payload";
+	}
+}
+
+static void divergence(struct rp *r, const struct cap_packet *p, const char *what,
+		       const struct view *e, const struct view *g, tl_time gt)
+{
+	char a[256], b[256], peer[16];
+
+	describe(e, a, sizeof a);
+	printf("DIVERGENCE at packet %u (t=%.6f s): %s differs\n", p->frame,
+	       (double)(vtime(r, p) - TIME_BASE) / 1e6, what);
+	printf("  recorded: %s\n", a);
+	if (g) {
+		describe(g, b, sizeof b);
+		printf("  tcplab:   %s  (t=%.6f s)\n", b, (double)(gt - TIME_BASE) / 1e6);
+	} else {
+		printf("  tcplab:   sent nothing\n");
+	}
+	if (e->ok && e->ip.proto == IP_PROTO_TCP) {
+		struct tl_endpoint remote = { e->ip.dst, e->tcp.dport };
+		printf("  connection %s:%u > :%u is %s in tcplab\n", ip_str(e->ip.dst, peer),
+		       e->tcp.dport, e->tcp.sport,
+		       tl_tcp_state_name(tl_tcp_state_of(r->s, &remote, e->tcp.sport)));
+	}
+}
+
+static void drop_emitted(struct rp *r)
+{
+	free(r->q[r->qhead].pkt);
+	r->qhead++;
+}
+
+/* Compares the recorded host packet p with the next one tcplab sent.
+ * Returns false on divergence. */
+static bool check_output(struct rp *r, const struct cap_packet *p)
+{
+	struct view e, g;
+
+	run_until(r, vtime(r, p));
+	/* A timer a little late against the recording may still be in time. */
+	if (r->qhead == r->qlen &&
+	    tl_stack_next_deadline(r->s) <= vtime(r, p) + TL_MS(r->o->time_tol_ms))
+		run_until(r, tl_stack_next_deadline(r->s));
+	view_of(r, p->ip, p->len, false, &e);
+	for (;;) {
+		if (r->qhead == r->qlen) {
+			if (r->o->lenient && is_pure_ack(&e)) {
+				r->folded++; /* a bare ACK folded into a later segment */
+				return true;
+			}
+			divergence(r, p, "packet", &e, NULL, 0);
+			return false;
+		}
+		struct emitted *m = &r->q[r->qhead];
+		view_of(r, m->pkt, m->len, true, &g);
+		const char *what = differs(r, &e, &g);
+		if (!what) {
+			uint64_t dt = m->t > vtime(r, p) ? m->t - vtime(r, p) : vtime(r, p) - m->t;
+			if (dt > TL_MS(r->o->time_tol_ms)) {
+				divergence(r, p, "time", &e, &g, m->t);
+				return false;
+			}
+			drop_emitted(r);
+			r->compared++;
+			return true;
+		}
+		if (r->o->lenient && is_pure_ack(&e) && !is_pure_ack(&g)) {
+			r->folded++;
+			return true;
+		}
+		if (r->o->lenient && is_pure_ack(&g) && !is_pure_ack(&e)) {
+			drop_emitted(r);
+			r->folded++;
+			continue;
+		}
+		divergence(r, p, what, &e, &g, m->t);
+		return false;
+	}
+}
+
+static int replay(struct rp *r)
+{
+	for (size_t i = 0; i < r->cap->n; i++) {
+		const struct cap_packet *p = &r->cap->p[i];
+		if (dst_of(p->ip, p->len) == r->host)
+			feed(r, p);
+		else if (src_of(p->ip, p->len) == r->host && !check_output(r, p))
+			return 1;
+	}
+	for (; r->qhead < r->qlen; r->qhead++) {
+		struct view g;
+		view_of(r, r->q[r->qhead].pkt, r->q[r->qhead].len, true, &g);
+		if (r->o->lenient && is_pure_ack(&g))
+			continue;
+		char b[256];
+		describe(&g, b, sizeof b);
+		printf("DIVERGENCE after the last packet: tcplab sent more than the recording has\n"
+		       "  tcplab:   %s\n", b);
+		return 1;
+	}
+	return 0;
+}
+
+static void free_queue(struct rp *r)
+{
+	for (size_t i = r->qhead; i < r->qlen; i++)
+		free(r->q[i].pkt);
+	free(r->q);
+}
+
+int tl_replay_run(const struct tl_replay_opts *o)
+{
+	struct capture cap;
+	struct rp r;
+	struct tl_config cfg;
+	char err[512], a[16];
+
+	if (capture_load(o->file, &cap, err, sizeof err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err);
+		return 2;
+	}
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.cap = &cap;
+	r.host = o->addr;
+	if (cap.n == 0 || (!o->have_addr && !find_host(&cap, &r.host))) {
+		fprintf(stderr, "tcplab: %s: %s\n", o->file, cap.n ? "cannot tell which host answers; give --addr"
+							    : "no IPv4 packets");
+		capture_free(&cap);
+		return 2;
+	}
+	tl_config_defaults(&cfg);
+	cfg.addr = r.host;
+	cfg.mtu = o->mtu;
+	cfg.seed = o->seed;
+	cfg.output = emit;
+	cfg.output_ctx = &r;
+	if (o->trace)
+		cfg.trace = trace_line;
+	r.s = tl_stack_new(&cfg);
+	if (!r.s || tl_apps_start(r.s) < 0) {
+		fprintf(stderr, "tcplab: cannot start the stack\n");
+		capture_free(&cap);
+		return 2;
+	}
+	tl_stack_poll(r.s, TIME_BASE);
+	int status = replay(&r);
+	if (status == 0)
+		printf("replay %s: host %s, %zu packets: %zu fed to tcplab, %zu answers matched, "
+		       "%zu bare ACKs folded; tolerances: time %u ms, window %u%%%s; no divergence\n",
+		       o->file, ip_str(r.host, a), cap.n, r.fed, r.compared, r.folded, o->time_tol_ms,
+		       o->window_tol_pct, o->lenient ? ", lenient" : "");
+	free_queue(&r);
+	tl_stack_free(r.s);
+	capture_free(&cap);
+	return status;
+}
