@@ -77,7 +77,7 @@ static void trace_line(void *ctx, tl_time now, const char *line)
 }
 
 /* The host under test: the first SYN-ACK's sender, else the first ICMP echo
- * replier, else the first UDP datagram that answers an earlier one. */
+ * replier, else the sender of the first packet that answers an earlier one. */
 static bool find_host(const struct capture *cap, uint32_t *host)
 {
 	struct ipv4_hdr ip;
@@ -93,7 +93,7 @@ static bool find_host(const struct capture *cap, uint32_t *host)
 			if (pass == 1 && ip.proto == IP_PROTO_ICMP && ip.payload_len >= 1 &&
 			    ip.payload[0] == ICMP_ECHO_REPLY)
 				return *host = ip.src, true;
-			if (pass == 2 && ip.proto == IP_PROTO_UDP && i > 0) {
+			if (pass == 2 && i > 0) {
 				for (size_t j = 0; j < i; j++)
 					if (src_of(cap->p[j].ip, cap->p[j].len) == ip.dst &&
 					    dst_of(cap->p[j].ip, cap->p[j].len) == ip.src)
@@ -162,7 +162,7 @@ static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
 		if (kind == 0 || olen == 0)
 			break;
 		if (kind == 5)
-			for (size_t b = i + 2; b + 8 <= i + olen; b += 4)
+			for (size_t b = i + 2; b + 4 <= i + olen; b += 4)
 				put32(seg + b, get32(seg + b) + delta);
 		i += olen;
 	}
