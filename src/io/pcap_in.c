@@ -66,7 +66,9 @@ int capture_load(const char *path, struct capture *cap, char *err, size_t errlen
 	memset(cap, 0, sizeof *cap);
 	pcap_t *pc = pcap_open_offline(path, perr);
 	if (!pc) {
-		snprintf(err, errlen, "%s: %s", path, perr);
+		/* libpcap sometimes names the file itself. */
+		snprintf(err, errlen, "%s%s%s", strstr(perr, path) ? "" : path,
+			 strstr(perr, path) ? "" : ": ", perr);
 		return -1;
 	}
 	int dlt = pcap_datalink(pc);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The replayer itself: a one-byte change in a recorded tcplab answer is found
+# at that packet with both versions printed; broken files give a clear error.
+set -u
+tcplab=$1 captures=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Frame 6 of echo.pcap is tcplab's echo of "hello\n": alter its last byte.
+/usr/bin/python3 - "$captures/echo.pcap" "$tmp/altered.pcap" <<'PY' || fail "cannot alter the capture"
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+off, frame = 24, 0
+while off < len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    frame += 1
+    pkt = off + 16
+    if frame == 6:
+        assert data[pkt + 12:pkt + 16] == bytes([10, 10, 0, 2]), "frame 6 is not from tcplab"
+        data[pkt + incl - 2] ^= 0x20  # "hello\n" -> "helLo\n"
+    off = pkt + incl
+open(sys.argv[2], "wb").write(data)
+PY
+"$tcplab" --replay "$tmp/altered.pcap" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "altered capture: exit $rc, expected 1"
+grep -q "DIVERGENCE at packet 6 .*payload differs" "$tmp/out" || fail "altered capture: $(cat "$tmp/out")"
+grep -q "recorded: TCP 10.10.0.2:7" "$tmp/out" && grep -q "tcplab:   TCP 10.10.0.2:7" "$tmp/out" ||
+	fail "both packets are not shown: $(cat "$tmp/out")"
+echo "ok: a changed byte is reported at packet 6: $(head -1 "$tmp/out")"
+
+head -c 300 "$captures/transfer_1m.pcap" >"$tmp/truncated.pcap"
+"$tcplab" --replay "$tmp/truncated.pcap" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "^tcplab: .*truncated" "$tmp/out" || fail "truncated file: exit $rc: $(cat "$tmp/out")"
+echo "ok: truncated capture: $(cat "$tmp/out")"
+
+head -c 5000 /dev/urandom >"$tmp/garbage.pcap"
+"$tcplab" --replay "$tmp/garbage.pcap" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] || fail "garbage file: exit $rc: $(cat "$tmp/out")"
+echo "ok: not a capture: $(cat "$tmp/out")"
+
+"$tcplab" --replay "$tmp/missing.pcap" >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q "missing.pcap" "$tmp/out" || fail "missing file: $(cat "$tmp/out")"
+echo "ok: missing file: $(cat "$tmp/out")"
