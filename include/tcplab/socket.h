@@ -66,8 +66,9 @@ struct tl_tcp_events {
 	/* Send buffer space became free. */
 	void (*writable)(void *arg, struct tl_tcp *conn);
 	/* The connection is gone: err is 0 after an orderly close, else
-	 * -ECONNRESET, -ECONNREFUSED or -ETIMEDOUT. The stack frees conn when
-	 * this returns; do not call tl_tcp_close on it. */
+	 * -ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, or -ECONNABORTED when the
+	 * stack itself is freed. The stack frees conn when this returns; do not
+	 * call tl_tcp_close on it. */
 	void (*closed)(void *arg, struct tl_tcp *conn, int err);
 };
 

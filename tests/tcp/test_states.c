@@ -344,6 +344,21 @@ START_TEST(syn_sent_timeout)
 }
 END_TEST
 
+START_TEST(freeing_the_stack_tells_the_app)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	tl_stack_free(h.s);
+	h.s = NULL;
+	/* Applications hear of it and can free what they keep per connection. */
+	ck_assert_int_eq(h.closed, 1);
+	ck_assert_int_eq(h.closed_err, -ECONNABORTED);
+	tcph_free(&h);
+}
+END_TEST
+
 static Suite *states_suite(void)
 {
 	Suite *s = suite_create("tcp_states");
@@ -367,6 +382,7 @@ static Suite *states_suite(void)
 	tcase_add_test(t, rst_ignored_in_time_wait);
 	tcase_add_test(t, abort_sends_rst);
 	tcase_add_test(t, syn_sent_timeout);
+	tcase_add_test(t, freeing_the_stack_tells_the_app);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -93,6 +93,12 @@ void tcp_free(tl_stack *s)
 	if (!t)
 		return;
 	tcp_reap(s);
+	/* The stack is going away: applications hear it, and free their state. */
+	for (struct tl_tcp *c = t->all; c; c = c->next)
+		if (c->state != TL_LISTEN && !c->app_closed && c->ev && c->ev->closed) {
+			c->app_closed = true;
+			c->ev->closed(c->arg, c, -ECONNABORTED);
+		}
 	while (t->all) {
 		struct tl_tcp *c = t->all;
 		t->all = c->next;
