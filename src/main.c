@@ -11,8 +11,9 @@
 static const char usage[] =
 	"usage: tcplab [options]\n"
 	"A user-space TCP/IP stack on a TUN device. It answers ping, serves UDP echo\n"
-	"(ports 7, 65432) and discard (9), and TCP echo (7, 65432), discard (9) and\n"
-	"chargen (19). Run it as root inside a network namespace (tools/lab does).\n"
+	"(ports 7, 65432) and discard (9), and TCP echo (7, 65432), discard (9),\n"
+	"quote of the day (17) and chargen (19). Run it as root inside a network\n"
+	"namespace (tools/lab does).\n"
 	"\n"
 	"  --tun NAME            TUN device to create or attach to (default tl0)\n"
 	"  --addr A.B.C.D        the stack's own address (default 10.10.0.2)\n"

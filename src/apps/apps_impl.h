@@ -10,6 +10,7 @@
 int echo_start(tl_stack *s, uint16_t port);
 int discard_start(tl_stack *s, uint16_t port);
 int chargen_start(tl_stack *s, uint16_t port);
+int qotd_start(tl_stack *s, uint16_t port);
 
 /* Never answer a datagram from another service port: two echo servers
  * would bounce it forever (the classic UDP echo/chargen loop). */
