@@ -350,6 +350,69 @@ START_TEST(sack_blocks_in_dup_acks)
 }
 END_TEST
 
+/* The peer ACKs rel offset ack and SACKs the given [start, end) pairs. */
+static void sack_to(struct tcph *h, uint32_t ack, int n, const uint32_t (*blk)[2])
+{
+	struct tcp_opts o;
+
+	memset(&o, 0, sizeof o);
+	o.sack_n = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		o.sack[i][0] = h->iss + 1 + blk[i][0];
+		o.sack[i][1] = h->iss + 1 + blk[i][1];
+	}
+	tcph_send_opts(h, TCP_ACK, PISS + 1, h->iss + 1 + ack, 512, NULL, 0, &o);
+}
+
+START_TEST(sack_recovery_repairs_holes)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
+			      .has_sack_perm = true };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	h.piss = PISS;
+	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	h.iss = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
+	tl_tcp_send(h.conn, blob, 100 * MSS);
+	tcph_drain(&h);
+	/* Segments 1 and 3 are lost; 2, 4, 5, 6 arrive and are SACKed. */
+	const uint32_t b1[][2] = { { 2 * MSS, 3 * MSS } };
+	const uint32_t b2[][2] = { { 4 * MSS, 5 * MSS }, { 2 * MSS, 3 * MSS } };
+	const uint32_t b3[][2] = { { 4 * MSS, 6 * MSS }, { 2 * MSS, 3 * MSS } };
+	const uint32_t b4[][2] = { { 4 * MSS, 7 * MSS }, { 2 * MSS, 3 * MSS } };
+	ack_to(&h, MSS, 512); /* segment 0 arrived */
+	sack_to(&h, MSS, 1, b1);
+	sack_to(&h, MSS, 2, b2);
+	tcph_drain(&h); /* new data: cwnd grew, then limited transmit */
+	sack_to(&h, MSS, 2, b3);
+	/* The third duplicate: segment 1 again (RFC 5681 3.2). */
+	tcph_expect(&h, "fast retransmit", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_drain(&h);
+	/* The next duplicate repairs the next hole, segment 3, not segment 2
+	 * which the peer has (RFC 6675 NextSeg). */
+	sack_to(&h, MSS, 2, b4);
+	tcph_expect(&h, "next hole", TCP_ACK, h.iss + 1 + 3 * MSS, PISS + 1, MSS);
+	tcph_drain(&h);
+	/* More duplicates inflate cwnd (RFC 6582) until new data goes out. */
+	struct tl_tcp *c = tcb(&h);
+	uint32_t mark = c->snd_max;
+	for (int i = 0; i < 20 && c->snd_max == mark; i++)
+		sack_to(&h, MSS, 2, b4);
+	ck_assert_msg(seq_gt(c->snd_max, mark), "no new data during recovery");
+	tcph_drain(&h);
+	/* That later data is SACKed while segment 1 is still missing: the
+	 * retransmission of segment 1 was itself lost. */
+	uint32_t later = c->snd_max - h.iss - 1;
+	const uint32_t b5[][2] = { { 4 * MSS, later }, { 2 * MSS, 3 * MSS } };
+	sack_to(&h, MSS, 2, b5);
+	tcph_expect(&h, "lost retransmission", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_recovery");
@@ -370,6 +433,7 @@ int main(void)
 	tcase_add_test(t, nagle_and_nodelay);
 	tcase_add_test(t, sender_sws_avoidance);
 	tcase_add_test(t, sack_blocks_in_dup_acks);
+	tcase_add_test(t, sack_recovery_repairs_holes);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

@@ -22,6 +22,7 @@
 #define TCP_MAX_WSCALE 14	/* RFC 7323 2.3 */
 #define TCP_EPHEMERAL_LO 49152	/* RFC 6335 6: dynamic ports */
 #define TCP_NOT_HEAPED UINT32_MAX
+#define TCP_SACKED_MAX 16	/* ranges the peer SACKed that we remember */
 
 /* Application events collected while a segment is processed. */
 #define TCP_EV_ACCEPTED 0x01
@@ -54,6 +55,10 @@ struct tl_tcp {
 	bool ws_ok;			/* both sides sent wscale, RFC 7323 2.2 */
 	bool sack_ok;			/* the peer sent SACK-permitted, RFC 2018 */
 	uint32_t sack_high;		/* highest right edge the peer SACKed */
+	struct ooo_range sacked[TCP_SACKED_MAX]; /* the scoreboard, RFC 6675 */
+	uint32_t sacked_n;
+	uint32_t rexmit_next;		/* next hole to resend in this recovery */
+	uint32_t rexmit_mark;		/* SND.MAX when snd_una was last resent */
 	uint16_t mss;			/* largest segment we send */
 	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
 	bool fin_queued;		/* FIN follows the last byte in sndbuf */
@@ -153,10 +158,16 @@ static inline bool tcp_fin_acked(const struct tl_tcp *c)
 void tcp_send_probe(struct tl_tcp *c);
 /* Resends the segment at snd_una, leaving snd_nxt alone (RFC 5681 3.2). */
 void tcp_retransmit_first(struct tl_tcp *c);
+/* Resends the next hole below the highest SACK (RFC 6675 NextSeg rule 1);
+ * false if there is none. */
+bool tcp_retransmit_hole(struct tl_tcp *c);
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 
-/* tcp_reass.c */
+/* tcp_reass.c: sorted, disjoint sequence ranges (receive queue, scoreboard) */
+bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
+		    uint32_t end);
+void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq);
 /* Stores segment text starting at seq; returns bytes newly in order. */
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			  uint32_t len);

@@ -285,15 +285,19 @@ static void cwnd_grow(struct tl_tcp *c, uint32_t acked)
 static void recovery_ack(struct tl_tcp *c, uint32_t acked)
 {
 	if (seq_geq(c->snd_una, c->recover)) {
-		/* Full acknowledgment: deflate to ssthresh and leave recovery. */
-		uint32_t f = flight_size(c) + c->mss;
+		/* Full acknowledgment: min(ssthresh, max(FlightSize, SMSS) + SMSS). */
+		uint32_t f = (flight_size(c) > c->mss ? flight_size(c) : c->mss) + c->mss;
 		c->cwnd = f < c->ssthresh ? f : c->ssthresh;
 		c->in_recovery = false;
 		tcp_trace_cwnd(c, "recovery exit");
 		return;
 	}
 	/* Partial acknowledgment: resend the next hole, deflate by what was acked. */
-	tcp_retransmit_first(c);
+	if (seq_leq(c->rexmit_next, c->snd_una)) {
+		tcp_retransmit_first(c);
+		c->rexmit_next = c->snd_una + c->mss;
+	}
+	tcp_retransmit_hole(c);
 	c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 	if (acked >= c->mss)
 		c->cwnd += c->mss;
@@ -316,6 +320,7 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->snd_una = th->ack;
 	if (seq_lt(c->sack_high, c->snd_una))
 		c->sack_high = c->snd_una;
+	tcp_ranges_drop_below(c->sacked, &c->sacked_n, c->snd_una);
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
@@ -333,15 +338,19 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->pending |= TCP_EV_WRITABLE;
 }
 
-/* True if a SACK block reaches past anything SACKed before. */
+/* Adds the segment's SACK blocks to the scoreboard (RFC 6675 4); true if
+ * one reaches past anything SACKed before. */
 static bool sacks_new_data(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	bool fresh = false;
 
 	for (uint8_t i = 0; i < th->opts.sack_n; i++) {
-		uint32_t end = th->opts.sack[i][1];
-		if (seq_gt(end, c->snd_una) && seq_leq(end, c->snd_max) &&
-		    seq_gt(end, c->sack_high)) {
+		uint32_t start = th->opts.sack[i][0], end = th->opts.sack[i][1];
+		/* RFC 2018 4: only blocks inside what we sent and not yet acked. */
+		if (!seq_lt(start, end) || !seq_gt(start, c->snd_una) || seq_gt(end, c->snd_max))
+			continue;
+		tcp_ranges_add(c->sacked, &c->sacked_n, TCP_SACKED_MAX, start, end);
+		if (seq_gt(end, c->sack_high)) {
 			c->sack_high = end;
 			fresh = true;
 		}
@@ -380,6 +389,15 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->dupacks++;
 	if (c->in_recovery) {
 		c->cwnd += c->mss; /* RFC 6582 3.2 step 4: inflate per dup ACK */
+		/* RFC 8985 (RACK) in spirit: data sent after our retransmission of
+		 * SND.UNA was SACKed, so that retransmission itself was lost. */
+		if (seq_gt(c->sack_high, c->rexmit_mark)) {
+			tcp_retransmit_first(c);
+			tcp_trace_cwnd(c, "lost retransmission, sent again");
+			return;
+		}
+		/* RFC 6675 5 (C): a segment left the network: repair the next hole. */
+		tcp_retransmit_hole(c);
 		return;
 	}
 	/* RFC 6582 3.2 step 2: only a loss after the last recovery point. */
@@ -392,6 +410,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->in_recovery = true;
 	s->cnt.tcp_fast_rexmit++;
 	tcp_retransmit_first(c);
+	c->rexmit_next = c->snd_una + c->mss;
 	c->cwnd = c->ssthresh + 3u * c->mss;
 	tcp_trace_cwnd(c, "fast retransmit, recovery enter");
 }

@@ -218,6 +218,24 @@ static uint32_t seg_room(const struct tl_tcp *c)
 	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);
 }
 
+/* The scoreboard range holding seq, or NULL (RFC 6675 IsLost's input). */
+static const struct ooo_range *sacked_at(const struct tl_tcp *c, uint32_t seq)
+{
+	for (uint32_t i = 0; i < c->sacked_n; i++)
+		if (seq_in(seq, c->sacked[i].start, c->sacked[i].end))
+			return &c->sacked[i];
+	return NULL;
+}
+
+/* Bytes from seq up to the next SACKed range (or limit). */
+static uint32_t unsacked_run(const struct tl_tcp *c, uint32_t seq, uint32_t limit)
+{
+	for (uint32_t i = 0; i < c->sacked_n; i++)
+		if (seq_gt(c->sacked[i].start, seq) && c->sacked[i].start - seq < limit)
+			return c->sacked[i].start - seq;
+	return limit;
+}
+
 /* RFC 1122 4.2.3.4 (sender SWS) with Nagle, RFC 896: send now or wait? */
 static bool worth_sending(const struct tl_tcp *c, uint32_t len, uint32_t avail)
 {
@@ -234,12 +252,20 @@ static bool output_data(struct tl_tcp *c)
 	bool sent = false;
 
 	while (seq_lt(c->snd_nxt, tcp_data_end(c))) {
+		/* Resending after a timeout: skip what the peer has SACKed (RFC 6675 5.1). */
+		const struct ooo_range *skip = seq_lt(c->snd_nxt, c->snd_max) ? sacked_at(c, c->snd_nxt) : NULL;
+		if (skip) {
+			c->snd_nxt = skip->end;
+			continue;
+		}
 		uint32_t avail = tcp_data_end(c) - c->snd_nxt;
 		uint32_t len = usable_window(c);
 		if (len > avail)
 			len = avail;
 		if (len > seg_room(c))
 			len = seg_room(c);
+		if (seq_lt(c->snd_nxt, c->snd_max))
+			len = unsacked_run(c, c->snd_nxt, len);
 		if (len == 0 || !worth_sending(c, len, avail))
 			break;
 		uint8_t flags = TCP_ACK;
@@ -315,5 +341,30 @@ void tcp_retransmit_first(struct tl_tcp *c)
 		flags |= TCP_FIN;
 	c->stack->cnt.tcp_rexmit++;
 	c->rtt_timing = false; /* RFC 6298 3: Karn */
+	c->rexmit_mark = c->snd_max;
 	send_segment(c, flags, seq, len);
+}
+
+bool tcp_retransmit_hole(struct tl_tcp *c)
+{
+	uint32_t seq = seq_max(c->rexmit_next, c->snd_una);
+	const struct ooo_range *r;
+
+	while ((r = sacked_at(c, seq)))
+		seq = r->end;
+	/* Only below the highest SACK is a gap known to be lost. */
+	if (!seq_lt(seq, c->sack_high))
+		return false;
+	uint32_t len = unsacked_run(c, seq, seg_room(c));
+	if (len > c->sack_high - seq)
+		len = c->sack_high - seq;
+	if (len > tcp_data_end(c) - seq)
+		len = tcp_data_end(c) - seq;
+	if (len == 0)
+		return false;
+	c->stack->cnt.tcp_rexmit++;
+	c->rtt_timing = false; /* RFC 6298 3: Karn */
+	send_segment(c, TCP_ACK, seq, len);
+	c->rexmit_next = seq + len;
+	return true;
 }

@@ -4,47 +4,61 @@
 
 #include "tcp.h"
 
-static void ooo_remove_first(struct tl_tcp *c)
+void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq)
 {
-	for (uint32_t i = 1; i < c->ooo_n; i++)
-		c->ooo[i - 1] = c->ooo[i];
-	c->ooo_n--;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < *n; i++) {
+		if (seq_leq(r[i].end, seq))
+			continue;
+		r[k] = r[i];
+		if (seq_lt(r[k].start, seq))
+			r[k].start = seq;
+		k++;
+	}
+	*n = k;
 }
 
-/* Adds [start, end) to the sorted, disjoint range list; false if full. */
+bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
+		    uint32_t end)
+{
+	uint32_t i = 0;
+
+	while (i < *n && seq_lt(r[i].end, start))
+		i++;
+	/* Merge every range that touches or overlaps [start, end). */
+	uint32_t j = i;
+	while (j < *n && seq_leq(r[j].start, end)) {
+		start = seq_min(start, r[j].start);
+		end = seq_max(end, r[j].end);
+		j++;
+	}
+	if (j == i) {
+		if (*n >= max)
+			return false;
+		for (uint32_t k = *n; k > i; k--)
+			r[k] = r[k - 1];
+		(*n)++;
+	} else {
+		for (uint32_t k = j; k < *n; k++)
+			r[i + 1 + k - j] = r[k];
+		*n -= j - i - 1;
+	}
+	r[i].start = start;
+	r[i].end = end;
+	return true;
+}
+
 static bool ooo_add(struct tl_tcp *c, uint32_t start, uint32_t end)
 {
 	uint32_t max = c->stack->cfg.tcp_ooo_max;
-	uint32_t i = 0;
 
 	if (!c->ooo) {
 		c->ooo = calloc(max ? max : 1, sizeof *c->ooo);
 		if (!c->ooo)
 			return false;
 	}
-	while (i < c->ooo_n && seq_lt(c->ooo[i].end, start))
-		i++;
-	/* Merge every range that touches or overlaps [start, end). */
-	uint32_t j = i;
-	while (j < c->ooo_n && seq_leq(c->ooo[j].start, end)) {
-		start = seq_min(start, c->ooo[j].start);
-		end = seq_max(end, c->ooo[j].end);
-		j++;
-	}
-	if (j == i) {
-		if (c->ooo_n >= max)
-			return false;
-		for (uint32_t k = c->ooo_n; k > i; k--)
-			c->ooo[k] = c->ooo[k - 1];
-		c->ooo_n++;
-	} else {
-		for (uint32_t k = j; k < c->ooo_n; k++)
-			c->ooo[i + 1 + k - j] = c->ooo[k];
-		c->ooo_n -= j - i - 1;
-	}
-	c->ooo[i].start = start;
-	c->ooo[i].end = end;
-	return true;
+	return tcp_ranges_add(c->ooo, &c->ooo_n, max, start, end);
 }
 
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
@@ -74,7 +88,7 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 	while (c->ooo_n && seq_leq(c->ooo[0].start, c->rcv_nxt)) {
 		if (seq_gt(c->ooo[0].end, c->rcv_nxt))
 			c->rcv_nxt = c->ooo[0].end;
-		ooo_remove_first(c);
+		tcp_ranges_drop_below(c->ooo, &c->ooo_n, c->rcv_nxt);
 	}
 	uint32_t added = c->rcv_nxt - before;
 	c->rcvbuf.len += added;

@@ -242,6 +242,13 @@ static void rto_expired(struct tl_tcp *c)
 	c->in_recovery = false;
 	c->recover = c->snd_max;
 	c->dupacks = 0;
+	c->rexmit_next = c->snd_una;
+	/* RFC 6675 5.1: resending can skip what was SACKed, unless timeouts
+	 * repeat: then the receiver may have dropped it (reneged); forget it. */
+	if (c->retries > 1) {
+		c->sacked_n = 0;
+		c->sack_high = c->snd_una;
+	}
 	if (tl_tracing(s))
 		tl_trace(s, "%s:%u RTO fired (retry %u), next rto %u ms",
 			 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000);
