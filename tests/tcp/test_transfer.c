@@ -7,6 +7,11 @@
 
 #include "tcp/tcp.h"
 #include "tcph.h"
+
+static uint32_t rto_ms_of(struct tl_tcp *c)
+{
+	return c->rto_us / 1000;
+}
 #include "../check_run.h"
 
 #define PISS 5000u
@@ -79,6 +84,19 @@ START_TEST(acceptability_zero_window)
 	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, sizeof buf), 2048);
 	g = tcph_expect(&h, "window update", TCP_ACK, h.iss + 1, PISS + 1 + 2048, 0);
 	ck_assert_uint_gt(g->h.wnd, 0);
+	/* Nothing comes: the update may have been lost; it is said again. */
+	uint32_t rto = rto_ms_of(h.conn);
+	tcph_advance(&h, rto - 1);
+	tcph_expect_nothing(&h, "not yet");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "window update again", TCP_ACK, h.iss + 1, PISS + 1 + 2048, 0);
+	/* Once data flows, no more repeats. */
+	h.app_reads = true;
+	send_data(&h, 2048, 100);
+	tcph_advance(&h, h.cfg.tcp_delack_ms);
+	tcph_drain(&h); /* the delayed ACK of that data */
+	tcph_advance(&h, 10 * rto);
+	tcph_expect_nothing(&h, "data flows again: no repeats");
 	tcph_free(&h);
 }
 END_TEST

@@ -85,6 +85,9 @@ struct tl_tcp {
 
 	/* Timers (absolute deadlines, TL_TIME_NEVER when off). */
 	tl_time rto_at, tw_at, delack_at; /* set only through tcp_set_*_at */
+	tl_time wupd_at;		/* repeat a window update nobody answered */
+	uint32_t wupd_rcv_nxt;		/* rcv_nxt when that update went out */
+	uint8_t wupd_left;
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	bool persist;			/* rto_at is the persist timer */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
@@ -177,6 +180,7 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 void tcp_set_rto_at(struct tl_tcp *c, tl_time t);
 void tcp_set_tw_at(struct tl_tcp *c, tl_time t);
 void tcp_set_delack_at(struct tl_tcp *c, tl_time t);
+void tcp_set_wupd_at(struct tl_tcp *c, tl_time t);
 void tcp_timer_remove(struct tl_tcp *c);
 void tcp_timer_rto_restart(struct tl_tcp *c);
 void tcp_timer_rto_stop(struct tl_tcp *c);

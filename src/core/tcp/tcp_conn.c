@@ -182,7 +182,7 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	ring_init(&c->rcvbuf, s->cfg.tcp_rcvbuf);
 	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
 	c->rto_us = s->cfg.tcp_rto_init_ms * 1000u;
-	c->rto_at = c->tw_at = c->delack_at = TL_TIME_NEVER;
+	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = TL_TIME_NEVER;
 	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sack_high = c->iss;
@@ -206,7 +206,7 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 	l->laddr = s->cfg.addr;
 	l->lport = lport;
 	l->backlog = backlog > 0 ? backlog : 1;
-	l->rto_at = l->tw_at = l->delack_at = TL_TIME_NEVER;
+	l->rto_at = l->tw_at = l->delack_at = l->wupd_at = TL_TIME_NEVER;
 	l->heap_idx = TCP_NOT_HEAPED;
 	l->hnext = t->listeners;
 	t->listeners = l;

@@ -95,6 +95,13 @@ static void maybe_window_update(struct tl_tcp *c)
 	    wnd - offered >= tcp_rcv_sws_step(c)) {
 		c->ack_now = true;
 		tcp_output(c);
+		/* From (nearly) closed to open: if the update is lost, the peer
+		 * waits for its persist timer. Repeat it a few times if need be. */
+		if (offered < c->mss) {
+			c->wupd_rcv_nxt = c->rcv_nxt;
+			c->wupd_left = 3;
+			tcp_set_wupd_at(c, c->stack->now + c->rto_us);
+		}
 	}
 }
 

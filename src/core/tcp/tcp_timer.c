@@ -111,6 +111,12 @@ void tcp_set_delack_at(struct tl_tcp *c, tl_time t)
 	heap_update(c);
 }
 
+void tcp_set_wupd_at(struct tl_tcp *c, tl_time t)
+{
+	c->wupd_at = t;
+	heap_update(c);
+}
+
 void tcp_timer_rto_restart(struct tl_tcp *c)
 {
 	tcp_set_rto_at(c, c->stack->now + c->rto_us);
@@ -158,7 +164,8 @@ tl_time tcp_conn_deadline(const struct tl_tcp *c)
 {
 	tl_time t = c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
 
-	return c->delack_at < t ? c->delack_at : t;
+	t = c->delack_at < t ? c->delack_at : t;
+	return c->wupd_at < t ? c->wupd_at : t;
 }
 
 void tcp_timer_persist_check(struct tl_tcp *c)
@@ -272,6 +279,17 @@ static void conn_timers(struct tl_tcp *c)
 	}
 	if (c->rto_at <= s->now)
 		rto_expired(c);
+	if (!c->dead && c->wupd_at <= s->now) {
+		/* A window we reopened brought nothing: the update may have been
+		 * lost, and the peer's persist timer may be far off. Say it again. */
+		tcp_set_wupd_at(c, TL_TIME_NEVER);
+		if (c->rcv_nxt == c->wupd_rcv_nxt && c->wupd_left) {
+			c->wupd_left--;
+			c->ack_now = true;
+			tcp_output(c);
+			tcp_set_wupd_at(c, s->now + 2 * (tl_time)c->rto_us);
+		}
+	}
 	if (!c->dead && c->delack_at <= s->now) {
 		/* RFC 1122 4.2.3.2: the delayed ACK is due. */
 		tcp_set_delack_at(c, TL_TIME_NEVER);
