@@ -12,7 +12,7 @@ if [ -n "${3:-}" ]; then
 	tl_in iptables -A OUTPUT -o tl0 -p tcp -m statistic --mode random \
 		--probability "$3" -j DROP || tl_net_skip "iptables statistic match unavailable"
 fi
-tl_in timeout 400 /usr/bin/python3 "$(dirname "$0")/tcp_client.py" echo_4m discard_4m chargen_4m || {
+tl_in timeout 1000 /usr/bin/python3 "$(dirname "$0")/tcp_client.py" echo_4m discard_4m chargen_4m || {
 	tail -60 "$TL_TMP/stderr" >&2
 	tl_fail "over a path with: $2 ${3:+kernel-side loss $3}"
 }
