@@ -22,7 +22,8 @@ static const char usage[] =
 	"                        (default 10.10.0.1/24)\n"
 	"  --mtu N               link MTU, 576..65535 (default 1500)\n"
 	"  --pcap FILE           write every packet the stack receives and sends\n"
-	"  --trace               print each segment, state change and timer event\n"
+	"  --trace[=json]        print each segment, state change and timer event,\n"
+	"                        as text or as one JSON object per line\n"
 	"  --seed N              make ISNs and injected faults repeatable\n"
 	"  --connect A.B.C.D:PORT\n"
 	"                        also act as a TCP client: send standard input to\n"
@@ -240,10 +241,14 @@ static int parse_args(int argc, char **argv, struct tl_opts *o)
 			fputs(usage, stdout);
 			exit(0);
 		}
-		if (!strcmp(a, "--trace")) {
+		if (!strcmp(a, "--trace") || !strcmp(a, "--trace=text") ||
+		    !strcmp(a, "--trace=json")) {
 			o->trace = true;
+			o->trace_json = !strcmp(a, "--trace=json");
 			continue;
 		}
+		if (!strncmp(a, "--trace=", 8))
+			return fail("--trace takes text or json, not '%s'%s", a + 8, "");
 		if (!strcmp(a, "--lenient")) {
 			o->lenient = true;
 			continue;
@@ -278,7 +283,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.replay) {
 		struct tl_replay_opts r = { o.replay, o.have_addr, o.addr, o.have_seed ? o.seed : 1,
-					    o.trace, o.time_tol_ms, o.window_tol_pct, o.lenient, o.mtu };
+					    o.trace, o.trace_json, o.time_tol_ms, o.window_tol_pct, o.lenient, o.mtu };
 		return tl_replay_run(&r);
 	}
 	return tl_run(&o);

@@ -6,6 +6,7 @@
 #ifndef TCPLAB_STACK_H
 #define TCPLAB_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,8 @@ typedef struct tl_stack tl_stack;
 
 /* A whole IPv4 packet leaves the stack. */
 typedef void (*tl_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
-/* One human-readable trace line (no newline). */
+/* One trace event (no newline): a human-readable line, or with trace_json
+ * one JSON object {"ev":NAME,...}; docs/trace.md lists the events. */
 typedef void (*tl_trace_fn)(void *ctx, tl_time now, const char *line);
 
 struct tl_config {
@@ -45,6 +47,7 @@ struct tl_config {
 	void *output_ctx;
 	tl_trace_fn trace; /* NULL: no tracing */
 	void *trace_ctx;
+	bool trace_json;   /* events as JSON objects instead of text */
 };
 
 /* Fills cfg with the defaults the command line documents. */

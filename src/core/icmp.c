@@ -22,17 +22,25 @@ void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
 		return;
 	}
 	s->cnt.icmp_in_echo++;
-	if (tl_tracing(s))
-		tl_trace(s, "in  ICMP %s > echo request id %u seq %u len %zu",
-			 ip_str(ip->src, a), h.id, h.seq, h.data_len);
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("dir", "in"), KV_S("peer", ip_str(ip->src, a)),
+				      KV_S("type", "echo request"), KV_N("id", h.id),
+				      KV_N("seq", h.seq), KV_N("len", h.data_len) };
+		TL_TRACE_EV(s, "icmp", kv, "in  ICMP %s > echo request id %u seq %u len %zu",
+			    a, h.id, h.seq, h.data_len);
+	}
 	/* RFC 792: the reply carries the request's identifier, sequence and data. */
 	uint8_t *msg = s->out + IPV4_HDR_LEN;
 	size_t len = icmp_build(msg, ICMP_ECHO_REPLY, 0, get32(ip->payload + 4),
 				h.data, h.data_len);
 	s->cnt.icmp_out_echo_reply++;
-	if (tl_tracing(s))
-		tl_trace(s, "out ICMP %s < echo reply id %u seq %u len %zu",
-			 ip_str(ip->src, a), h.id, h.seq, h.data_len);
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("dir", "out"), KV_S("peer", ip_str(ip->src, a)),
+				      KV_S("type", "echo reply"), KV_N("id", h.id),
+				      KV_N("seq", h.seq), KV_N("len", h.data_len) };
+		TL_TRACE_EV(s, "icmp", kv, "out ICMP %s < echo reply id %u seq %u len %zu",
+			    a, h.id, h.seq, h.data_len);
+	}
 	ip_output(s, ip->src, IP_PROTO_ICMP, len);
 }
 
@@ -68,8 +76,10 @@ void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code)
 	size_t len = icmp_build(msg, ICMP_DEST_UNREACH, code, 0,
 				msg + ICMP_HDR_LEN, quote);
 	s->cnt.icmp_out_port_unreach++;
-	if (tl_tracing(s))
-		tl_trace(s, "out ICMP %s < unreachable code %u", ip_str(ip->src, a),
-			 code);
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("dir", "out"), KV_S("peer", ip_str(ip->src, a)),
+				      KV_S("type", "unreachable"), KV_N("code", code) };
+		TL_TRACE_EV(s, "icmp", kv, "out ICMP %s < unreachable code %u", a, code);
+	}
 	ip_output(s, ip->src, IP_PROTO_ICMP, len);
 }

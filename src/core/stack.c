@@ -87,16 +87,48 @@ void tl_counters_foreach(const struct tl_counters *c, tl_counter_fn fn, void *ct
 #undef TL_COUNTER_CALL
 }
 
-void tl_trace(tl_stack *s, const char *fmt, ...)
+static size_t json_string(char *out, size_t n, const char *str)
 {
-	char line[512];
+	size_t k = 0;
+
+	for (; *str && k + 3 < n; str++) {
+		if (*str == '"' || *str == '\\')
+			out[k++] = '\\';
+		out[k++] = (unsigned char)*str < 0x20 ? ' ' : *str;
+	}
+	out[k] = 0;
+	return k;
+}
+
+void tl_trace_ev(tl_stack *s, const char *ev, const struct tl_kv *kv, size_t n,
+		 const char *fmt, ...)
+{
+	char line[640], str[128];
 	va_list ap;
+	size_t k;
 
 	if (!s->cfg.trace)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
+	if (!s->cfg.trace_json) {
+		va_start(ap, fmt);
+		vsnprintf(line, sizeof line, fmt, ap);
+		va_end(ap);
+		s->cfg.trace(s->cfg.trace_ctx, s->now, line);
+		return;
+	}
+	k = (size_t)snprintf(line, sizeof line, "{\"ev\":\"%s\"", ev);
+	for (size_t i = 0; i < n && k < sizeof line; i++) {
+		if (kv[i].s) {
+			json_string(str, sizeof str, kv[i].s);
+			k += (size_t)snprintf(line + k, sizeof line - k, ",\"%s\":\"%s\"",
+					      kv[i].k, str);
+		} else {
+			k += (size_t)snprintf(line + k, sizeof line - k, ",\"%s\":%lld",
+					      kv[i].k, (long long)kv[i].n);
+		}
+	}
+	if (k + 2 <= sizeof line)
+		snprintf(line + k, sizeof line - k, "}");
 	s->cfg.trace(s->cfg.trace_ctx, s->now, line);
 }
 

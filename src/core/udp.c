@@ -29,9 +29,13 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 			s->cnt.udp_drop_short++;
 		return;
 	}
-	if (tl_tracing(s))
-		tl_trace(s, "in  UDP %s:%u > :%u len %zu", ip_str(ip->src, a),
-			 h.sport, h.dport, h.data_len);
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("dir", "in"), KV_S("peer", ip_str(ip->src, a)),
+				      KV_N("port", h.sport), KV_N("local_port", h.dport),
+				      KV_N("len", h.data_len) };
+		TL_TRACE_EV(s, "udp", kv, "in  UDP %s:%u > :%u len %zu", a, h.sport,
+			    h.dport, h.data_len);
+	}
 	struct tl_udp *u = udp_find(s, h.dport);
 	if (!u) {
 		s->cnt.udp_drop_no_port++;
@@ -78,9 +82,13 @@ int tl_udp_sendto(struct tl_udp *u, const struct tl_endpoint *to,
 	memmove(seg + UDP_HDR_LEN, data, len);
 	udp_build(seg, s->cfg.addr, to->addr, u->port, to->port, len);
 	s->cnt.udp_out++;
-	if (tl_tracing(s))
-		tl_trace(s, "out UDP %s:%u < :%u len %zu", ip_str(to->addr, a),
-			 to->port, u->port, len);
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("dir", "out"), KV_S("peer", ip_str(to->addr, a)),
+				      KV_N("port", to->port), KV_N("local_port", u->port),
+				      KV_N("len", len) };
+		TL_TRACE_EV(s, "udp", kv, "out UDP %s:%u < :%u len %zu", a, to->port,
+			    u->port, len);
+	}
 	ip_output(s, to->addr, IP_PROTO_UDP, UDP_HDR_LEN + len);
 	return (int)len;
 }

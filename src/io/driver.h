@@ -16,6 +16,7 @@ struct tl_opts {
 	uint32_t mtu;
 	const char *pcap;
 	bool trace;
+	bool trace_json;	/* --trace=json */
 	bool have_seed;
 	uint64_t seed;
 	struct tl_fault_cfg faults_in;	/* packets from the kernel to the stack */

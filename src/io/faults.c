@@ -89,12 +89,8 @@ void tl_faults_set_trace(struct tl_faults *f, tl_fault_trace_fn fn, void *ctx,
 
 static void note(struct tl_faults *f, const char *what, size_t len)
 {
-	char line[96];
-
-	if (!f->trace)
-		return;
-	snprintf(line, sizeof line, "fault %s: %s (%zu bytes)", f->name, what, len);
-	f->trace(f->trace_ctx, line);
+	if (f->trace)
+		f->trace(f->trace_ctx, f->name, what, len);
 }
 
 static bool earlier(const struct held *a, const struct held *b)

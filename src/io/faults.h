@@ -29,8 +29,10 @@ struct tl_fault_stats {
 };
 
 typedef void (*tl_deliver_fn)(void *ctx, const uint8_t *pkt, size_t len);
-/* One line describing an injected fault, for --trace. */
-typedef void (*tl_fault_trace_fn)(void *ctx, const char *line);
+/* An injected fault, for --trace: the injector's name ("in" or "out"),
+ * what it did ("dropped", ...) and the packet's length. */
+typedef void (*tl_fault_trace_fn)(void *ctx, const char *name, const char *what,
+				  size_t len);
 
 struct tl_faults;
 

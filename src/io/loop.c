@@ -15,6 +15,7 @@
 #include "netcat.h"
 #include "pcap_out.h"
 #include "tcplab/apps.h"
+#include "trace_out.h"
 #include "tun.h"
 
 #define MAX_PKT 65536
@@ -43,13 +44,20 @@ static void trace_line(void *ctx, tl_time now, const char *line)
 	struct driver *d = ctx;
 	FILE *f = d->o->connect ? stderr : stdout;
 
-	fprintf(f, "%.6f %s\n", (double)(now - d->start) / 1e6, line);
+	tl_print_trace(f, (double)(now - d->start) / 1e6, d->o->trace_json, line);
 }
 
-static void fault_trace(void *ctx, const char *line)
+static void fault_trace(void *ctx, const char *name, const char *what, size_t len)
 {
 	struct driver *d = ctx;
+	char line[128];
 
+	if (d->o->trace_json)
+		snprintf(line, sizeof line,
+			 "{\"ev\":\"fault\",\"dir\":\"%s\",\"what\":\"%s\",\"len\":%zu}",
+			 name, what, len);
+	else
+		snprintf(line, sizeof line, "fault %s: %s (%zu bytes)", name, what, len);
 	trace_line(d, mono_us(), line);
 }
 
@@ -165,6 +173,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	if (o->trace) {
 		cfg.trace = trace_line;
 		cfg.trace_ctx = d;
+		cfg.trace_json = o->trace_json;
 	}
 	d->stack = tl_stack_new(&cfg);
 	if (!d->stack || tl_apps_start(d->stack) < 0) {

@@ -6,6 +6,7 @@
 
 #include "pcap_in.h"
 #include "tcplab/apps.h"
+#include "trace_out.h"
 #include "tcplab/socket.h"
 #include "wire.h"
 
@@ -73,8 +74,9 @@ static void emit(void *ctx, const uint8_t *pkt, size_t len)
 
 static void trace_line(void *ctx, tl_time now, const char *line)
 {
-	(void)ctx;
-	printf("%.6f %s\n", (double)(now - TIME_BASE) / 1e6, line);
+	const struct tl_replay_opts *o = ctx;
+
+	tl_print_trace(stdout, (double)(now - TIME_BASE) / 1e6, o->trace_json, line);
 }
 
 /* The host under test: the first SYN-ACK's sender, else the first ICMP echo
@@ -484,8 +486,11 @@ int tl_replay_run(const struct tl_replay_opts *o)
 	cfg.seed = o->seed;
 	cfg.output = emit;
 	cfg.output_ctx = &r;
-	if (o->trace)
+	if (o->trace) {
 		cfg.trace = trace_line;
+		cfg.trace_ctx = (void *)o;
+		cfg.trace_json = o->trace_json;
+	}
 	r.s = tl_stack_new(&cfg);
 	if (!r.s || tl_apps_start(r.s) < 0) {
 		fprintf(stderr, "tcplab: cannot start the stack\n");

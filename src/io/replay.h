@@ -13,6 +13,7 @@ struct tl_replay_opts {
 	uint32_t addr;			/* the host under test */
 	uint64_t seed;
 	bool trace;
+	bool trace_json;
 	uint32_t time_tol_ms;		/* emitted vs recorded time */
 	uint32_t window_tol_pct;	/* 0: windows must match exactly */
 	bool lenient;			/* conformance with another stack, see captures/README.md */

@@ -305,9 +305,14 @@ void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 
 	if (c->state == st)
 		return;
-	if (tl_tracing(s))
-		tl_trace(s, "%s:%u %s -> %s", ip_str(c->raddr, a), c->rport,
-			 tl_tcp_state_name(c->state), tl_tcp_state_name(st));
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
+				      KV_N("port", c->rport),
+				      KV_S("from", tl_tcp_state_name(c->state)),
+				      KV_S("to", tl_tcp_state_name(st)) };
+		TL_TRACE_EV(s, "state", kv, "%s:%u %s -> %s", a, c->rport,
+			    tl_tcp_state_name(c->state), tl_tcp_state_name(st));
+	}
 	if (c->state == TL_SYN_RECEIVED && c->listener)
 		c->listener->half_open--;
 	if (st == TL_ESTABLISHED)

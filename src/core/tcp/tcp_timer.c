@@ -194,9 +194,14 @@ static void persist_expired(struct tl_tcp *c)
 	/* RFC 9293 3.8.6.1 and RFC 1122 4.2.2.17: probes back off like the RTO. */
 	c->rto_us = clamp_rto(c, (uint64_t)c->rto_us * 2);
 	if (c->snd_wnd == 0) {
-		if (tl_tracing(s))
-			tl_trace(s, "%s:%u persist: zero-window probe, next in %u ms",
-				 ip_str(c->raddr, a), c->rport, c->rto_us / 1000);
+		if (tl_tracing(s)) {
+			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
+					      KV_N("port", c->rport),
+					      KV_N("next_ms", c->rto_us / 1000) };
+			TL_TRACE_EV(s, "persist", kv,
+				    "%s:%u persist: zero-window probe, next in %u ms", a,
+				    c->rport, c->rto_us / 1000);
+		}
 		tcp_send_probe(c);
 		c->persist = true;
 		tcp_timer_rto_restart(c);
@@ -215,9 +220,13 @@ static void rto_expired(struct tl_tcp *c)
 	if (c->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
-		if (tl_tracing(s))
-			tl_trace(s, "%s:%u timeout after %u retransmissions",
-				 ip_str(c->raddr, a), c->rport, c->retries);
+		if (tl_tracing(s)) {
+			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
+					      KV_N("port", c->rport),
+					      KV_N("retries", c->retries) };
+			TL_TRACE_EV(s, "timeout", kv, "%s:%u timeout after %u retransmissions",
+				    a, c->rport, c->retries);
+		}
 		tcp_drop(c, -ETIMEDOUT);
 		return;
 	}
@@ -234,9 +243,14 @@ static void rto_expired(struct tl_tcp *c)
 	s->cnt.tcp_rto++;
 	s->cnt.tcp_rexmit++;
 	if (!synchronized(c)) {
-		if (tl_tracing(s))
-			tl_trace(s, "%s:%u RTO fired (retry %u), SYN again, next rto %u ms",
-				 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000);
+		if (tl_tracing(s)) {
+			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
+					      KV_N("port", c->rport), KV_N("retry", c->retries),
+					      KV_N("next_ms", c->rto_us / 1000), KV_N("syn", 1) };
+			TL_TRACE_EV(s, "rto", kv,
+				    "%s:%u RTO fired (retry %u), SYN again, next rto %u ms", a,
+				    c->rport, c->retries, c->rto_us / 1000);
+		}
 		c->snd_nxt = c->iss;
 		tcp_output(c);
 		return;
@@ -256,9 +270,13 @@ static void rto_expired(struct tl_tcp *c)
 		c->sacked_n = 0;
 		c->sack_high = c->snd_una;
 	}
-	if (tl_tracing(s))
-		tl_trace(s, "%s:%u RTO fired (retry %u), next rto %u ms",
-			 ip_str(c->raddr, a), c->rport, c->retries, c->rto_us / 1000);
+	if (tl_tracing(s)) {
+		struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
+				      KV_N("retry", c->retries),
+				      KV_N("next_ms", c->rto_us / 1000) };
+		TL_TRACE_EV(s, "rto", kv, "%s:%u RTO fired (retry %u), next rto %u ms", a,
+			    c->rport, c->retries, c->rto_us / 1000);
+	}
 	tcp_trace_cwnd(c, "RTO");
 	/* RFC 6298 5.4 + RFC 5681 3.1: resend from snd_una, one segment (cwnd). */
 	c->snd_nxt = c->snd_una;

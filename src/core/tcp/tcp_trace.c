@@ -51,27 +51,55 @@ void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
 	}
 	flag_string(th->flags, fl);
 	option_string(&th->opts, opts, sizeof opts);
+	ip_str(src, a);
+	ip_str(dst, b);
 	char ackpart[32] = "";
 	if (th->flags & TCP_ACK)
 		snprintf(ackpart, sizeof ackpart, ", ack %u", th->ack - ack_base);
-	tl_trace(s, "%s %s:%u > %s:%u Flags [%s], seq %u%s, win %u%s%s%s, length %zu",
-		 out ? "out" : "in ", ip_str(src, a), th->sport, ip_str(dst, b),
-		 th->dport, fl, th->seq - seq_base, ackpart, th->wnd,
-		 opts[0] ? ", options [" : "", opts, opts[0] ? "]" : "",
-		 th->data_len);
+
+	struct tl_kv kv[16];
+	size_t n = 0;
+	kv[n++] = (struct tl_kv)KV_S("dir", out ? "out" : "in");
+	kv[n++] = (struct tl_kv)KV_S("src", a);
+	kv[n++] = (struct tl_kv)KV_N("sport", th->sport);
+	kv[n++] = (struct tl_kv)KV_S("dst", b);
+	kv[n++] = (struct tl_kv)KV_N("dport", th->dport);
+	kv[n++] = (struct tl_kv)KV_S("flags", fl);
+	kv[n++] = (struct tl_kv)KV_N("seq", th->seq - seq_base);
+	if (th->flags & TCP_ACK)
+		kv[n++] = (struct tl_kv)KV_N("ack", th->ack - ack_base);
+	kv[n++] = (struct tl_kv)KV_N("win", th->wnd);
+	kv[n++] = (struct tl_kv)KV_N("len", th->data_len);
+	kv[n++] = (struct tl_kv)KV_S("opts", opts);
+	if (c && c->state >= TL_ESTABLISHED) {
+		/* The sender's state as the segment passed, for tools/plot-cwnd. */
+		kv[n++] = (struct tl_kv)KV_N("cwnd", c->cwnd);
+		kv[n++] = (struct tl_kv)KV_N("ssthresh",
+					     c->ssthresh == UINT32_MAX ? 0 : c->ssthresh);
+		kv[n++] = (struct tl_kv)KV_N("flight", c->snd_max - c->snd_una);
+		kv[n++] = (struct tl_kv)KV_N("rwnd", c->snd_wnd);
+	}
+	tl_trace_ev(s, "seg", kv, n,
+		    "%s %s:%u > %s:%u Flags [%s], seq %u%s, win %u%s%s%s, length %zu",
+		    out ? "out" : "in ", a, th->sport, b, th->dport, fl, th->seq - seq_base,
+		    ackpart, th->wnd, opts[0] ? ", options [" : "", opts, opts[0] ? "]" : "",
+		    th->data_len);
 }
 
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why)
 {
 	tl_stack *s = c->stack;
-	char a[16];
+	char a[16], ss[16] = "inf";
 
 	if (!tl_tracing(s))
 		return;
-	if (c->ssthresh == UINT32_MAX)
-		tl_trace(s, "%s:%u cwnd %u ssthresh inf flight %u (%s)", ip_str(c->raddr, a),
-			 c->rport, c->cwnd, c->snd_max - c->snd_una, why);
-	else
-		tl_trace(s, "%s:%u cwnd %u ssthresh %u flight %u (%s)", ip_str(c->raddr, a),
-			 c->rport, c->cwnd, c->ssthresh, c->snd_max - c->snd_una, why);
+	if (c->ssthresh != UINT32_MAX)
+		snprintf(ss, sizeof ss, "%u", c->ssthresh);
+	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
+			      KV_N("cwnd", c->cwnd),
+			      KV_N("ssthresh", c->ssthresh == UINT32_MAX ? 0 : c->ssthresh),
+			      KV_N("flight", c->snd_max - c->snd_una), KV_N("rwnd", c->snd_wnd),
+			      KV_N("mss", c->mss), KV_S("why", why) };
+	TL_TRACE_EV(s, "cwnd", kv, "%s:%u cwnd %u ssthresh %s flight %u (%s)", a, c->rport,
+		    c->cwnd, ss, c->snd_max - c->snd_una, why);
 }
