@@ -25,6 +25,10 @@ static const char usage[] =
 	"  --trace[=json]        print each segment, state change and timer event,\n"
 	"                        as text or as one JSON object per line\n"
 	"  --seed N              make ISNs and injected faults repeatable\n"
+	"  --rcvbuf BYTES        TCP receive buffer per connection (default 262144)\n"
+	"  --sndbuf BYTES        TCP send buffer per connection (default 262144)\n"
+	"  --init-cwnd N         initial congestion window in segments (default 10)\n"
+	"  --delack MS           longest delay of an ACK, 0 = none (default 40)\n"
 	"  --connect A.B.C.D:PORT\n"
 	"                        also act as a TCP client: send standard input to\n"
 	"                        that address, print what comes back, exit at the end\n"
@@ -222,6 +226,19 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 		if (parse_endpoint(v, &o->connect_to) < 0)
 			return fail("bad endpoint '%s' for %s (want A.B.C.D:PORT)", v, flag);
 		o->connect = true;
+	} else if (!strcmp(flag, "--rcvbuf") || !strcmp(flag, "--sndbuf")) {
+		if (parse_uint(v, 1u << 30, &n) < 0 || n < 1024)
+			return fail("bad size '%s' for %s (want 1024..1073741824 bytes)", v, flag);
+		*(flag[2] == 'r' ? &o->tune.rcvbuf : &o->tune.sndbuf) = (uint32_t)n;
+	} else if (!strcmp(flag, "--init-cwnd")) {
+		if (parse_uint(v, 1000, &n) < 0 || n < 1)
+			return fail("bad value '%s' for %s (want 1..1000 segments)", v, flag);
+		o->tune.init_cwnd = (uint32_t)n;
+	} else if (!strcmp(flag, "--delack")) {
+		if (parse_uint(v, 500, &n) < 0)
+			return fail("bad value '%s' for %s (want 0..500 ms)", v, flag);
+		o->tune.delack_ms = (uint32_t)n;
+		o->tune.have_delack = true;
 	} else if (!strcmp(flag, "--faults-in")) {
 		return fault_spec(&o->faults_in, flag, v);
 	} else if (!strcmp(flag, "--faults-out")) {
@@ -283,7 +300,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.replay) {
 		struct tl_replay_opts r = { o.replay, o.have_addr, o.addr, o.have_seed ? o.seed : 1,
-					    o.trace, o.trace_json, o.time_tol_ms, o.window_tol_pct, o.lenient, o.mtu };
+					    o.trace, o.trace_json, o.time_tol_ms, o.window_tol_pct, o.lenient, o.mtu,
+					    o.tune };
 		return tl_replay_run(&r);
 	}
 	return tl_run(&o);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "faults.h"
+#include "options.h"
 #include "tcplab/socket.h"
 
 struct tl_opts {
@@ -27,6 +28,7 @@ struct tl_opts {
 	const char *replay;		/* --replay FILE: no device, a capture */
 	uint32_t time_tol_ms, window_tol_pct;
 	bool lenient;
+	struct tl_tune tune;		/* --rcvbuf, --init-cwnd, ... */
 };
 
 /* Runs until SIGINT/SIGTERM (or the --connect connection ends); returns the

@@ -15,7 +15,7 @@
 #include "netcat.h"
 #include "pcap_out.h"
 #include "tcplab/apps.h"
-#include "trace_out.h"
+#include "options.h"
 #include "tun.h"
 
 #define MAX_PKT 65536
@@ -165,6 +165,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	d->sig = open_signals();
 	d->start = mono_us();
 	tl_config_defaults(&cfg);
+	tl_tune_apply(&o->tune, &cfg);
 	cfg.addr = o->addr;
 	cfg.mtu = o->mtu;
 	cfg.seed = seed;

@@ -6,7 +6,7 @@
 
 #include "pcap_in.h"
 #include "tcplab/apps.h"
-#include "trace_out.h"
+#include "options.h"
 #include "tcplab/socket.h"
 #include "wire.h"
 
@@ -481,6 +481,7 @@ int tl_replay_run(const struct tl_replay_opts *o)
 		return 2;
 	}
 	tl_config_defaults(&cfg);
+	tl_tune_apply(&o->tune, &cfg);
 	cfg.addr = r.host;
 	cfg.mtu = o->mtu;
 	cfg.seed = o->seed;

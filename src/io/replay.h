@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "options.h"
+
 struct tl_replay_opts {
 	const char *file;
 	bool have_addr;
@@ -18,6 +20,7 @@ struct tl_replay_opts {
 	uint32_t window_tol_pct;	/* 0: windows must match exactly */
 	bool lenient;			/* conformance with another stack, see captures/README.md */
 	uint32_t mtu;			/* the recorded host's MTU (its MSS follows) */
+	struct tl_tune tune;
 };
 
 /* Returns the exit status: 0 no divergence, 1 divergence, 2 bad input. */

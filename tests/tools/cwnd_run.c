@@ -14,7 +14,7 @@
 
 #include "tcplab/apps.h"
 #include "tcplab/stack.h"
-#include "trace_out.h"
+#include "options.h"
 #include "wire.h"
 
 #define STACK 0x0a0a0002u

@@ -1,0 +1,25 @@
+/* What the command line sets that both drivers (TUN and replay) share. */
+#include "options.h"
+
+#include "tcplab/stack.h"
+
+void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg)
+{
+	if (t->rcvbuf)
+		cfg->tcp_rcvbuf = t->rcvbuf;
+	if (t->sndbuf)
+		cfg->tcp_sndbuf = t->sndbuf;
+	if (t->init_cwnd)
+		cfg->tcp_init_cwnd = t->init_cwnd;
+	if (t->have_delack)
+		cfg->tcp_delack_ms = t->delack_ms;
+}
+
+void tl_print_trace(FILE *f, double secs, bool json, const char *line)
+{
+	/* The core's JSON object starts with '{'; the time goes first in it. */
+	if (json && line[0] == '{')
+		fprintf(f, "{\"t\":%.6f,%s\n", secs, line + 1);
+	else
+		fprintf(f, "%.6f %s\n", secs, line);
+}

@@ -1,0 +1,21 @@
+/* Shared by the TUN loop and the replayer: trace printing, TCP settings. */
+#ifndef TL_OPTIONS_H
+#define TL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Prints one trace event at secs since the start; see docs/trace.md. */
+void tl_print_trace(FILE *f, double secs, bool json, const char *line);
+
+struct tl_config;
+
+/* TCP settings from the command line; 0 (and !have_delack) keeps a default. */
+struct tl_tune {
+	uint32_t rcvbuf, sndbuf, init_cwnd, delack_ms;
+	bool have_delack;
+};
+void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg);
+
+#endif
