@@ -37,3 +37,8 @@ sum=$("$tool" --summary "$captures/udp_echo.pcap" "$captures/echo.pcap") || fail
 grep -q '^| .*udp_echo.pcap | UDP | 2 | [0-9]* | 12 | .* | 1 |$' <<<"$sum" || fail "UDP summary: $sum"
 grep -q '^| .*echo.pcap | TCP | [0-9]* | [0-9]* | 12 | .* | 3 |$' <<<"$sum" || fail "TCP summary: $sum"
 echo "ok: --summary: UDP echo 1 round trip, TCP echo 3"
+out=$("$tool" "$captures/out_of_order.pcap" --around out-of-order --max 8) || fail "out_of_order.pcap: exit $?"
+grep -q 'Note over C: out of order: 1460 bytes before it are missing' <<<"$out" || fail "no out-of-order note"
+grep -Eq 'S->>C: ACK seq=1 ack=1 win=[0-9]+ sack=1461-2921$' <<<"$out" || fail "no SACK block: $out"
+"$tool" "$captures/challenge_ack.pcap" | grep -q 'a SYN with another ISN on the open connection' || fail "no forged-SYN note"
+echo "ok: out-of-order arrivals, SACK blocks and a forged SYN"
