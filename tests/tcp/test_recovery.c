@@ -162,11 +162,16 @@ START_TEST(slow_start_then_congestion_avoidance)
 	ack_to(&h, 3 * MSS, 512);
 	ck_assert_uint_eq(c->cwnd, 13 * MSS);
 	tcph_drain(&h);
-	/* Above ssthresh: about one MSS per window of ACKs. */
+	/* Above ssthresh: one MSS per cwnd's worth of bytes acknowledged
+	 * (RFC 5681 3.1), however many ACKs carry them. */
 	c->ssthresh = c->cwnd;
 	uint32_t cw = c->cwnd;
 	ack_to(&h, 4 * MSS, 512);
-	ck_assert_uint_eq(c->cwnd, cw + MSS * MSS / cw);
+	ck_assert_uint_eq(c->cwnd, cw);
+	ack_to(&h, 4 * MSS + cw - 2 * MSS, 512); /* a stretch ACK: 11 segments */
+	ck_assert_uint_eq(c->cwnd, cw);
+	ack_to(&h, 4 * MSS + cw, 512);
+	ck_assert_uint_eq(c->cwnd, cw + MSS);
 	tcph_free(&h);
 }
 END_TEST

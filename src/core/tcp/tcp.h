@@ -65,6 +65,7 @@ struct tl_tcp {
 	bool fin_sent;
 	uint32_t fin_seq;		/* valid once fin_sent */
 	uint32_t cwnd, ssthresh;	/* RFC 5681 */
+	uint32_t ca_acked;		/* bytes acked towards the next CA increase */
 	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
 	bool in_recovery;		/* NewReno fast recovery, RFC 6582 */
 	uint32_t recover;		/* snd_max when recovery began */

@@ -272,11 +272,20 @@ static void cwnd_grow(struct tl_tcp *c, uint32_t acked)
 	/* RFC 3465 2.2: count bytes, up to 2*SMSS per ACK so that delayed ACKs
 	 * still double cwnd each round; 1*SMSS while repairing after a loss. */
 	uint32_t limit = seq_leq(c->snd_una, c->recover) ? c->mss : 2u * c->mss;
-	uint32_t inc = c->cwnd < c->ssthresh ? (acked < limit ? acked : limit)
-					     : (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+	uint32_t inc = acked < limit ? acked : limit;
 
+	if (c->cwnd >= c->ssthresh) {
+		/* RFC 5681 3.1: one SMSS per cwnd of bytes acked, so stretch ACKs
+		 * (one ACK for many segments) grow cwnd as fast as many ACKs. */
+		c->ca_acked += acked;
+		inc = 0;
+		if (c->ca_acked >= c->cwnd) {
+			c->ca_acked -= c->cwnd;
+			inc = c->mss;
+		}
+	}
 	if (c->cwnd < (1u << 30))
-		c->cwnd += inc ? inc : 1;
+		c->cwnd += inc;
 	if (c->cwnd / c->mss != segs)
 		tcp_trace_cwnd(c, c->cwnd < c->ssthresh ? "slow start" : "congestion avoidance");
 }
@@ -406,6 +415,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
 	uint32_t half = flight_size(c) / 2;
 	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+	c->ca_acked = 0;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	s->cnt.tcp_fast_rexmit++;

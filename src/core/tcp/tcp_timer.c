@@ -258,6 +258,7 @@ static void rto_expired(struct tl_tcp *c)
 	uint32_t flight = c->snd_max - c->snd_una;
 	/* RFC 5681 3.1 (4) and RTO: ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 MSS. */
 	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	c->ca_acked = 0;
 	c->cwnd = c->mss;
 	/* RFC 6582 4: an RTO ends fast recovery; recover = highest sent. */
 	c->in_recovery = false;
