@@ -5,16 +5,54 @@
 uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t acc = sum;
+	uint64_t acc = 0;
+	uint32_t w;
+	uint16_t h;
 
-	while (len >= 2) {
-		acc += get16(p);
+	/* RFC 1071 2(B): the sum does not depend on byte order, so add 32-bit
+	 * words as the machine loads them and swap once at the end. */
+	uint64_t carry = 0;
+	while (len >= 32) {
+		uint64_t a, b, c, d;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+		/* 64-bit one's-complement adds: a wrap-around is a carry to add back. */
+		acc += a;
+		carry += acc < a;
+		acc += b;
+		carry += acc < b;
+		acc += c;
+		carry += acc < c;
+		acc += d;
+		carry += acc < d;
+		p += 32;
+		len -= 32;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32) + carry;
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, 4);
+		acc += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		acc += h;
 		p += 2;
 		len -= 2;
 	}
 	/* RFC 1071 4.1: an odd trailing byte is padded with zero on the right. */
-	if (len)
-		acc += (uint32_t)p[0] << 8;
+	if (len) {
+		const uint8_t last[2] = { p[0], 0 };
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	acc = ((acc & 0xff) << 8) | (acc >> 8);
+#endif
+	acc += sum;
 	while (acc >> 32)
 		acc = (acc & 0xffffffffu) + (acc >> 32);
 	return (uint32_t)acc;

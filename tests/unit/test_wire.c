@@ -41,6 +41,42 @@ START_TEST(checksum_verifies_to_zero)
 }
 END_TEST
 
+/* RFC 1071 word by word: the reference the fast version must agree with. */
+static uint16_t slow_checksum(uint32_t sum, const uint8_t *p, size_t len)
+{
+	uint64_t acc = sum;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		acc += (uint32_t)p[len - 1] << 8;
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
+}
+
+START_TEST(checksum_matches_the_reference)
+{
+	static uint8_t buf[4096 + 8];
+
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (uint8_t)(i * 131 + (i >> 7) * 17 + 0xf0);
+	/* Every length up to 300 at every alignment, long runs of 0xff (the
+	 * carries), a seed sum, and full segments. */
+	for (size_t off = 0; off < 8; off++) {
+		for (size_t len = 0; len <= 300; len++) {
+			ck_assert_uint_eq(csum_fold(csum_add(0, buf + off, len)),
+					  slow_checksum(0, buf + off, len));
+			ck_assert_uint_eq(csum_fold(csum_add(0xfffe1234u, buf + off, len)),
+					  slow_checksum(0xfffe1234u, buf + off, len));
+		}
+	}
+	memset(buf, 0xff, sizeof buf);
+	for (size_t len = 4000; len <= 4096; len++)
+		ck_assert_uint_eq(csum_fold(csum_add(0, buf, len)), slow_checksum(0, buf, len));
+}
+END_TEST
+
 static size_t make_ip(uint8_t *p, size_t payload)
 {
 	memset(p + IPV4_HDR_LEN, 0xab, payload);
@@ -223,6 +259,7 @@ int main(void)
 	tcase_add_test(t, checksum_rfc1071_example);
 	tcase_add_test(t, checksum_odd_length_pads_with_zero);
 	tcase_add_test(t, checksum_verifies_to_zero);
+	tcase_add_test(t, checksum_matches_the_reference);
 	tcase_add_test(t, ipv4_round_trip);
 	tcase_add_test(t, ipv4_malformed_classes);
 	tcase_add_test(t, icmp_round_trip_and_checksum);
