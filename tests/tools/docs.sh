@@ -12,7 +12,7 @@ grep -Eq 'docs: [0-9]+ files, [1-9][0-9]+ function references, [1-9][0-9]* gener
 	fail "nothing was checked: $out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp -r "$root/tools" "$root/docs" "$root/src" "$root/captures" "$root/README.md" "$tmp/"
+cp -r "$root/tools" "$root/docs" "$root/src" "$root/include" "$root/captures" "$root/README.md" "$tmp/"
 sed -i 's/src\/core\/icmp.c:icmp_input/src\/core\/icmp.c:icmp_inputt/' "$tmp/docs/01-icmp.md"
 sed -i '0,/SYN-ACK seq=0 ack=1/s//SYN-ACK seq=0 ack=2/' "$tmp/docs/03-handshake.md"
 out=$("$tmp/tools/docs" check 2>&1) && fail "a broken copy passed: $out"
