@@ -30,6 +30,19 @@ tl_install_packages() {
 		"${missing[@]}" >/dev/null
 }
 
+# Installs packages that are nice to have; non-zero if any could not be.
+tl_install_optional() {
+	local missing=()
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null || return 1
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null 2>&1 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; }
+}
+
 # Configures (once) and builds a build directory: tl_build DIR [meson args...]
 tl_build() {
 	local dir=$1

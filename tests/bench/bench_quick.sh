@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tools/bench --quick still runs and prints every figure. A smoke test only:
+# no speed is asserted (benchmarks are not tests; the figures are noise-prone).
+set -u
+root=$1
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: tools/bench needs root"; exit 77; }
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$root/tools/bench" --quick --json "$tmp/bench.json" >"$tmp/out" 2>&1
+rc=$?
+cat "$tmp/out"
+[ $rc -eq 0 ] || { echo "FAIL: tools/bench --quick exited $rc"; exit 1; }
+python3 - "$tmp/bench.json" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = {(x["target"], x["figure"]) for x in r["results"]}
+want = [("tcplab", f) for f in ("bulk_recv", "bulk_send", "echo_rr", "echo_rr_idle", "conn_rate",
+                                "rss_idle", "bytes_per_conn", "instr_per_rx_seg", "instr_per_tx_seg")]
+want += [(t, f) for t in ("raw", "linux") for f in ("bulk_recv", "bulk_send", "echo_rr")]
+missing = [w for w in want if w not in got]
+assert not missing, f"missing figures: {missing}"
+assert all(x["median"] > 0 for x in r["results"] if x["figure"] != "bytes_per_conn" and not x["figure"].startswith("allocs")), \
+    [x for x in r["results"] if x["median"] <= 0]
+print(f"ok: {len(r['results'])} figures for {sorted({t for t, _ in got})}")
+PY
