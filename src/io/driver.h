@@ -28,8 +28,13 @@ struct tl_opts {
 	const char *replay;		/* --replay FILE: no device, a capture */
 	uint32_t time_tol_ms, window_tol_pct;
 	bool lenient;
+	bool offload;			/* --offload: TUN with TSO and checksum offload */
 	struct tl_tune tune;		/* --rcvbuf, --init-cwnd, ... */
 };
+
+/* Fills o with the defaults, then the flags in argv: 0 to run, 1 after
+ * printing --help, -1 after printing a one-line error to stderr. */
+int tl_parse_args(int argc, char **argv, struct tl_opts *o);
 
 /* Runs until SIGINT/SIGTERM (or the --connect connection ends); returns the
  * process exit status. */
