@@ -15,11 +15,14 @@
 	X(ip_drop_checksum, "IP packets dropped: bad header checksum")        \
 	X(ip_drop_fragment, "IP packets dropped: fragments (not reassembled)") \
 	X(ip_drop_options, "IP packets dropped: IP options present")          \
+	X(ip_drop_broadcast_dst, "IP packets dropped: broadcast or multicast destination") \
 	X(ip_drop_not_for_us, "IP packets dropped: destination is not us")    \
+	X(ip_drop_land, "IP packets dropped: source is our own address (LAND)") \
 	X(ip_drop_bad_source, "IP packets dropped: martian or broadcast source") \
 	X(ip_drop_proto, "IP packets dropped: unknown protocol")              \
 	X(ip_out_requests, "IP packets sent")                                 \
 	X(ip_out_drop_too_big, "IP packets not sent: larger than the MTU")    \
+	X(ip_out_drop_martian, "IP packets not sent: martian or broadcast destination") \
 	X(icmp_in, "ICMP messages received")                                  \
 	X(icmp_in_echo, "ICMP echo requests received")                        \
 	X(icmp_in_other, "ICMP messages received and ignored (not echo request)") \
@@ -34,6 +37,7 @@
 	X(udp_drop_length, "UDP datagrams dropped: length field disagrees")   \
 	X(udp_drop_checksum, "UDP datagrams dropped: bad checksum")           \
 	X(udp_drop_no_port, "UDP datagrams to a closed port")                 \
+	X(udp_drop_loop_port, "UDP datagrams dropped: from a service port (loop guard)") \
 	X(udp_out, "UDP datagrams sent")                                      \
 	X(udp_out_drop_too_big, "UDP datagrams not sent: larger than the MTU") \
 	X(tcp_in, "TCP segments received")                                    \

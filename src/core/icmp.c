@@ -17,6 +17,7 @@ void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
 			s->cnt.icmp_drop_short++;
 		return;
 	}
+	/* RFC 1122 3.2.2: an ICMP error (or anything but a request) is never answered. */
 	if (h.type != ICMP_ECHO_REQUEST) {
 		s->cnt.icmp_in_other++;
 		return;

@@ -14,13 +14,18 @@ static void count_drop(tl_stack *s, enum wire_err e)
 	}
 }
 
-/* RFC 1122 3.2.1.3: never answer a broadcast, multicast, loopback or
- * unspecified source; and a packet from our own address is a LAND attack. */
-static int martian_source(const tl_stack *s, uint32_t src)
+/* RFC 1122 3.2.1.3: "this network" (0/8), loopback, multicast, reserved and
+ * limited broadcast addresses never name one host we could answer. */
+static int martian_source(uint32_t a)
 {
-	uint8_t top = (uint8_t)(src >> 24);
-	return src == 0 || src == 0xffffffffu || top == 127 || top >= 224 ||
-	       src == s->cfg.addr;
+	uint8_t top = (uint8_t)(a >> 24);
+	return top == 0 || top == 127 || top >= 224;
+}
+
+/* RFC 1122 3.2.2 / 3.3.6: a broadcast or multicast packet gets no answer. */
+static int broadcast_dst(uint32_t dst)
+{
+	return dst >= 0xe0000000u; /* 224/4 multicast, 240/4, 255.255.255.255 */
 }
 
 void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
@@ -35,11 +40,20 @@ void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
 		count_drop(s, e);
 		return;
 	}
+	if (broadcast_dst(ip.dst)) {
+		s->cnt.ip_drop_broadcast_dst++;
+		return;
+	}
 	if (ip.dst != s->cfg.addr) {
 		s->cnt.ip_drop_not_for_us++;
 		return;
 	}
-	if (martian_source(s, ip.src)) {
+	/* CERT CA-1997-28 (LAND): a packet from our own address to us is forged. */
+	if (ip.src == ip.dst) {
+		s->cnt.ip_drop_land++;
+		return;
+	}
+	if (martian_source(ip.src)) {
 		s->cnt.ip_drop_bad_source++;
 		return;
 	}
@@ -72,6 +86,11 @@ void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len)
 {
 	if (payload_len > ip_max_payload(s)) {
 		s->cnt.ip_out_drop_too_big++;
+		return;
+	}
+	/* RFC 1122 3.2.1.3: a reply never goes to a martian or broadcast address. */
+	if (martian_source(dst) || dst == s->cfg.addr) {
+		s->cnt.ip_out_drop_martian++;
 		return;
 	}
 	ipv4_build(s->out, s->cfg.addr, dst, proto, payload_len, s->ip_id++);

@@ -1,9 +1,24 @@
 /* UDP (RFC 768): checksum, demultiplex to bound ports, port unreachable. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stack_impl.h"
+
+/* Ports of services that answer any datagram (echo 7, discard 9, daytime 13,
+ * qotd 17, chargen 19, time 37, our echo 65432), and port 0 (RFC 768: "no
+ * reply"). A datagram from one of them is never answered, not even with an
+ * ICMP error: two such services would bounce it between them forever. */
+static const uint16_t loop_ports[] = { 0, 7, 9, 13, 17, 19, 37, 65432 };
+
+static bool loop_port(uint16_t port)
+{
+	for (size_t i = 0; i < sizeof loop_ports / sizeof loop_ports[0]; i++)
+		if (loop_ports[i] == port)
+			return true;
+	return false;
+}
 
 static struct tl_udp *udp_find(tl_stack *s, uint16_t port)
 {
@@ -35,6 +50,10 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 				      KV_N("len", h.data_len) };
 		TL_TRACE_EV(s, "udp", kv, "in  UDP %s:%u > :%u len %zu", a, h.sport,
 			    h.dport, h.data_len);
+	}
+	if (loop_port(h.sport)) {
+		s->cnt.udp_drop_loop_port++;
+		return;
 	}
 	struct tl_udp *u = udp_find(s, h.dport);
 	if (!u) {

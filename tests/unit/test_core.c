@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tcplab/apps.h"
+#include "tcplab/socket.h"
 #include "tcplab/stack.h"
 #include "wire.h"
 #include "../check_run.h"
@@ -168,11 +169,152 @@ START_TEST(udp_echo_loop_protection)
 {
 	tl_stack *s = new_stack(100);
 	uint8_t p[100];
+	static const uint16_t from[] = { 0, 7, 9, 13, 17, 19, 37, 65432 };
 
-	/* From another service port: answering would start an echo storm. */
-	tl_stack_input(s, p, udp_packet(p, 19, 7, "chargen", 7), 1000);
-	tl_stack_input(s, p, udp_packet(p, 7, 7, "echo", 4), 1000);
+	/* From a service port: answering (even with ICMP) would start a storm. */
+	for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+		tl_stack_input(s, p, udp_packet(p, from[i], 7, "echo", 4), 1000);
+		tl_stack_input(s, p, udp_packet(p, from[i], 65432, "echo", 4), 1000);
+		tl_stack_input(s, p, udp_packet(p, from[i], 4444, "closed", 6), 1000);
+		ck_assert_msg(n_out == 0, "source port %u: answered", from[i]);
+	}
+	ck_assert_uint_eq(tl_stack_counters(s)->udp_drop_loop_port, 3 * 8);
+	ck_assert_uint_eq(tl_stack_counters(s)->icmp_out_port_unreach, 0);
+	expect_udp_echo(s, 7); /* an ordinary client port is still answered */
+	tl_stack_free(s);
+}
+END_TEST
+
+static size_t ping_packet(uint8_t *p, uint32_t src, uint32_t dst)
+{
+	size_t n = icmp_build(p + 20, ICMP_ECHO_REQUEST, 0, 0x12340001, (const uint8_t *)"ping", 4);
+	ipv4_build(p, src, dst, IP_PROTO_ICMP, n, 7);
+	return 20 + n;
+}
+
+static size_t syn_packet(uint8_t *p, uint32_t src, uint32_t dst, uint16_t dport)
+{
+	struct tcp_hdr h;
+
+	memset(&h, 0, sizeof h);
+	h.sport = 40000;
+	h.dport = dport;
+	h.seq = 1000;
+	h.flags = TCP_SYN;
+	h.wnd = 65535;
+	tcp_build(p + 20, src, dst, &h, 0, 0);
+	ipv4_build(p, src, dst, IP_PROTO_TCP, TCP_HDR_LEN, 8);
+	return 20 + TCP_HDR_LEN;
+}
+
+static size_t udp_from(uint8_t *p, uint32_t src, uint32_t dst, uint16_t dport)
+{
+	memcpy(p + 28, "x", 1);
+	udp_build(p + 20, src, dst, 5000, dport, 1);
+	ipv4_build(p, src, dst, IP_PROTO_UDP, 9, 1);
+	return 29;
+}
+
+/* Every kind of packet that would be answered (ping, UDP echo, UDP to a
+ * closed port, SYN to an open and a closed port) from src to dst. */
+static void send_answerable(tl_stack *s, uint32_t src, uint32_t dst)
+{
+	uint8_t p[200];
+
+	tl_stack_input(s, p, ping_packet(p, src, dst), 1000);
+	tl_stack_input(s, p, udp_from(p, src, dst, 7), 1000);
+	tl_stack_input(s, p, udp_from(p, src, dst, 4444), 1000);
+	tl_stack_input(s, p, syn_packet(p, src, dst, 7), 1000);
+	tl_stack_input(s, p, syn_packet(p, src, dst, 4444), 1000);
+}
+
+START_TEST(no_answer_to_broadcast_or_multicast_dst)
+{
+	tl_stack *s = new_stack(100);
+	static const uint32_t dst[] = { 0xffffffffu, 0xe0000001u, 0xeffffffau, 0xf0000001u };
+
+	for (size_t i = 0; i < 4; i++) {
+		send_answerable(s, PEER, dst[i]);
+		ck_assert_msg(n_out == 0, "destination %08x: answered", dst[i]);
+	}
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_drop_broadcast_dst, 4 * 5);
+	send_answerable(s, PEER, HOST);
+	ck_assert_msg(n_out == 5, "control: 5 answers from a unicast peer, got %d", n_out);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(no_answer_to_martian_source)
+{
+	tl_stack *s = new_stack(100);
+	static const uint32_t src[] = { 0, 0x00010203u, 0x7f000001u, 0xe0000005u,
+					0xf0000001u, 0xffffffffu };
+
+	for (size_t i = 0; i < 6; i++) {
+		send_answerable(s, src[i], HOST);
+		ck_assert_msg(n_out == 0, "source %08x: answered", src[i]);
+	}
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_drop_bad_source, 6 * 5);
+	ck_assert_uint_eq(tl_stack_counters(s)->tcp_in, 0);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(land_packets_dropped)
+{
+	tl_stack *s = new_stack(100);
+
+	send_answerable(s, HOST, HOST);
 	ck_assert_int_eq(n_out, 0);
+	const struct tl_counters *c = tl_stack_counters(s);
+	ck_assert_uint_eq(c->ip_drop_land, 5);
+	ck_assert_uint_eq(c->ip_drop_bad_source, 0);
+	ck_assert_uint_eq(c->tcp_passive_opens, 0);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(icmp_errors_never_answered)
+{
+	tl_stack *s = new_stack(100);
+	uint8_t p[200], quote[29];
+	static const uint8_t types[] = { ICMP_DEST_UNREACH, 4, 5, 11, 12, ICMP_ECHO_REPLY };
+
+	udp_from(quote, HOST, PEER, 4444); /* what we might have sent */
+	for (size_t i = 0; i < sizeof types; i++) {
+		size_t n = icmp_build(p + 20, types[i], 3, 0, quote, 28);
+		ipv4_build(p, PEER, HOST, IP_PROTO_ICMP, n, 3);
+		tl_stack_input(s, p, 20 + n, 1000);
+	}
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(tl_stack_counters(s)->icmp_in_other, sizeof types);
+	tl_stack_free(s);
+}
+END_TEST
+
+static void no_events(void *arg, struct tl_udp *u, const struct tl_endpoint *from,
+		      const uint8_t *d, size_t n)
+{
+	(void)arg, (void)u, (void)from, (void)d, (void)n;
+}
+
+START_TEST(nothing_sent_to_martian_destination)
+{
+	tl_stack *s = new_stack(100);
+	struct tl_udp *u;
+	struct tl_tcp *c;
+	static const struct tl_tcp_events ev = { 0 };
+	struct tl_endpoint bcast = { 0xffffffffu, 7 }, mcast = { 0xe0000001u, 7 },
+			   self = { HOST, 7 };
+
+	ck_assert_int_eq(tl_udp_open(s, 5555, no_events, NULL, &u), 0);
+	tl_udp_sendto(u, &bcast, "x", 1);
+	tl_udp_sendto(u, &mcast, "x", 1);
+	tl_tcp_connect(s, &mcast, &ev, NULL, &c);
+	tl_tcp_connect(s, &self, &ev, NULL, &c);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_out_drop_martian, 4);
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_out_requests, 0);
 	tl_stack_free(s);
 }
 END_TEST
@@ -217,6 +359,11 @@ int main(void)
 	tcase_add_test(t, udp_bad_and_zero_checksum);
 	tcase_add_test(t, udp_echo_loop_protection);
 	tcase_add_test(t, ip_drops_are_counted);
+	tcase_add_test(t, no_answer_to_broadcast_or_multicast_dst);
+	tcase_add_test(t, no_answer_to_martian_source);
+	tcase_add_test(t, land_packets_dropped);
+	tcase_add_test(t, icmp_errors_never_answered);
+	tcase_add_test(t, nothing_sent_to_martian_destination);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }
