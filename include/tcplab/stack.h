@@ -42,6 +42,8 @@ struct tl_config {
 	uint32_t tcp_max_retries; /* retransmissions before abort */
 	uint32_t tcp_delack_ms;	  /* longest an ACK may be delayed, 0 = never */
 	uint32_t tcp_init_cwnd;	  /* initial window in segments (RFC 6928: 10) */
+	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
+				   * large segments itself (TUN offload), 0 = MSS */
 
 	tl_output_fn output;
 	void *output_ctx;

@@ -84,7 +84,10 @@ size_t ip_max_payload(const tl_stack *s)
 
 void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len)
 {
-	if (payload_len > ip_max_payload(s)) {
+	/* With TUN offload the driver hands large TCP segments over whole. */
+	size_t max = proto == IP_PROTO_TCP && s->cfg.tcp_tso_max ? TL_MAX_PACKET - IPV4_HDR_LEN
+								  : ip_max_payload(s);
+	if (payload_len > max) {
 		s->cnt.ip_out_drop_too_big++;
 		return;
 	}

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/virtio_net.h>
 
 #include "driver.h"
 #include "netcat.h"
@@ -17,8 +20,11 @@
 #include "tcplab/apps.h"
 #include "options.h"
 #include "tun.h"
+#include "wire.h"
 
-#define MAX_PKT 65536
+#define MAX_PKT (65536 + 16) /* a packet and its virtio_net_hdr */
+/* The largest TCP payload in one IPv4 packet of 65535 bytes with 60 of TCP header. */
+#define TL_TSO_MAX (65535 - 20 - 60)
 
 struct driver {
 	const struct tl_opts *o;
@@ -64,9 +70,45 @@ static void fault_trace(void *ctx, const char *name, const char *what, size_t le
 static void tun_write(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct driver *d = ctx;
+	ssize_t r;
 
-	if (write(d->tun, pkt, len) < 0)
+	if (d->o->offload) {
+		/* A TCP segment larger than the MTU goes as one GSO packet: the
+		 * kernel takes it whole, as if its own GRO had built it. */
+		struct virtio_net_hdr h;
+		memset(&h, 0, sizeof h);
+		size_t ihl = (size_t)(pkt[0] & 15) * 4;
+		if (len > d->o->mtu && pkt[9] == IP_PROTO_TCP && len >= ihl + TCP_HDR_LEN) {
+			size_t thl = (size_t)(pkt[ihl + 12] >> 4) * 4;
+			h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			h.hdr_len = (uint16_t)(ihl + thl);
+			h.gso_size = (uint16_t)(d->o->mtu - ihl - thl);
+		}
+		struct iovec iov[2] = { { &h, sizeof h }, { (void *)pkt, len } };
+		r = writev(d->tun, iov, 2);
+	} else {
+		r = write(d->tun, pkt, len);
+	}
+	if (r < 0)
 		d->tun_write_drops++; /* the kernel's queue is full: a lost packet */
+}
+
+/* With offload, a packet from the kernel may leave its TCP or UDP checksum
+ * to us (NEEDS_CSUM: the field holds the pseudo-header sum): finish it. */
+static size_t strip_vnet(uint8_t *buf, size_t n, uint8_t **pkt)
+{
+	struct virtio_net_hdr h;
+
+	if (n < sizeof h)
+		return 0;
+	memcpy(&h, buf, sizeof h);
+	*pkt = buf + sizeof h;
+	n -= sizeof h;
+	if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && h.csum_start + h.csum_offset + 2u <= n) {
+		uint8_t *field = *pkt + h.csum_start + h.csum_offset;
+		put16(field, csum_fold(csum_add(0, *pkt + h.csum_start, n - h.csum_start)));
+	}
+	return n;
 }
 
 static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
@@ -152,7 +194,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	struct tl_config cfg;
 	uint64_t seed = pick_seed(o);
 
-	d->tun = tl_tun_open(o->tun, err, sizeof err);
+	d->tun = tl_tun_open(o->tun, o->offload, err, sizeof err);
 	if (d->tun < 0 ||
 	    tl_tun_configure(o->tun, o->kernel_addr, o->kernel_prefix, o->mtu, err, sizeof err) < 0) {
 		fprintf(stderr, "tcplab: %s\n", err);
@@ -166,6 +208,8 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	d->start = mono_us();
 	tl_config_defaults(&cfg);
 	tl_tune_apply(&o->tune, &cfg);
+	if (o->offload)
+		cfg.tcp_tso_max = TL_TSO_MAX;
 	cfg.addr = o->addr;
 	cfg.mtu = o->mtu;
 	cfg.seed = seed;
@@ -206,10 +250,14 @@ static void read_tun(struct driver *d)
 				return;
 			continue;
 		}
+		uint8_t *pkt = buf;
+		size_t len = (size_t)n;
+		if (d->o->offload && !(len = strip_vnet(buf, len, &pkt)))
+			continue;
 		if (d->fin)
-			tl_faults_push(d->fin, buf, (size_t)n, mono_us());
+			tl_faults_push(d->fin, pkt, len, mono_us());
 		else
-			stack_input(d, buf, (size_t)n);
+			stack_input(d, pkt, len);
 	}
 }
 

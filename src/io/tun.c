@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static const char *hint(int e)
 	return e == EPERM || e == EACCES ? " (run as root or with CAP_NET_ADMIN)" : "";
 }
 
-int tl_tun_open(const char *name, char *err, size_t errlen)
+int tl_tun_open(const char *name, bool offload, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -28,11 +29,18 @@ int tl_tun_open(const char *name, char *err, size_t errlen)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof ifr);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "cannot create TUN device %s: %s%s", name,
 			 strerror(errno), hint(errno));
+		close(fd);
+		return -1;
+	}
+	int hdr = sizeof(struct virtio_net_hdr);
+	if (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+			ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0)) {
+		snprintf(err, errlen, "cannot turn on offloads on %s: %s", name, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -106,6 +106,7 @@ static err_t chargen_fill(void *arg, struct tcp_pcb *pcb, u16_t len)
 
 static err_t chargen_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
+	(void)err;
 	if (!p) {
 		tcp_sent(pcb, NULL);
 		tcp_close(pcb);
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(pattern, 'x', sizeof pattern);
-	tun = tl_tun_open("tl0", err, sizeof err);
+	tun = tl_tun_open("tl0", false, err, sizeof err);
 	if (tun < 0 || tl_tun_configure("tl0", 0x0a0a0001, 24, mtu, err, sizeof err) < 0) {
 		fprintf(stderr, "tl-bench-lwip: %s\n", err);
 		return 1;

@@ -92,6 +92,7 @@ struct tl_tcp {
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	bool persist;			/* rto_at is the persist timer */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
+	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	bool rtt_timing;		/* one segment timed at a time, RFC 6298 */
 	uint32_t rtt_seq;

@@ -507,7 +507,8 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 		return;
 	}
 	/* RFC 1122 4.2.3.2: ACK at least every second segment, else within the delay. */
-	if (++c->unacked_segs >= 2)
+	c->unacked_bytes += t->len;
+	if (++c->unacked_segs >= 2 || c->unacked_bytes >= 2u * c->mss)
 		c->ack_now = true;
 	else if (c->delack_at == TL_TIME_NEVER)
 		tcp_set_delack_at(c, s->now + TL_MS(s->cfg.tcp_delack_ms));

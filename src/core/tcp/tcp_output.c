@@ -97,6 +97,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	if (flags & TCP_ACK) {
 		tcp_set_delack_at(c, TL_TIME_NEVER);
 		c->unacked_segs = 0;
+		c->unacked_bytes = 0;
 		uint32_t edge = c->rcv_nxt + ((uint32_t)h.wnd << ((flags & TCP_SYN) ? 0 : c->rcv_wscale));
 		if (seq_gt(edge, c->rcv_adv) || (flags & TCP_SYN))
 			c->rcv_adv = edge;
@@ -236,10 +237,19 @@ static uint32_t unsacked_run(const struct tl_tcp *c, uint32_t seq, uint32_t limi
 	return limit;
 }
 
+/* New data may go out in segments of many MSS when the driver offloads the
+ * segmentation (TSO); always a whole number of segments but the last. */
+static uint32_t send_room(const struct tl_tcp *c)
+{
+	uint32_t room = seg_room(c), tso = c->stack->cfg.tcp_tso_max;
+
+	return tso > room ? tso / room * room : room;
+}
+
 /* RFC 1122 4.2.3.4 (sender SWS) with Nagle, RFC 896: send now or wait? */
 static bool worth_sending(const struct tl_tcp *c, uint32_t len, uint32_t avail)
 {
-	if (len == seg_room(c) || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
+	if (len >= seg_room(c) || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
 		return true; /* a full segment, a retransmission, or the override */
 	if (len == avail && (c->nodelay || c->snd_una == c->snd_max))
 		return true; /* all we have, and nothing unacknowledged (Nagle) */
@@ -262,8 +272,9 @@ static bool output_data(struct tl_tcp *c)
 		uint32_t len = usable_window(c);
 		if (len > avail)
 			len = avail;
-		if (len > seg_room(c))
-			len = seg_room(c);
+		uint32_t room = seq_lt(c->snd_nxt, c->snd_max) ? seg_room(c) : send_room(c);
+		if (len > room)
+			len = room;
 		if (seq_lt(c->snd_nxt, c->snd_max))
 			len = unsacked_run(c, c->snd_nxt, len);
 		if (len == 0 || !worth_sending(c, len, avail))
