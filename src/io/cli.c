@@ -31,6 +31,8 @@ static const char usage[] =
 	"  --sndbuf BYTES        TCP send buffer per connection (default 262144)\n"
 	"  --init-cwnd N         initial congestion window in segments (default 10)\n"
 	"  --delack MS           longest delay of an ACK, 0 = none (default 40)\n"
+	"  --user NAME           once the TUN device and --pcap file are open, run\n"
+	"                        as that user with no capabilities (tools/lab: nobody)\n"
 	"  --connect A.B.C.D:PORT\n"
 	"                        also act as a TCP client: send standard input to\n"
 	"                        that address, print what comes back, exit at the end\n"
@@ -241,6 +243,10 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 			return fail("bad value '%s' for %s (want 0..500 ms)", v, flag);
 		o->tune.delack_ms = (uint32_t)n;
 		o->tune.have_delack = true;
+	} else if (!strcmp(flag, "--user")) {
+		if (!*v || strlen(v) > 64)
+			return fail("bad user name '%s' for %s", v, flag);
+		o->user = v;
 	} else if (!strcmp(flag, "--faults-in")) {
 		return fault_spec(&o->faults_in, flag, v);
 	} else if (!strcmp(flag, "--faults-out")) {

@@ -30,6 +30,7 @@ struct tl_opts {
 	bool lenient;
 	bool offload;			/* --offload: TUN with TSO and checksum offload */
 	struct tl_tune tune;		/* --rcvbuf, --init-cwnd, ... */
+	const char *user;		/* --user: drop to this account after setup */
 };
 
 /* Fills o with the defaults, then the flags in argv: 0 to run, 1 after

@@ -1,11 +1,14 @@
 /* The event loop: TUN in, stack, TUN out; timers; signals; counters. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/uio.h>
@@ -35,6 +38,8 @@ struct driver {
 	tl_time start;
 	uint64_t tun_read_errors, tun_write_drops;
 	struct netcat *nc;
+	uid_t uid;			/* --user: whom to become after setup */
+	gid_t gid;
 };
 
 static tl_time mono_us(void)
@@ -188,6 +193,59 @@ static uint64_t pick_seed(const struct tl_opts *o)
 	return seed;
 }
 
+/* 1 if /proc/self/status says field (CapEff, CapPrm...) is all zero. */
+static int no_caps(const char *field)
+{
+	char line[256];
+	int zero = 0;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			zero = strtoull(line + n + 1, NULL, 16) == 0;
+	fclose(f);
+	return zero;
+}
+
+/* Least privilege: with the device and files open, become d->uid, keep no
+ * capability and no way back (setgroups, setgid, setuid, in that order). */
+static int drop_privileges(struct driver *d)
+{
+	const char *step = "PR_SET_NO_NEW_PRIVS";
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		goto fail;
+	step = "PR_CAPBSET_DROP";
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			goto fail;
+	step = "setgroups";
+	if (setgroups(1, &d->gid) < 0)
+		goto fail;
+	step = "setgid";
+	if (setgid(d->gid) < 0)
+		goto fail;
+	step = "setuid";
+	if (setuid(d->uid) < 0)
+		goto fail;
+	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0) {
+		fprintf(stderr, "tcplab: --user %s: could regain root\n", d->o->user);
+		return -1;
+	}
+	if (!no_caps("CapEff") || !no_caps("CapPrm")) {
+		fprintf(stderr, "tcplab: --user %s: capabilities are still held\n", d->o->user);
+		return -1;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "tcplab: --user %s: %s: %s (run as root)\n", d->o->user, step,
+		strerror(errno));
+	return -1;
+}
+
 static int setup(struct driver *d, const struct tl_opts *o)
 {
 	char err[256];
@@ -204,6 +262,8 @@ static int setup(struct driver *d, const struct tl_opts *o)
 		fprintf(stderr, "tcplab: %s\n", err);
 		return -1;
 	}
+	if (o->user && drop_privileges(d) < 0)
+		return -1;
 	d->sig = open_signals();
 	d->start = mono_us();
 	tl_config_defaults(&cfg);
@@ -305,6 +365,24 @@ static void teardown(struct driver *d)
 		close(d->sig);
 }
 
+/* --user NAME, before anything is opened: a bad name is a usage error. */
+static int lookup_user(struct driver *d, const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (!pw) {
+		fprintf(stderr, "tcplab: --user: no such user '%s'\n", name);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "tcplab: --user: '%s' is root, which drops nothing\n", name);
+		return -1;
+	}
+	d->uid = pw->pw_uid;
+	d->gid = pw->pw_gid;
+	return 0;
+}
+
 int tl_run(const struct tl_opts *o)
 {
 	struct driver d;
@@ -313,6 +391,8 @@ int tl_run(const struct tl_opts *o)
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.tun = d.sig = -1;
+	if (o->user && lookup_user(&d, o->user) < 0)
+		return 2;
 	if (setup(&d, o) < 0) {
 		teardown(&d);
 		return 1;
