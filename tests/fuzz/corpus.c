@@ -297,7 +297,8 @@ static void sock(struct out *o, uint8_t call, uint8_t slot, uint16_t arg)
 
 /* A TCP operation with relative numbers (mode) and no options beyond opt. */
 static void seg(struct out *o, uint8_t peer, uint8_t rport, uint8_t lport, uint8_t flags,
-		uint8_t mode, uint32_t seq, const uint8_t *opt, uint8_t optlen, uint16_t dlen)
+		uint8_t mode, uint32_t seq, uint32_t ack, const uint8_t *opt, uint8_t optlen,
+		uint16_t dlen)
 {
 	put8(o, FZ_OP_TCP);
 	put8(o, peer);
@@ -306,7 +307,7 @@ static void seg(struct out *o, uint8_t peer, uint8_t rport, uint8_t lport, uint8
 	put8(o, flags);
 	put8(o, mode);
 	put32be(o, seq);
-	put32be(o, 0);
+	put32be(o, ack);
 	put16be(o, 65535);
 	put8(o, optlen);
 	put(o, opt, optlen);
@@ -332,13 +333,13 @@ static int socket_seeds(const char *dir)
 	put8(&o, FZ_SET_AUTOREAD);
 	put8(&o, 1);
 	sock(&o, FZ_CALL_CONNECT, 0, 0x0000);
-	seg(&o, 0, 0, FZ_NLPORTS, TCP_SYN | TCP_ACK, 2, 5000, mss, 4, 0);
+	seg(&o, 0, 0, FZ_NLPORTS, TCP_SYN | TCP_ACK, 2, 5000, 0, mss, 4, 0);
 	sock(&o, FZ_CALL_SEND, 0, 3000);
-	seg(&o, 0, 0, FZ_NLPORTS, ack, 3, 0, NULL, 0, 100);
+	seg(&o, 0, 0, FZ_NLPORTS, ack, 3, 0, 0, NULL, 0, 100);
 	sock(&o, FZ_CALL_RECV, 0, 1000);
 	time_op(&o, 1, 300);
 	sock(&o, FZ_CALL_SHUTDOWN, 0, 0);
-	seg(&o, 0, 0, FZ_NLPORTS, fin, 3, 0, NULL, 0, 0);
+	seg(&o, 0, 0, FZ_NLPORTS, fin, 3, 0, 0, NULL, 0, 0);
 	for (int i = 0; i < 3; i++)
 		put8(&o, FZ_OP_DEADLINE);
 	sock(&o, FZ_CALL_CLOSE, 0, 0);
@@ -349,13 +350,13 @@ static int socket_seeds(const char *dir)
 	put8(&o, FZ_SET_SMALL_BUF);
 	put8(&o, 2);
 	sock(&o, FZ_CALL_LISTEN, 0, 0x0405);
-	seg(&o, 1, 1, 5, TCP_SYN, 0, 777, mss_ws, 8, 0);
-	seg(&o, 1, 1, 5, ack, 3, 0, NULL, 0, 500);
+	seg(&o, 1, 1, 5, TCP_SYN, 0, 777, 0, mss_ws, 8, 0);
+	seg(&o, 1, 1, 5, ack, 3, 0, 0, NULL, 0, 500);
 	sock(&o, FZ_CALL_SEND, 1, 2000);
-	seg(&o, 1, 1, 5, ack, 3, 0, NULL, 0, 0);
+	seg(&o, 1, 1, 5, ack, 3, 0, 0, NULL, 0, 0);
 	sock(&o, FZ_CALL_RECV, 1, 600);
 	sock(&o, FZ_CALL_CLOSE, 1, 0);
-	seg(&o, 1, 1, 5, fin, 3, 0, NULL, 0, 0);
+	seg(&o, 1, 1, 5, fin, 3, 0, 0, NULL, 0, 0);
 	time_op(&o, 3, 70);
 	put8(&o, FZ_OP_DEADLINE);
 	sock(&o, FZ_CALL_UDP_OPEN, 2, 6);
@@ -367,7 +368,57 @@ static int socket_seeds(const char *dir)
 	put8(&o, 'u');
 	sock(&o, FZ_CALL_UDP_SEND, 2, 20);
 	sock(&o, FZ_CALL_UDP_CLOSE, 2, 0);
-	return write_file(dir, "api-listen", o.b, o.n);
+	if (write_file(dir, "api-listen", o.b, o.n) < 0)
+		return -1;
+
+	/* Fast retransmit and recovery: the stack sends, the peer ACKs one
+	 * segment, then repeats that ACK three times, then ACKs everything. */
+	memset(&o, 0, sizeof o);
+	put8(&o, FZ_SET_NO_DELACK);
+	put8(&o, 3);
+	sock(&o, FZ_CALL_CONNECT, 0, 0x0101);
+	seg(&o, 1, 1, FZ_NLPORTS, TCP_SYN | TCP_ACK, 2, 9000, 0, mss, 4, 0);
+	sock(&o, FZ_CALL_SEND, 0, 30000);
+	seg(&o, 1, 1, FZ_NLPORTS, ack, 3, 0, (uint32_t)-13140, NULL, 0, 0);
+	for (int i = 0; i < 4; i++)
+		seg(&o, 1, 1, FZ_NLPORTS, ack, 5, 0, 0, NULL, 0, 0);
+	seg(&o, 1, 1, FZ_NLPORTS, ack, 3, 0, 0, NULL, 0, 0);
+	time_op(&o, 1, 1500);
+	put8(&o, FZ_OP_DEADLINE);
+	if (write_file(dir, "api-recovery", o.b, o.n) < 0)
+		return -1;
+
+	/* TIME_WAIT: we close first, the peer ACKs and closes, then a RST and
+	 * a SYN arrive in TIME_WAIT (RFC 1337), then 2 MSL pass. */
+	memset(&o, 0, sizeof o);
+	put8(&o, 0);
+	put8(&o, 4);
+	sock(&o, FZ_CALL_CONNECT, 0, 0x0002);
+	seg(&o, 0, 2, FZ_NLPORTS, TCP_SYN | TCP_ACK, 2, 100, 0, mss, 4, 0);
+	sock(&o, FZ_CALL_SHUTDOWN, 0, 0);
+	seg(&o, 0, 2, FZ_NLPORTS, ack, 3, 0, 0, NULL, 0, 0);
+	seg(&o, 0, 2, FZ_NLPORTS, fin, 3, 0, 0, NULL, 0, 0);
+	seg(&o, 0, 2, FZ_NLPORTS, TCP_RST, 1, 0, 0, NULL, 0, 0);
+	seg(&o, 0, 2, FZ_NLPORTS, TCP_SYN, 1, 100000, 0, NULL, 0, 0);
+	time_op(&o, 3, 70);
+	put8(&o, FZ_OP_DEADLINE);
+	if (write_file(dir, "api-time-wait", o.b, o.n) < 0)
+		return -1;
+
+	/* A full backlog: SYNs to a harness listener with backlog 1 get SYN
+	 * cookies; the ACK that returns one opens the connection. */
+	memset(&o, 0, sizeof o);
+	put8(&o, FZ_SET_AUTOREAD);
+	put8(&o, 5);
+	sock(&o, FZ_CALL_LISTEN, 0, 0x0105);
+	for (uint8_t p = 0; p < 3; p++)
+		seg(&o, p, p, 5, TCP_SYN, 0, 1000u * p, 0, mss_ws, 8, 0);
+	seg(&o, 2, 2, 5, ack, 3, 0, 0, NULL, 0, 10);
+	seg(&o, 1, 1, 5, ack, 3, 0, 0, NULL, 0, 0);
+	sock(&o, FZ_CALL_SEND, 1, 100);
+	time_op(&o, 3, 5);
+	put8(&o, FZ_OP_DEADLINE);
+	return write_file(dir, "api-backlog", o.b, o.n);
 }
 
 #define CMD(s) { s, sizeof s - 1 }

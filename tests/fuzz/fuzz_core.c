@@ -27,11 +27,12 @@ struct in {
 	size_t n;
 };
 
-/* What the stack last said on one connection, for relative seq/ack. */
+/* What each side last said on one connection, for relative seq/ack. */
 struct track {
 	uint32_t raddr;
 	uint16_t rport, lport;
-	uint32_t snd_next, ack;
+	uint32_t snd_next, ack; /* the stack's */
+	uint32_t peer_ack;	/* the harness's last ACK number */
 };
 
 struct fz {
@@ -401,11 +402,15 @@ static void op_tcp(struct fz *f, struct in *in)
 		l4[TCP_HDR_LEN + olen] = 0; /* end of options */
 	size_t dlen = u16(in) % 2048;
 	memset(l4 + TCP_HDR_LEN + olen, u8(in), dlen);
-	struct track *t = track_find(f, src, h.sport, h.dport, false);
-	if (t && (mode & 1))
+	struct track *t = track_find(f, src, h.sport, h.dport, mode & 7);
+	if (mode & 1)
 		h.seq += t->ack;
-	if (t && (mode & 2))
+	if (mode & 2)
 		h.ack += t->snd_next;
+	else if (mode & 4)
+		h.ack += t->peer_ack;
+	if ((mode & 7) && (h.flags & TCP_ACK))
+		t->peer_ack = h.ack;
 	tcp_build(l4, src, FZ_HOST, &h, olen, dlen);
 	ipv4_build(f->pkt, src, FZ_HOST, IP_PROTO_TCP, TCP_HDR_LEN + olen + dlen, 1);
 	feed(f, IPV4_HDR_LEN + TCP_HDR_LEN + olen + dlen);

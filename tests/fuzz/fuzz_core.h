@@ -30,7 +30,8 @@ enum fz_op {
 	 * u16 wnd, u8 optlen, optlen bytes, u16 datalen, u8 fill: a TCP segment
 	 * with valid checksums. mode bit 0: seq is added to the last ACK the
 	 * stack sent on this connection; bit 1: ack is added to the stack's
-	 * next sequence number. */
+	 * next sequence number; else bit 2: ack is added to the last ACK number
+	 * the harness sent there (0 is a duplicate ACK). */
 	FZ_OP_TCP,
 	/* u8 peer, u8 rport, u8 lport, u16 len, u8 fill: a valid UDP datagram. */
 	FZ_OP_UDP,
