@@ -67,7 +67,15 @@
 	X(tcp_established, "TCP connections established")                     \
 	X(tcp_resets_in, "TCP connections reset by the peer")                 \
 	X(tcp_timeouts, "TCP connections aborted: too many retransmissions")  \
-	X(tcp_time_wait_expired, "TCP TIME_WAIT entries expired")
+	X(tcp_time_wait_expired, "TCP TIME_WAIT entries expired")           \
+	X(tcp_time_wait_recycled, "TCP TIME_WAIT entries recycled early: cap reached") \
+	X(tcp_syncookies_sent, "TCP SYN cookies sent: accept backlog full")   \
+	X(tcp_syncookies_ok, "TCP SYN cookies returned valid: connection made") \
+	X(tcp_syncookies_failed, "TCP ACKs with an invalid or expired SYN cookie") \
+	X(tcp_drop_ooo_global, "TCP segments dropped: global out-of-order bound") \
+	X(tcp_out_rst_rate_limited, "TCP resets not sent: rate limit")       \
+	X(tcp_challenge_ack_limited, "TCP challenge ACKs not sent: rate limit (RFC 5961 7)") \
+	X(tcp_buf_released, "TCP send or receive buffers released when empty")
 
 struct tl_counters {
 #define TL_COUNTER_FIELD(name, desc) uint64_t name;

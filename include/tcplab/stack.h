@@ -42,6 +42,11 @@ struct tl_config {
 	uint32_t tcp_max_retries; /* retransmissions before abort */
 	uint32_t tcp_delack_ms;	  /* longest an ACK may be delayed, 0 = never */
 	uint32_t tcp_init_cwnd;	  /* initial window in segments (RFC 6928: 10) */
+	uint32_t tcp_syncookies;  /* 1: SYN cookies when a backlog is full (RFC 4987 3.6) */
+	uint32_t tcp_time_wait_max; /* TIME_WAIT entries kept, oldest recycled; 0 = no cap */
+	uint32_t tcp_ooo_bytes_max; /* out-of-order extent, all connections together */
+	uint32_t tcp_rst_per_sec; /* RSTs to segments without a connection, 0 = unlimited */
+	uint32_t tcp_challenge_ack_per_sec; /* RFC 5961 7, all connections, 0 = unlimited */
 	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
 				   * large segments itself (TUN offload), 0 = MSS */
 

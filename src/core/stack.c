@@ -24,6 +24,11 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->tcp_max_retries = 15;
 	cfg->tcp_delack_ms = 40; /* Linux's minimum; RFC 1122 4.2.3.2 allows up to 500 */
 	cfg->tcp_init_cwnd = 10;
+	cfg->tcp_syncookies = 1;
+	cfg->tcp_time_wait_max = 16384;
+	cfg->tcp_ooo_bytes_max = 16u << 20;
+	cfg->tcp_rst_per_sec = 200;		/* FreeBSD's icmplim, which covers RSTs too */
+	cfg->tcp_challenge_ack_per_sec = 1000;	/* Linux's tcp_challenge_ack_limit */
 }
 
 tl_stack *tl_stack_new(const struct tl_config *cfg)

@@ -31,6 +31,17 @@ static const char usage[] =
 	"  --sndbuf BYTES        TCP send buffer per connection (default 262144)\n"
 	"  --init-cwnd N         initial congestion window in segments (default 10)\n"
 	"  --delack MS           longest delay of an ACK, 0 = none (default 40)\n"
+	"  --syncookies on|off   answer SYNs past a full backlog with SYN cookies\n"
+	"                        (RFC 4987; default on)\n"
+	"  --time-wait-max N     TIME_WAIT entries kept; past it the oldest goes\n"
+	"                        early (default 16384, 0 = no cap)\n"
+	"  --ooo-max BYTES       out-of-order data held past holes, all connections\n"
+	"                        together (default 16777216, 0 = no bound)\n"
+	"  --rst-rate N          RSTs a second to segments with no connection\n"
+	"                        (default 200, 0 = no limit)\n"
+	"  --challenge-ack-rate N\n"
+	"                        challenge ACKs a second, RFC 5961 7 (default 1000,\n"
+	"                        0 = no limit)\n"
 	"  --user NAME           once the TUN device and --pcap file are open, run\n"
 	"                        as that user with no capabilities (tools/lab: nobody)\n"
 	"  --connect A.B.C.D:PORT\n"
@@ -247,6 +258,23 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 		if (!*v || strlen(v) > 64)
 			return fail("bad user name '%s' for %s", v, flag);
 		o->user = v;
+	} else if (!strcmp(flag, "--syncookies")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return fail("bad value '%s' for %s (want on or off)", v, flag);
+		o->tune.syncookies = !strcmp(v, "on");
+		o->tune.have_syncookies = true;
+	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
+		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
+		if (parse_uint(v, UINT32_MAX, &n) < 0)
+			return fail("bad value '%s' for %s (want a number, 0 = no bound)", v, flag);
+		uint32_t *field = flag[2] == 't' ? &o->tune.time_wait_max
+				  : flag[2] == 'o' ? &o->tune.ooo_bytes_max
+				  : flag[2] == 'r' ? &o->tune.rst_per_sec : &o->tune.challenge_per_sec;
+		bool *have = flag[2] == 't' ? &o->tune.have_time_wait_max
+			     : flag[2] == 'o' ? &o->tune.have_ooo_bytes_max
+			     : flag[2] == 'r' ? &o->tune.have_rst : &o->tune.have_challenge;
+		*field = (uint32_t)n;
+		*have = true;
 	} else if (!strcmp(flag, "--faults-in")) {
 		return fault_spec(&o->faults_in, flag, v);
 	} else if (!strcmp(flag, "--faults-out")) {

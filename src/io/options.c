@@ -13,6 +13,16 @@ void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg)
 		cfg->tcp_init_cwnd = t->init_cwnd;
 	if (t->have_delack)
 		cfg->tcp_delack_ms = t->delack_ms;
+	if (t->have_syncookies)
+		cfg->tcp_syncookies = t->syncookies;
+	if (t->have_time_wait_max)
+		cfg->tcp_time_wait_max = t->time_wait_max;
+	if (t->have_ooo_bytes_max)
+		cfg->tcp_ooo_bytes_max = t->ooo_bytes_max;
+	if (t->have_rst)
+		cfg->tcp_rst_per_sec = t->rst_per_sec;
+	if (t->have_challenge)
+		cfg->tcp_challenge_ack_per_sec = t->challenge_per_sec;
 }
 
 void tl_print_trace(FILE *f, double secs, bool json, const char *line)

@@ -15,6 +15,9 @@ struct tl_config;
 struct tl_tune {
 	uint32_t rcvbuf, sndbuf, init_cwnd, delack_ms;
 	bool have_delack;
+	/* Bounds a hostile peer meets (0 is a value here: have_* says set). */
+	uint32_t syncookies, time_wait_max, ooo_bytes_max, rst_per_sec, challenge_per_sec;
+	bool have_syncookies, have_time_wait_max, have_ooo_bytes_max, have_rst, have_challenge;
 };
 void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg);
 

@@ -123,6 +123,13 @@ void tcph_send_opts(struct tcph *h, uint8_t flags, uint32_t seq, uint32_t ack,
 		    uint16_t wnd, const void *data, size_t len,
 		    const struct tcp_opts *o)
 {
+	tcph_send_from(h, PEER_ADDR, PEER_PORT, flags, seq, ack, wnd, data, len, o);
+}
+
+void tcph_send_from(struct tcph *h, uint32_t src, uint16_t sport, uint8_t flags,
+		    uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
+		    size_t len, const struct tcp_opts *o)
+{
 	uint8_t pkt[IPV4_HDR_LEN + 60 + 65536];
 	uint8_t *seg = pkt + IPV4_HDR_LEN;
 	struct tcp_hdr th;
@@ -133,14 +140,14 @@ void tcph_send_opts(struct tcph *h, uint8_t flags, uint32_t seq, uint32_t ack,
 	size_t opt_len = tcp_build_options(seg + TCP_HDR_LEN, o ? o : &none);
 	if (len)
 		memcpy(seg + TCP_HDR_LEN + opt_len, data, len);
-	th.sport = PEER_PORT;
+	th.sport = sport;
 	th.dport = h->port;
 	th.seq = seq;
 	th.ack = ack;
 	th.flags = flags;
 	th.wnd = wnd;
-	tcp_build(seg, PEER_ADDR, HOST_ADDR, &th, opt_len, len);
-	ipv4_build(pkt, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, TCP_HDR_LEN + opt_len + len, 1);
+	tcp_build(seg, src, HOST_ADDR, &th, opt_len, len);
+	ipv4_build(pkt, src, HOST_ADDR, IP_PROTO_TCP, TCP_HDR_LEN + opt_len + len, 1);
 	tl_stack_input(h->s, pkt, IPV4_HDR_LEN + TCP_HDR_LEN + opt_len + len, h->now);
 }
 

@@ -63,6 +63,10 @@ void tcph_send(struct tcph *h, uint8_t flags, uint32_t seq, uint32_t ack,
 void tcph_send_opts(struct tcph *h, uint8_t flags, uint32_t seq, uint32_t ack,
 		    uint16_t wnd, const void *data, size_t len,
 		    const struct tcp_opts *o);
+/* The same from another peer address and port (a crowd of peers). */
+void tcph_send_from(struct tcph *h, uint32_t src, uint16_t sport, uint8_t flags,
+		    uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
+		    size_t len, const struct tcp_opts *o);
 /* Advances the clock by ms and runs the timers. */
 void tcph_advance(struct tcph *h, uint32_t ms);
 /* Pops the next TCP segment the stack sent, false if none. */

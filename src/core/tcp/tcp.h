@@ -23,6 +23,8 @@
 #define TCP_EPHEMERAL_LO 49152	/* RFC 6335 6: dynamic ports */
 #define TCP_NOT_HEAPED UINT32_MAX
 #define TCP_SACKED_MAX 16	/* ranges the peer SACKed that we remember */
+#define TCP_COOKIE_PERIOD_MS 64000 /* RFC 4987 3.6: the cookie's slowly moving counter */
+#define TCP_RING_KEEP 4096	/* an empty buffer at most this large is kept */
 
 /* Application events collected while a segment is processed. */
 #define TCP_EV_ACCEPTED 0x01
@@ -47,6 +49,7 @@ struct tl_tcp {
 	struct tl_tcp *listener;	/* the LISTEN socket that made us */
 	int backlog, half_open;		/* on a listener */
 	bool passive;			/* created by a passive open */
+	tl_time cookie_at;		/* on a listener: last SYN cookie sent, or 0 */
 
 	/* Send sequence space, RFC 9293 3.3.1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
@@ -80,6 +83,7 @@ struct tl_tcp {
 	struct ooo_range *ooo;
 	uint32_t ooo_n;
 	uint32_t ooo_last;		/* seq of the latest out-of-order arrival */
+	uint32_t ooo_held;		/* rcv_nxt to the end of the last range */
 	bool fin_rcvd;			/* the peer's FIN is in sequence */
 	bool rcv_fin_known;		/* a FIN arrived out of order */
 	uint32_t rcv_fin_seq;
@@ -102,12 +106,28 @@ struct tl_tcp {
 	bool ack_now;			/* an ACK must go out */
 	bool in_input;			/* output waits until the segment is done */
 	uint8_t pending;		/* TCP_EV_* to deliver after the segment */
+	struct tl_tcp *tw_prev, *tw_next; /* TIME_WAIT entries, oldest first */
+	bool tw_linked;
 
 	/* The application side. */
 	const struct tl_tcp_events *ev;
 	void *arg;
 	bool app_closed;		/* no more callbacks */
 	bool dead;			/* unlinked, freed by tcp_reap */
+};
+
+/* A token bucket refilled once a second (as the ICMP one, RFC 1812 4.3.2.8). */
+struct tcp_bucket {
+	uint32_t tokens;
+	tl_time refill;
+	bool started;
+};
+
+/* What a SYN cookie remembers of the SYN, RFC 4987 3.6. */
+struct tcp_cookie {
+	uint16_t mss;			/* rounded down to a table entry */
+	uint8_t wscale;			/* the peer's, if has_wscale */
+	bool has_wscale, sack_ok;
 };
 
 struct tcp_table {
@@ -118,6 +138,11 @@ struct tcp_table {
 	struct tl_tcp *listeners;	/* chained through hnext */
 	struct tl_tcp *graveyard;	/* chained through hnext */
 	uint64_t isn_key[2];		/* RFC 6528 secret */
+	uint64_t cookie_key[2];		/* RFC 4987 3.6 secret */
+	struct tcp_bucket rst_bucket, challenge_bucket;
+	struct tl_tcp *tw_head, *tw_tail; /* TIME_WAIT entries, oldest first */
+	uint32_t tw_count;
+	uint64_t ooo_bytes;		/* sum of every connection's ooo_held */
 	struct tl_tcp **heap;		/* connections with a timer, earliest first */
 	uint32_t heap_n, heap_cap;
 	uint16_t next_port;
@@ -132,11 +157,24 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog);
 uint16_t tcp_ephemeral_port(tl_stack *s, uint32_t raddr, uint16_t rport);
 uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st);
+/* The TIME_WAIT list: tcp_tw_track (re)appends c, enforcing the cap. */
+void tcp_tw_track(struct tl_tcp *c);
+void tcp_tw_unlink(struct tl_tcp *c);
 /* Unlinks c; it is freed once the current input or poll call returns. */
 void tcp_destroy(struct tl_tcp *c);
 /* Tells the application (unless it closed) and destroys c. */
 void tcp_drop(struct tl_tcp *c, int err);
 void tcp_reap(tl_stack *s);
+/* RFC 4987 3.6: the ISN of a stateless SYN-ACK answering th. */
+uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
+			 struct tcp_cookie *out);
+/* True if th->ack - 1 is a cookie we made lately for this peer; fills out. */
+bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
+		      struct tcp_cookie *out);
+/* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
+bool tcp_bucket_take(tl_stack *s, struct tcp_bucket *b, uint32_t rate);
+/* Releases buffers that are empty and large (counted). */
+void tcp_buf_trim(struct tl_tcp *c);
 uint16_t tcp_our_mss(const tl_stack *s);
 uint8_t tcp_pick_wscale(uint32_t rcvbuf);
 
@@ -148,6 +186,10 @@ void tcp_send_ack(struct tl_tcp *c);
 void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 			  const struct tcp_hdr *th);
 void tcp_send_rst(struct tl_tcp *c);
+/* The SYN-ACK of a SYN cookie: no connection, RFC 4987 3.6. */
+void tcp_send_cookie_synack(tl_stack *s, const struct ipv4_hdr *ip,
+			    const struct tcp_hdr *th, uint32_t isn,
+			    const struct tcp_cookie *k);
 uint32_t tcp_rcv_wnd(const struct tl_tcp *c);
 uint32_t tcp_rcv_sws_step(const struct tl_tcp *c);
 /* One past the last data byte the application has given us. */
@@ -173,6 +215,8 @@ void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
 		    uint32_t end);
 void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq);
+/* Keeps c->ooo_held and the table's global sum up to date. */
+void tcp_ooo_account(struct tl_tcp *c);
 /* Stores segment text starting at seq; returns bytes newly in order. */
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			  uint32_t len);

@@ -15,23 +15,34 @@ static void sip_round(uint64_t v[4])
 	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
 }
 
-/* SipHash-2-4 of two 64-bit words: a keyed PRF, as RFC 6528 3 asks for. */
-static uint64_t siphash2(const uint64_t k[2], uint64_t m0, uint64_t m1)
+static void sip_word(uint64_t v[4], uint64_t m)
+{
+	v[3] ^= m;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= m;
+}
+
+/* SipHash-2-4 of n 64-bit words: a keyed PRF, as RFC 6528 3 asks for. */
+static uint64_t siphash(const uint64_t k[2], const uint64_t *m, unsigned n)
 {
 	uint64_t v[4] = { k[0] ^ 0x736f6d6570736575ull, k[1] ^ 0x646f72616e646f6dull,
 			  k[0] ^ 0x6c7967656e657261ull, k[1] ^ 0x7465646279746573ull };
-	uint64_t m[3] = { m0, m1, (uint64_t)16 << 56 };
 
-	for (int i = 0; i < 3; i++) {
-		v[3] ^= m[i];
-		sip_round(v);
-		sip_round(v);
-		v[0] ^= m[i];
-	}
+	for (unsigned i = 0; i < n; i++)
+		sip_word(v, m[i]);
+	sip_word(v, (uint64_t)(8 * n) << 56);
 	v[2] ^= 0xff;
 	for (int i = 0; i < 4; i++)
 		sip_round(v);
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static uint64_t siphash2(const uint64_t k[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t m[2] = { m0, m1 };
+
+	return siphash(k, m, 2);
 }
 
 static uint64_t splitmix64(uint64_t *x)
@@ -48,6 +59,97 @@ uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 	uint64_t p = (uint64_t)lport << 16 | rport;
 	/* RFC 6528 3: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
 	return (uint32_t)(s->now / 4) + (uint32_t)siphash2(s->tcp->isn_key, a, p);
+}
+
+/* RFC 4987 3.6: the MSS a cookie can say, in 3 bits (its low ones). */
+static const uint16_t cookie_mss[8] = { 64, 536, 1200, 1300, 1400, 1440, 1460, 8960 };
+#define COOKIE_NO_WSCALE 15
+
+/* The low 8 bits: MSS index, the peer's window scale (15: none), SACK-permitted. */
+static uint32_t cookie_bits(tl_stack *s, const struct tcp_hdr *th)
+{
+	uint32_t mss = th->opts.has_mss ? th->opts.mss : TCP_DEFAULT_MSS, i = 7;
+	uint32_t ws = th->opts.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : th->opts.wscale;
+
+	if (mss > tcp_our_mss(s))
+		mss = tcp_our_mss(s);
+	while (i > 0 && cookie_mss[i] > mss)
+		i--;
+	ws = th->opts.has_wscale ? ws : COOKIE_NO_WSCALE;
+	return i << 5 | ws << 1 | th->opts.has_sack_perm;
+}
+
+/* RFC 4987 3.6: 24 bits of a keyed hash of 4-tuple, peer ISN, counter and bits. */
+static uint32_t cookie_hash(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport,
+			    uint32_t pisn, uint64_t counter, uint32_t bits)
+{
+	uint64_t m[3] = { (uint64_t)s->cfg.addr << 32 | raddr,
+			  (uint64_t)lport << 48 | (uint64_t)rport << 32 | pisn,
+			  counter << 8 | bits };
+
+	return (uint32_t)(siphash(s->tcp->cookie_key, m, 3) >> 40);
+}
+
+static void cookie_decode(uint32_t bits, struct tcp_cookie *k)
+{
+	k->mss = cookie_mss[bits >> 5 & 7];
+	k->has_wscale = (bits >> 1 & 15) != COOKIE_NO_WSCALE;
+	k->wscale = k->has_wscale ? (uint8_t)(bits >> 1 & 15) : 0;
+	k->sack_ok = bits & 1;
+}
+
+uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
+			 struct tcp_cookie *out)
+{
+	uint64_t counter = s->now / TL_MS(TCP_COOKIE_PERIOD_MS);
+	uint32_t bits = cookie_bits(s, th);
+
+	cookie_decode(bits, out);
+	return cookie_hash(s, raddr, th->sport, th->dport, th->seq, counter, bits) << 8 | bits;
+}
+
+bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
+		      struct tcp_cookie *out)
+{
+	uint64_t counter = s->now / TL_MS(TCP_COOKIE_PERIOD_MS);
+	uint32_t cookie = th->ack - 1, bits = cookie & 0xff;
+
+	/* RFC 4987 3.6: valid for the current counter or the one before it. */
+	for (uint64_t age = 0; age < 2 && age <= counter; age++)
+		if (cookie_hash(s, raddr, th->sport, th->dport, th->seq - 1, counter - age,
+				bits) == cookie >> 8) {
+			cookie_decode(bits, out);
+			return true;
+		}
+	return false;
+}
+
+bool tcp_bucket_take(tl_stack *s, struct tcp_bucket *b, uint32_t rate)
+{
+	if (rate == 0)
+		return true;
+	if (!b->started || s->now >= b->refill + TL_MS(1000)) {
+		b->tokens = rate;
+		b->refill = s->now;
+		b->started = true;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
+}
+
+void tcp_buf_trim(struct tl_tcp *c)
+{
+	/* Bytes past len in the receive ring are out-of-order data: keep them. */
+	if (c->sndbuf.len == 0 && c->sndbuf.cap > TCP_RING_KEEP) {
+		ring_free(&c->sndbuf);
+		c->stack->cnt.tcp_buf_released++;
+	}
+	if (c->rcvbuf.len == 0 && c->ooo_n == 0 && c->rcvbuf.cap > TCP_RING_KEEP) {
+		ring_free(&c->rcvbuf);
+		c->stack->cnt.tcp_buf_released++;
+	}
 }
 
 static uint32_t bucket_of(const struct tcp_table *t, uint32_t raddr,
@@ -75,6 +177,8 @@ int tcp_init(tl_stack *s)
 	t->isn_key[0] = splitmix64(&x);
 	t->isn_key[1] = splitmix64(&x);
 	t->next_port = (uint16_t)(TCP_EPHEMERAL_LO + splitmix64(&x) % 16384);
+	t->cookie_key[0] = splitmix64(&x);
+	t->cookie_key[1] = splitmix64(&x);
 	s->tcp = t;
 	return 0;
 }
@@ -257,6 +361,8 @@ void tcp_destroy(struct tl_tcp *c)
 			if (o->listener == c)
 				o->listener = NULL;
 	}
+	t->ooo_bytes -= c->ooo_held;
+	c->ooo_held = 0;
 	unlink_hash(t, c);
 	list_del(t, c);
 	tcp_timer_remove(c);
@@ -266,6 +372,39 @@ void tcp_destroy(struct tl_tcp *c)
 	c->app_closed = true;
 	c->hnext = t->graveyard;
 	t->graveyard = c;
+}
+
+void tcp_tw_unlink(struct tl_tcp *c)
+{
+	struct tcp_table *t = c->stack->tcp;
+
+	if (!c->tw_linked)
+		return;
+	*(c->tw_prev ? &c->tw_prev->tw_next : &t->tw_head) = c->tw_next;
+	*(c->tw_next ? &c->tw_next->tw_prev : &t->tw_tail) = c->tw_prev;
+	c->tw_prev = c->tw_next = NULL;
+	c->tw_linked = false;
+	t->tw_count--;
+}
+
+/* Appends c as the youngest TIME_WAIT entry; recycles the oldest past the cap. */
+void tcp_tw_track(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+	struct tcp_table *t = s->tcp;
+
+	tcp_tw_unlink(c);
+	c->tw_prev = t->tw_tail;
+	*(t->tw_tail ? &t->tw_tail->tw_next : &t->tw_head) = c;
+	t->tw_tail = c;
+	c->tw_linked = true;
+	t->tw_count++;
+	/* RFC 9293 3.10.7.4 wants 2 MSL; past the cap, like Linux's
+	 * tcp_max_tw_buckets, the oldest entry goes early (RFC 6191 not used). */
+	while (s->cfg.tcp_time_wait_max && t->tw_count > s->cfg.tcp_time_wait_max) {
+		s->cnt.tcp_time_wait_recycled++;
+		tcp_drop(t->tw_head, 0);
+	}
 }
 
 void tcp_drop(struct tl_tcp *c, int err)
@@ -315,6 +454,8 @@ void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 	}
 	if (c->state == TL_SYN_RECEIVED && c->listener)
 		c->listener->half_open--;
+	if (c->state == TL_TIME_WAIT)
+		tcp_tw_unlink(c);
 	if (st == TL_ESTABLISHED)
 		s->cnt.tcp_established++;
 	c->state = st;

@@ -1,5 +1,6 @@
 /* SEGMENT ARRIVES: RFC 9293 section 3.10.7, walked in the RFC's order. */
 #include <errno.h>
+#include <string.h>
 
 #include "tcp.h"
 
@@ -68,6 +69,87 @@ static void learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->snd_wl2 = th->ack;
 }
 
+static void conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
+		       const struct tcp_hdr *th);
+
+/* RFC 4987 3.6: the backlog is full, so the SYN-ACK carries all we must know. */
+static void cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+			 const struct tcp_hdr *th)
+{
+	struct tcp_cookie k;
+	uint32_t isn = tcp_cookie_make(s, ip->src, th, &k);
+
+	l->cookie_at = s->now ? s->now : 1;
+	s->cnt.tcp_syncookies_sent++;
+	tcp_send_cookie_synack(s, ip, th, isn, &k);
+}
+
+/* Did this listener send cookies within the two counters a cookie lives? */
+static bool cookies_recent(const tl_stack *s, const struct tl_tcp *l)
+{
+	return l->cookie_at && s->now - l->cookie_at < 2 * TL_MS(TCP_COOKIE_PERIOD_MS);
+}
+
+/* The SYN the cookie stands for, as learn_peer_syn wants it. */
+static void cookie_syn(const struct tcp_hdr *th, const struct tcp_cookie *k,
+		       struct tcp_hdr *syn)
+{
+	memset(syn, 0, sizeof *syn);
+	syn->seq = th->seq - 1;
+	syn->ack = th->ack;
+	syn->flags = TCP_SYN;
+	syn->wnd = th->wnd; /* RFC 4987 3.6: the SYN's own window is not kept */
+	syn->opts.has_mss = true;
+	syn->opts.mss = k->mss;
+	syn->opts.has_wscale = k->has_wscale;
+	syn->opts.wscale = k->wscale;
+	syn->opts.has_sack_perm = k->sack_ok;
+}
+
+/* RFC 4987 3.6: a valid cookie ACK rebuilds the SYN-RECEIVED connection
+ * (MSS rounded down to a table entry; window scale and SACK-permitted are
+ * encoded; timestamps and SYN data are lost) and then takes the ACK. */
+static void cookie_open(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+			const struct tcp_hdr *th, const struct tcp_cookie *k)
+{
+	struct tl_tcp *c = tcp_conn_new(s, ip->src, th->sport, th->dport);
+	struct tcp_hdr syn;
+
+	if (!c) {
+		s->cnt.tcp_drop_table_full++;
+		return;
+	}
+	s->cnt.tcp_syncookies_ok++;
+	s->cnt.tcp_passive_opens++;
+	c->listener = l;
+	c->passive = true;
+	cookie_syn(th, k, &syn);
+	learn_peer_syn(c, &syn);
+	c->iss = th->ack - 1;
+	c->snd_una = c->recover = c->sack_high = c->iss;
+	c->snd_nxt = c->snd_max = th->ack; /* as if our SYN-ACK had gone out */
+	c->rcv_adv = c->rcv_nxt + (s->cfg.tcp_rcvbuf > 65535 ? 65535 : s->cfg.tcp_rcvbuf);
+	tcp_set_state(c, TL_SYN_RECEIVED);
+	l->half_open++;
+	conn_input(c, ip, th);
+}
+
+/* RFC 9293 3.10.7.2 second: an ACK for LISTEN; a cookie's ACK is good. */
+static void listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+		       const struct tcp_hdr *th)
+{
+	struct tcp_cookie k;
+
+	if (!(th->flags & TCP_SYN) && cookies_recent(s, l)) {
+		if (tcp_cookie_check(s, ip->src, th, &k)) {
+			cookie_open(s, l, ip, th, &k);
+			return;
+		}
+		s->cnt.tcp_syncookies_failed++;
+	}
+	tcp_send_reset_reply(s, ip, th); /* any other ACK is bad */
+}
+
 /* RFC 9293 3.10.7.2: a segment for a LISTEN socket. */
 static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 			 const struct tcp_hdr *th)
@@ -75,7 +157,7 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 	if (th->flags & TCP_RST)
 		return; /* first: an incoming RST is ignored */
 	if (th->flags & TCP_ACK) {
-		tcp_send_reset_reply(s, ip, th); /* second: any ACK is bad */
+		listen_ack(s, l, ip, th); /* second */
 		return;
 	}
 	if (!(th->flags & TCP_SYN)) {
@@ -83,7 +165,10 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 		return;
 	}
 	if (l->half_open >= l->backlog) {
-		s->cnt.tcp_drop_listen_full++;
+		if (s->cfg.tcp_syncookies)
+			cookie_reply(s, l, ip, th);
+		else
+			s->cnt.tcp_drop_listen_full++;
 		return;
 	}
 	struct tl_tcp *c = tcp_conn_new(s, ip->src, th->sport, th->dport);
@@ -150,7 +235,14 @@ static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 
 static void challenge_ack(struct tl_tcp *c)
 {
-	c->stack->cnt.tcp_out_challenge_ack++;
+	tl_stack *s = c->stack;
+
+	/* RFC 5961 7: challenge ACKs are throttled, one limit for the system. */
+	if (!tcp_bucket_take(s, &s->tcp->challenge_bucket, s->cfg.tcp_challenge_ack_per_sec)) {
+		s->cnt.tcp_challenge_ack_limited++;
+		return;
+	}
+	s->cnt.tcp_out_challenge_ack++;
 	tcp_send_ack(c);
 }
 
@@ -326,6 +418,7 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->rtt_timing = false;
 	}
 	ring_consume(&c->sndbuf, data);
+	tcp_buf_trim(c);
 	c->snd_una = th->ack;
 	if (seq_lt(c->sack_high, c->snd_una))
 		c->sack_high = c->snd_una;

@@ -127,12 +127,59 @@ void tcp_send_rst(struct tl_tcp *c)
 	send_segment(c, TCP_RST | TCP_ACK, c->snd_max, 0);
 }
 
+/* A segment that belongs to no connection, to the sender of ip. */
+static void send_stateless(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *h,
+			   const struct tcp_opts *o)
+{
+	uint8_t *seg = s->out + IPV4_HDR_LEN;
+	size_t opt_len = o ? tcp_build_options(seg + TCP_HDR_LEN, o) : 0;
+
+	tcp_build(seg, s->cfg.addr, ip->src, h, opt_len, 0);
+	if (tl_tracing(s)) {
+		tcp_parse_options(seg + TCP_HDR_LEN, opt_len, &h->opts);
+		tcp_trace_segment(s, NULL, true, s->cfg.addr, ip->src, h);
+	}
+	s->cnt.tcp_out++;
+	if (h->flags & TCP_RST)
+		s->cnt.tcp_out_rst++;
+	ip_output(s, ip->src, IP_PROTO_TCP, TCP_HDR_LEN + opt_len);
+}
+
+void tcp_send_cookie_synack(tl_stack *s, const struct ipv4_hdr *ip,
+			    const struct tcp_hdr *th, uint32_t isn,
+			    const struct tcp_cookie *k)
+{
+	struct tcp_opts o;
+	struct tcp_hdr h;
+
+	memset(&o, 0, sizeof o);
+	memset(&h, 0, sizeof h);
+	/* RFC 4987 3.6: <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>, options as a
+	 * connection would send them (tcp_options), from the cookie's fields. */
+	o.has_mss = true;
+	o.mss = tcp_our_mss(s);
+	o.has_wscale = k->has_wscale;
+	o.wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
+	o.has_sack_perm = k->sack_ok;
+	h.sport = th->dport;
+	h.dport = th->sport;
+	h.seq = isn;
+	h.ack = th->seq + 1;
+	h.flags = TCP_SYN | TCP_ACK;
+	h.wnd = (uint16_t)(s->cfg.tcp_rcvbuf > 65535 ? 65535 : s->cfg.tcp_rcvbuf);
+	send_stateless(s, ip, &h, &o);
+}
+
 void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 			  const struct tcp_hdr *th)
 {
-	uint8_t *seg = s->out + IPV4_HDR_LEN;
 	struct tcp_hdr h;
 
+	/* Not in RFC 9293 3.10.7.1: RSTs to strangers are bounded, like ICMP errors. */
+	if (!tcp_bucket_take(s, &s->tcp->rst_bucket, s->cfg.tcp_rst_per_sec)) {
+		s->cnt.tcp_out_rst_rate_limited++;
+		return;
+	}
 	memset(&h, 0, sizeof h);
 	h.sport = th->dport;
 	h.dport = th->sport;
@@ -147,12 +194,7 @@ void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 		h.ack = th->seq + seg_len;
 		h.flags = TCP_RST | TCP_ACK;
 	}
-	tcp_build(seg, s->cfg.addr, ip->src, &h, 0, 0);
-	if (tl_tracing(s))
-		tcp_trace_segment(s, NULL, true, s->cfg.addr, ip->src, &h);
-	s->cnt.tcp_out++;
-	s->cnt.tcp_out_rst++;
-	ip_output(s, ip->src, IP_PROTO_TCP, TCP_HDR_LEN);
+	send_stateless(s, ip, &h, NULL);
 }
 
 static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)

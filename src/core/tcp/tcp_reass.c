@@ -61,12 +61,35 @@ static bool ooo_add(struct tl_tcp *c, uint32_t start, uint32_t end)
 	return tcp_ranges_add(c->ooo, &c->ooo_n, max, start, end);
 }
 
+void tcp_ooo_account(struct tl_tcp *c)
+{
+	uint32_t held = c->ooo_n ? c->ooo[c->ooo_n - 1].end - c->rcv_nxt : 0;
+
+	c->stack->tcp->ooo_bytes += held;
+	c->stack->tcp->ooo_bytes -= c->ooo_held;
+	c->ooo_held = held;
+}
+
+/* The buffer a peer makes us hold past a hole, bounded over all connections. */
+static bool ooo_global_room(struct tl_tcp *c, uint32_t extent)
+{
+	uint64_t max = c->stack->cfg.tcp_ooo_bytes_max;
+
+	if (extent <= c->ooo_held || max == 0)
+		return true;
+	return c->stack->tcp->ooo_bytes - c->ooo_held + extent <= max;
+}
+
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			  uint32_t len)
 {
 	uint32_t off = seq - c->rcv_nxt;
 	tl_stack *s = c->stack;
 
+	if (off > 0 && !ooo_global_room(c, off + len)) {
+		s->cnt.tcp_drop_ooo_global++;
+		return 0;
+	}
 	if (ring_reserve(&c->rcvbuf, c->rcvbuf.len + off + len) < 0) {
 		s->cnt.tcp_drop_ooo_full++;
 		return 0;
@@ -77,6 +100,7 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			return 0;
 		}
 		ring_write_at(&c->rcvbuf, c->rcvbuf.len + off, data, len);
+		tcp_ooo_account(c);
 		c->ooo_last = seq;
 		s->cnt.tcp_ooo_queued++;
 		return 0;
@@ -92,5 +116,6 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 	}
 	uint32_t added = c->rcv_nxt - before;
 	c->rcvbuf.len += added;
+	tcp_ooo_account(c);
 	return added;
 }

@@ -115,6 +115,7 @@ ssize_t tl_tcp_recv(struct tl_tcp *c, void *buf, size_t len)
 	uint32_t n = len < c->rcvbuf.len ? (uint32_t)len : c->rcvbuf.len;
 	ring_read_at(&c->rcvbuf, 0, buf, n);
 	ring_consume(&c->rcvbuf, n);
+	tcp_buf_trim(c);
 	if (c->state == TL_ESTABLISHED || c->state == TL_FIN_WAIT_1 ||
 	    c->state == TL_FIN_WAIT_2)
 		maybe_window_update(c);

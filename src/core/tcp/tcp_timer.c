@@ -158,6 +158,8 @@ void tcp_enter_time_wait(struct tl_tcp *c)
 	tcp_timer_rto_stop(c);
 	/* RFC 9293 3.10.7.4: TIME_WAIT lasts 2 MSL. */
 	tcp_set_tw_at(c, c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms));
+	tcp_buf_trim(c);
+	tcp_tw_track(c);
 }
 
 tl_time tcp_conn_deadline(const struct tl_tcp *c)

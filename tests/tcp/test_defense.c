@@ -1,0 +1,437 @@
+/* The bounds a hostile peer meets, in virtual time: SYN cookies (RFC 4987
+ * 3.6), the TIME_WAIT cap, the global out-of-order bound, buffers released
+ * when empty, RST and challenge ACK rate limits (RFC 5961 7). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcph.h"
+#include "tcp/tcp.h"
+#include "../check_run.h"
+
+#define PISS 1000u
+#define FLOOD_ADDR 0x0a0a0064u /* 10.10.0.100: the spoofed crowd */
+#define BACKLOG 16	       /* what tcph_listen asks for */
+
+static uint32_t conns(const struct tcph *h)
+{
+	return h->s->tcp->count;
+}
+
+static struct tl_tcp *conn_of(const struct tcph *h)
+{
+	return tcp_lookup(h->s, PEER_ADDR, PEER_PORT, h->port);
+}
+
+/* BACKLOG SYNs from other ports fill the listener's half-open slots. */
+static void fill_backlog(struct tcph *h)
+{
+	for (uint16_t i = 0; i < BACKLOG; i++) {
+		tcph_send_from(h, FLOOD_ADDR, (uint16_t)(50000 + i), TCP_SYN, 7777u * i, 0, 65535,
+			       NULL, 0, NULL);
+		tcph_expect(h, "flood SYN-ACK with state", TCP_SYN | TCP_ACK, ANY, 7777u * i + 1, 0);
+	}
+	ck_assert_uint_eq(conns(h), BACKLOG);
+	ck_assert_uint_eq(tcph_cnt(h)->tcp_syncookies_sent, 0);
+}
+
+/* One more SYN, from the test's own port, gets a cookie; returns it. */
+static uint32_t cookie_for(struct tcph *h, const struct tcp_opts *o)
+{
+	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, o);
+	struct seg *g = tcph_expect(h, "cookie SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
+	STEP_ASSERT(g->h.dport == PEER_PORT, "cookie", "the SYN-ACK goes to the SYN's sender");
+	STEP_ASSERT(g->h.opts.has_mss && g->h.opts.mss == 1460, "cookie", "it announces our MSS");
+	return g->h.seq;
+}
+
+START_TEST(cookie_when_backlog_full)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
+			      .has_sack_perm = true };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	fill_backlog(&h);
+	uint32_t cookie = cookie_for(&h, &o);
+	/* RFC 4987 3.6: no state is kept for the cookie's SYN. */
+	STEP_ASSERT(conns(&h) == BACKLOG, "1", "a cookie SYN-ACK creates no connection");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_sent, 1);
+	STEP_ASSERT(h.last.h.opts.has_wscale && h.last.h.opts.has_sack_perm, "1",
+		    "the options the SYN offered are answered");
+	tcph_expect_nothing(&h, "1 nothing else");
+	/* The SYN-ACK is not retransmitted: nothing remembers it. */
+	tcph_advance(&h, 500);
+	tcph_drain(&h);
+	/* The returning ACK with data makes an ESTABLISHED connection, accepted. */
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, cookie + 1, 1024, "ping", 4);
+	STEP_ASSERT(tcph_state(&h) == TL_ESTABLISHED, "2", "the cookie's ACK establishes");
+	ck_assert_int_eq(h.accepted, 1);
+	ck_assert_uint_eq(conns(&h), BACKLOG + 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_ok, 1);
+	ck_assert_uint_eq(h.rx_len, 4);
+	ck_assert(memcmp(h.rx, "ping", 4) == 0);
+	/* What the cookie encoded came back: MSS, window scale, SACK. */
+	struct tl_tcp *c = conn_of(&h);
+	ck_assert_uint_eq(c->mss, 1460);
+	ck_assert(c->ws_ok && c->snd_wscale == 7 && c->sack_ok);
+	ck_assert_uint_eq(c->snd_wnd, 1024u << 7);
+	/* Reading opened the window past the SYN-ACK's unscaled one: an update. */
+	tcph_expect(&h, "3 window update", TCP_ACK, cookie + 1, PISS + 5, 0);
+	/* Data flows back: the application echoes it. */
+	ck_assert_int_eq(tl_tcp_send(h.conn, h.rx, 4), 4);
+	struct seg *g = tcph_expect(&h, "3 echo", TCP_ACK | TCP_PSH, cookie + 1, PISS + 5, 4);
+	ck_assert(memcmp(g->data, "ping", 4) == 0);
+	tcph_send(&h, TCP_ACK, PISS + 5, cookie + 5, 1024, "more", 4);
+	ck_assert_uint_eq(h.rx_len, 8);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(cookie_mss_rounded_down)
+{
+	struct tcph h;
+	struct tcp_opts o = { .has_mss = true, .mss = 1000 };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	fill_backlog(&h);
+	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	struct seg *g = tcph_expect(&h, "1 cookie SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
+	STEP_ASSERT(!g->h.opts.has_wscale && !g->h.opts.has_sack_perm, "1",
+		    "no wscale or SACK-permitted the SYN did not offer");
+	uint32_t cookie = g->h.seq;
+	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 1, 65535, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	struct tl_tcp *c = conn_of(&h);
+	/* RFC 4987 3.6: the MSS is one of a few table entries, at most the peer's. */
+	ck_assert_uint_eq(c->mss, 536);
+	ck_assert(!c->ws_ok && !c->sack_ok);
+	tcph_expect_nothing(&h, "2 a bare ACK needs no answer");
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(cookie_wrong_gets_rst)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	fill_backlog(&h);
+	uint32_t cookie = cookie_for(&h, NULL);
+	/* RFC 9293 3.10.7.2: an ACK in LISTEN that is no cookie: <SEQ=SEG.ACK><CTL=RST>. */
+	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 2, 65535, NULL, 0);
+	tcph_expect(&h, "1 RST", TCP_RST, cookie + 2, ANY, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
+	/* The peer's ISN is in the cookie too: another SEQ fails. */
+	tcph_send(&h, TCP_ACK, PISS + 2, cookie + 1, 65535, NULL, 0);
+	tcph_expect(&h, "2 RST", TCP_RST, cookie + 1, ANY, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 2);
+	ck_assert_uint_eq(conns(&h), BACKLOG);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_ok, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(cookie_expires)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	fill_backlog(&h);
+	uint32_t cookie = cookie_for(&h, NULL);
+	/* Two counter periods later the cookie is stale (the flood goes on). */
+	tcph_advance(&h, 2 * TCP_COOKIE_PERIOD_MS);
+	tcph_drain(&h);
+	ck_assert_uint_eq(conns(&h), BACKLOG);
+	tcph_send_from(&h, FLOOD_ADDR, 60000, TCP_SYN, 1, 0, 65535, NULL, 0, NULL);
+	tcph_expect(&h, "1 a fresh cookie", TCP_SYN | TCP_ACK, ANY, 2, 0);
+	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 1, 65535, NULL, 0);
+	tcph_expect(&h, "2 RST for the stale cookie", TCP_RST, cookie + 1, ANY, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(cookie_previous_period_still_good)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	fill_backlog(&h);
+	uint32_t cookie = cookie_for(&h, NULL);
+	/* One period on, the counter moved once: the cookie is still accepted. */
+	tcph_advance(&h, TCP_COOKIE_PERIOD_MS);
+	tcph_drain(&h);
+	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 1, 65535, NULL, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_ok, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+static void no_cookies(struct tl_config *c) { c->tcp_syncookies = 0; }
+
+START_TEST(cookies_off_drops)
+{
+	struct tcph h;
+
+	tcph_init(&h, no_cookies);
+	tcph_listen(&h, 7);
+	fill_backlog(&h);
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	tcph_expect_nothing(&h, "1 no answer with cookies off");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_listen_full, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_sent, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(stray_ack_without_flood)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	/* No cookie was sent lately: an ACK is plainly bad, not a failed cookie. */
+	tcph_send(&h, TCP_ACK, PISS, 4242, 65535, NULL, 0);
+	tcph_expect(&h, "1 RST", TCP_RST, 4242, ANY, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+static void tw_cap2(struct tl_config *c) { c->tcp_time_wait_max = 2; }
+
+/* A connection from port, closed by us first, left in TIME_WAIT. */
+static void to_time_wait(struct tcph *h, uint16_t port)
+{
+	tcph_send_from(h, PEER_ADDR, port, TCP_SYN, PISS, 0, 65535, NULL, 0, NULL);
+	uint32_t iss = tcph_expect(h, "tw SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send_from(h, PEER_ADDR, port, TCP_ACK, PISS + 1, iss + 1, 65535, NULL, 0, NULL);
+	tl_tcp_close(h->conn);
+	tcph_expect(h, "tw FIN", TCP_FIN | TCP_ACK, iss + 1, PISS + 1, 0);
+	tcph_send_from(h, PEER_ADDR, port, TCP_FIN | TCP_ACK, PISS + 1, iss + 2, 65535, NULL, 0,
+		       NULL);
+	tcph_expect(h, "tw ACK of FIN", TCP_ACK, iss + 2, PISS + 2, 0);
+	struct tl_tcp *c = tcp_lookup(h->s, PEER_ADDR, port, h->port);
+	ck_assert(c && c->state == TL_TIME_WAIT);
+}
+
+START_TEST(time_wait_cap_recycles_oldest)
+{
+	struct tcph h;
+
+	tcph_init(&h, tw_cap2);
+	tcph_listen(&h, 7);
+	to_time_wait(&h, 41000);
+	tcph_advance(&h, 100);
+	to_time_wait(&h, 41001);
+	ck_assert_uint_eq(h.s->tcp->tw_count, 2);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 0);
+	/* The third over the cap of two: the oldest goes before its 2 MSL. */
+	to_time_wait(&h, 41002);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 1);
+	ck_assert_uint_eq(h.s->tcp->tw_count, 2);
+	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41000, 7) == NULL);
+	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41001, 7) != NULL);
+	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41002, 7) != NULL);
+	/* A retransmitted FIN makes 41001 the youngest: 41002 is recycled next. */
+	tcph_send_from(&h, PEER_ADDR, 41001, TCP_FIN | TCP_ACK, PISS + 1, 0, 65535, NULL, 0, NULL);
+	tcph_drain(&h);
+	to_time_wait(&h, 41003);
+	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41001, 7) != NULL);
+	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41002, 7) == NULL);
+	/* The survivors still expire after 2 MSL (MSL is 1 s here). */
+	tcph_advance(&h, 2000);
+	ck_assert_uint_eq(h.s->tcp->tw_count, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_expired, 2);
+	ck_assert_uint_eq(conns(&h), 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(time_wait_default_no_recycling)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	for (uint16_t p = 0; p < 20; p++)
+		to_time_wait(&h, (uint16_t)(41000 + p));
+	ck_assert_uint_eq(h.s->tcp->tw_count, 20);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+static void rst5(struct tl_config *c) { c->tcp_rst_per_sec = 5; }
+
+START_TEST(rst_rate_limited)
+{
+	struct tcph h;
+
+	tcph_init(&h, rst5);
+	h.port = 9999; /* nobody listens */
+	for (int i = 0; i < 8; i++)
+		tcph_send(&h, TCP_SYN, PISS + (uint32_t)i, 0, 65535, NULL, 0);
+	for (int i = 0; i < 5; i++)
+		tcph_expect(&h, "1 RST within the rate", TCP_RST | TCP_ACK, 0, PISS + (uint32_t)i + 1, 0);
+	tcph_expect_nothing(&h, "1 then no more this second");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_rst_rate_limited, 3);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_no_conn, 8);
+	tcph_advance(&h, 1000);
+	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	tcph_expect(&h, "2 a new second, a new RST", TCP_RST | TCP_ACK, 0, PISS + 1, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+static void challenge3(struct tl_config *c) { c->tcp_challenge_ack_per_sec = 3; }
+
+START_TEST(challenge_ack_rate_limited)
+{
+	struct tcph h;
+
+	tcph_init(&h, challenge3);
+	tcph_handshake(&h, 7, PISS);
+	/* RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK... */
+	for (int i = 0; i < 5; i++)
+		tcph_send(&h, TCP_SYN, PISS + 10, 0, 512, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	/* ...RFC 5961 7: but only so many a second, for all connections. */
+	tcph_expect_nothing(&h, "1 no more this second");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_limited, 2);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_advance(&h, 1000);
+	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0); /* RFC 5961 3.2: in window, not exact */
+	tcph_expect(&h, "2 a new second", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_free(&h);
+}
+END_TEST
+
+static void ooo_small(struct tl_config *c) { c->tcp_ooo_bytes_max = 10000; }
+
+static uint8_t blob[4000];
+
+/* An established connection from port; returns the stack's ISS. */
+static uint32_t open_from(struct tcph *h, uint16_t port)
+{
+	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_sack_perm = true };
+
+	tcph_send_from(h, PEER_ADDR, port, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	uint32_t iss = tcph_expect(h, "open SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send_from(h, PEER_ADDR, port, TCP_ACK, PISS + 1, iss + 1, 65535, NULL, 0, NULL);
+	return iss;
+}
+
+START_TEST(ooo_global_bound)
+{
+	struct tcph h;
+
+	tcph_init(&h, ooo_small);
+	tcph_listen(&h, 7);
+	uint32_t a = open_from(&h, 42000), b = open_from(&h, 42001);
+	uint32_t d = PISS + 1;
+	/* A holds 1000..2000 and 8000..9000 past its hole: 9000 bytes of extent. */
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 1000, a + 1, 65535, blob, 1000, NULL);
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 8000, a + 1, 65535, blob, 1000, NULL);
+	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 9000);
+	/* B would take the sum past 10000: dropped, counted, no SACK for it. */
+	tcph_send_from(&h, PEER_ADDR, 42001, TCP_ACK, d + 1000, b + 1, 65535, blob, 1000, NULL);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_ooo_queued, 2);
+	tcph_drain(&h);
+	/* Inside A's extent nothing is refused. */
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 3000, a + 1, 65535, blob, 1000, NULL);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
+	/* A's holes fill: its extent goes, and B's segment fits again. */
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d, a + 1, 65535, blob, 1000, NULL);
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 2000, a + 1, 65535, blob, 1000, NULL);
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 4000, a + 1, 65535, blob, 4000, NULL);
+	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 0);
+	ck_assert_uint_eq(h.rx_len, 9000);
+	tcph_send_from(&h, PEER_ADDR, 42001, TCP_ACK, d + 1000, b + 1, 65535, blob, 1000, NULL);
+	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 2000);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
+	/* A connection that goes away gives its share back. */
+	tcph_send_from(&h, PEER_ADDR, 42001, TCP_RST, d, 0, 0, NULL, 0, NULL);
+	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(buffers_released_when_empty)
+{
+	struct tcph h;
+	static uint8_t big[10000];
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	struct tl_tcp *c = h.conn;
+	/* The receive buffer grows while the application does not read... */
+	h.app_reads = false;
+	for (uint32_t off = 0; off < 10000; off += 1000)
+		tcph_send(&h, TCP_ACK, PISS + 1 + off, h.iss + 1, 512, big, 1000);
+	ck_assert_uint_ge(c->rcvbuf.cap, 10000);
+	/* ...and goes once it is read empty. */
+	uint8_t buf[10000];
+	ck_assert_int_eq(tl_tcp_recv(c, buf, sizeof buf), 10000);
+	ck_assert_uint_eq(c->rcvbuf.cap, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 1);
+	/* The send buffer grows with what waits for an ACK, and goes with the ACK. */
+	tcph_drain(&h);
+	ck_assert_int_eq(tl_tcp_send(c, big, sizeof big), (int)sizeof big);
+	ck_assert_uint_ge(c->sndbuf.cap, sizeof big);
+	tcph_send(&h, TCP_ACK, PISS + 10001, h.iss + 1 + 6 * 1460, 512, NULL, 0);
+	ck_assert_uint_eq(c->sndbuf.len, sizeof big - 6 * 1460);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 1);
+	tcph_send(&h, TCP_ACK, PISS + 10001, h.iss + 1 + sizeof big, 512, NULL, 0);
+	ck_assert_uint_eq(c->sndbuf.len, 0);
+	ck_assert_uint_eq(c->sndbuf.cap, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
+	/* A small exchange keeps its small buffers: no allocation per round trip. */
+	h.app_reads = true;
+	tcph_drain(&h);
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10001, h.iss + 1 + sizeof big, 512, "hi", 2);
+	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
+	tcph_free(&h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tcp_defense");
+	TCase *t = tcase_create("cookies");
+	tcase_add_test(t, cookie_when_backlog_full);
+	tcase_add_test(t, cookie_mss_rounded_down);
+	tcase_add_test(t, cookie_wrong_gets_rst);
+	tcase_add_test(t, cookie_expires);
+	tcase_add_test(t, cookie_previous_period_still_good);
+	tcase_add_test(t, cookies_off_drops);
+	tcase_add_test(t, stray_ack_without_flood);
+	suite_add_tcase(s, t);
+	t = tcase_create("bounds");
+	tcase_add_test(t, time_wait_cap_recycles_oldest);
+	tcase_add_test(t, time_wait_default_no_recycling);
+	tcase_add_test(t, rst_rate_limited);
+	tcase_add_test(t, challenge_ack_rate_limited);
+	tcase_add_test(t, ooo_global_bound);
+	tcase_add_test(t, buffers_released_when_empty);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return tl_check_run(suite());
+}
