@@ -90,14 +90,16 @@ def short_tcp(deadline, idx):
     while time.time() < deadline:
         i += 1
         port = (7, 65432, 17)[(i + idx) % 3]
+        stage, data, got = "connect", b"", bytearray()
         try:
             with socket.create_connection((HOST, port), timeout=10) as c:
                 c.settimeout(10)
                 data = os.urandom(1 + (i * 977) % 8000) if port != 17 else b""
+                stage = "send"
                 if data:
                     c.sendall(data)
                 c.shutdown(socket.SHUT_WR)
-                got = bytearray()
+                stage = "read"
                 while True:
                     b = c.recv(65536)
                     if not b:
@@ -106,7 +108,8 @@ def short_tcp(deadline, idx):
             ok = bytes(got) == data if port != 17 else got.startswith(b'"Be conservative')
             S.add("short_ok" if ok else "short_bad")
         except OSError as e:
-            note("short", e)
+            note("short", "port %d, %s (%d of %d bytes back): %s" % (
+                port, stage, len(got), len(data), e))
         time.sleep(0.005)
 
 
@@ -260,10 +263,16 @@ def thirds(xs):
     return xs[k:2 * k], xs[2 * k:]
 
 
-def verdict(samples):
+JUDGE_SECS = 180  # TIME_WAIT (2 MSL = 60 s) must fill before anything can level off
+
+
+def verdict(samples, secs):
     """Did RSS, fds and the counters level off? (lines, ok)"""
     if len(samples) < 6:
         return ["too short to judge levelling off (%d samples)" % len(samples)], True
+    if secs < JUDGE_SECS:
+        lines, _ = verdict(samples, JUDGE_SECS)
+        return lines + ["(not judged: runs shorter than %d s only report)" % JUDGE_SECS], True
     mid, last = thirds(samples)
     lines, ok = [], True
     rm = sum(s["rss"] for s in mid) / len(mid)
@@ -345,7 +354,7 @@ def main():
               c.get("tcp_rexmit", 0), c.get("tcp_rto", 0), c.get("tcp_timeouts", 0)))
     for e in ERRORS[:5]:
         print("  error: %s" % e)
-    lines, ok = verdict(samples)
+    lines, ok = verdict(samples, a.seconds)
     for line in lines:
         print("  " + line)
     short = n.get("short_ok", 0) + n.get("short_fail", 0)
