@@ -438,11 +438,13 @@ static int replay(struct rp *r)
 		else if (src_of(p->ip, p->len) == r->host && !check_output(r, p))
 			return 1;
 	}
-	for (; r->qhead < r->qlen; r->qhead++) {
+	while (r->qhead < r->qlen) {
 		struct view g;
 		view_of(r, r->q[r->qhead].pkt, r->q[r->qhead].len, true, &g);
-		if (r->o->lenient && is_pure_ack(&g))
+		if (r->o->lenient && is_pure_ack(&g)) {
+			drop_emitted(r);
 			continue;
+		}
 		char b[256];
 		describe(&g, b, sizeof b);
 		printf("DIVERGENCE after the last packet: tcplab sent more than the recording has\n"
