@@ -210,27 +210,36 @@ static int no_caps(const char *field)
 	return zero;
 }
 
+/* Every capability out of the bounding set, so no exec can bring one back. */
+static int drop_bounding_set(void)
+{
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -1;
+	return 0;
+}
+
 /* Least privilege: with the device and files open, become d->uid, keep no
  * capability and no way back (setgroups, setgid, setuid, in that order). */
 static int drop_privileges(struct driver *d)
 {
-	const char *step = "PR_SET_NO_NEW_PRIVS";
+	const char *step = NULL;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		goto fail;
-	step = "PR_CAPBSET_DROP";
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			goto fail;
-	step = "setgroups";
-	if (setgroups(1, &d->gid) < 0)
-		goto fail;
-	step = "setgid";
-	if (setgid(d->gid) < 0)
-		goto fail;
-	step = "setuid";
-	if (setuid(d->uid) < 0)
-		goto fail;
+		step = "PR_SET_NO_NEW_PRIVS";
+	else if (drop_bounding_set() < 0)
+		step = "PR_CAPBSET_DROP";
+	else if (setgroups(1, &d->gid) < 0)
+		step = "setgroups";
+	else if (setgid(d->gid) < 0)
+		step = "setgid";
+	else if (setuid(d->uid) < 0)
+		step = "setuid";
+	if (step) {
+		fprintf(stderr, "tcplab: --user %s: %s: %s (needs CAP_SETPCAP, CAP_SETGID, CAP_SETUID)\n",
+			d->o->user, step, strerror(errno));
+		return -1;
+	}
 	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0) {
 		fprintf(stderr, "tcplab: --user %s: could regain root\n", d->o->user);
 		return -1;
@@ -240,10 +249,6 @@ static int drop_privileges(struct driver *d)
 		return -1;
 	}
 	return 0;
-fail:
-	fprintf(stderr, "tcplab: --user %s: %s: %s (run as root)\n", d->o->user, step,
-		strerror(errno));
-	return -1;
 }
 
 static int setup(struct driver *d, const struct tl_opts *o)

@@ -16,6 +16,17 @@ rc=$?
 	tl_fail "unknown user: want one line naming it, got: $(cat "$TL_TMP/bad")"
 tl_ok "an unknown user is refused with one line and exit 2"
 
+# Root without the capabilities to switch users: a run-time failure, exit 1.
+if command -v setpriv >/dev/null; then
+	tl_in setpriv --bounding-set=-setpcap,-setgid,-setuid "$TCPLAB" --tun tlpriv --user "$user" \
+		>/dev/null 2>"$TL_TMP/nocap"
+	rc=$?
+	[ $rc -eq 1 ] && [ "$(wc -l <"$TL_TMP/nocap")" -eq 1 ] &&
+		grep -q "^tcplab: --user $user: PR_CAPBSET_DROP: " "$TL_TMP/nocap" ||
+		tl_fail "without CAP_SETPCAP: exit $rc, $(cat "$TL_TMP/nocap")"
+	tl_ok "without the capabilities to drop them, one line and exit 1"
+fi
+
 tl_net_start "$TCPLAB" --user "$user" --trace --pcap "$TL_TMP/cap.pcap"
 field() { awk -v f="$1:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$TL_PID/status"; }
 [ "$(field Uid)" = "$uid $uid $uid $uid" ] || tl_fail "Uid is '$(field Uid)', want $uid x4"
