@@ -369,6 +369,22 @@ START_TEST(ooo_global_bound)
 }
 END_TEST
 
+static void keep_idle(struct tl_config *c) { c->tcp_buf_idle_ms = 0; }
+
+START_TEST(small_buffers_kept_without_idle_time)
+{
+	struct tcph h;
+
+	tcph_init(&h, keep_idle);
+	tcph_handshake(&h, 7, PISS);
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, "hi", 2);
+	tcph_advance(&h, 60000);
+	ck_assert_uint_eq(h.conn->rcvbuf.cap, TCP_RING_KEEP);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 0);
+	tcph_free(&h);
+}
+END_TEST
+
 START_TEST(buffers_released_when_empty)
 {
 	struct tcph h;
@@ -404,6 +420,18 @@ START_TEST(buffers_released_when_empty)
 	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10001, h.iss + 1 + sizeof big, 512, "hi", 2);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
+	/* Used again within the idle time (1 s): kept. */
+	tcph_advance(&h, 600);
+	tcph_drain(&h);
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10003, h.iss + 1 + sizeof big, 512, "hi", 2);
+	tcph_advance(&h, 600);
+	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
+	/* Idle for the whole idle time: even the small buffer goes. */
+	tcph_advance(&h, 400);
+	ck_assert_uint_eq(c->rcvbuf.cap, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 3);
+	ck_assert_uint_eq(h.rx_len, 4);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_free(&h);
 }
 END_TEST
@@ -427,6 +455,7 @@ static Suite *suite(void)
 	tcase_add_test(t, challenge_ack_rate_limited);
 	tcase_add_test(t, ooo_global_bound);
 	tcase_add_test(t, buffers_released_when_empty);
+	tcase_add_test(t, small_buffers_kept_without_idle_time);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -91,6 +91,8 @@ struct tl_tcp {
 	/* Timers (absolute deadlines, TL_TIME_NEVER when off). */
 	tl_time rto_at, tw_at, delack_at; /* set only through tcp_set_*_at */
 	tl_time wupd_at;		/* repeat a window update nobody answered */
+	tl_time idle_at;		/* release empty buffers if still idle */
+	tl_time buf_emptied;		/* when a buffer last became empty */
 	uint32_t wupd_rcv_nxt;		/* rcv_nxt when that update went out */
 	uint8_t wupd_left;
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
@@ -173,8 +175,11 @@ bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 		      struct tcp_cookie *out);
 /* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
 bool tcp_bucket_take(tl_stack *s, struct tcp_bucket *b, uint32_t rate);
-/* Releases buffers that are empty and large (counted). */
+/* Releases buffers that are empty and large (counted); arms the idle timer
+ * for small empty ones. */
 void tcp_buf_trim(struct tl_tcp *c);
+/* The idle timer: releases the buffers still empty since tcp_buf_idle_ms. */
+void tcp_buf_idle(struct tl_tcp *c);
 uint16_t tcp_our_mss(const tl_stack *s);
 uint8_t tcp_pick_wscale(uint32_t rcvbuf);
 
@@ -227,6 +232,7 @@ void tcp_set_rto_at(struct tl_tcp *c, tl_time t);
 void tcp_set_tw_at(struct tl_tcp *c, tl_time t);
 void tcp_set_delack_at(struct tl_tcp *c, tl_time t);
 void tcp_set_wupd_at(struct tl_tcp *c, tl_time t);
+void tcp_set_idle_at(struct tl_tcp *c, tl_time t);
 void tcp_timer_remove(struct tl_tcp *c);
 void tcp_timer_rto_restart(struct tl_tcp *c);
 void tcp_timer_rto_stop(struct tl_tcp *c);

@@ -139,17 +139,47 @@ bool tcp_bucket_take(tl_stack *s, struct tcp_bucket *b, uint32_t rate)
 	return true;
 }
 
-void tcp_buf_trim(struct tl_tcp *c)
+/* Frees the rings that are empty and hold more than keep bytes. */
+static void release_empty(struct tl_tcp *c, uint32_t keep)
 {
 	/* Bytes past len in the receive ring are out-of-order data: keep them. */
-	if (c->sndbuf.len == 0 && c->sndbuf.cap > TCP_RING_KEEP) {
+	if (c->sndbuf.len == 0 && c->sndbuf.cap > keep) {
 		ring_free(&c->sndbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
-	if (c->rcvbuf.len == 0 && c->ooo_n == 0 && c->rcvbuf.cap > TCP_RING_KEEP) {
+	if (c->rcvbuf.len == 0 && c->ooo_n == 0 && c->rcvbuf.cap > keep) {
 		ring_free(&c->rcvbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
+}
+
+static bool has_empty_ring(const struct tl_tcp *c)
+{
+	return (c->sndbuf.cap && c->sndbuf.len == 0) ||
+	       (c->rcvbuf.cap && c->rcvbuf.len == 0 && c->ooo_n == 0);
+}
+
+void tcp_buf_trim(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+
+	release_empty(c, TCP_RING_KEEP);
+	if (!has_empty_ring(c) || !s->cfg.tcp_buf_idle_ms)
+		return;
+	c->buf_emptied = s->now;
+	if (c->idle_at == TL_TIME_NEVER && !c->dead)
+		tcp_set_idle_at(c, s->now + TL_MS(s->cfg.tcp_buf_idle_ms));
+}
+
+void tcp_buf_idle(struct tl_tcp *c)
+{
+	tl_time due = c->buf_emptied + TL_MS(c->stack->cfg.tcp_buf_idle_ms);
+
+	tcp_set_idle_at(c, TL_TIME_NEVER);
+	if (due <= c->stack->now)
+		release_empty(c, 0);
+	else if (has_empty_ring(c))
+		tcp_set_idle_at(c, due); /* used again since: wait the rest */
 }
 
 static uint32_t bucket_of(const struct tcp_table *t, uint32_t raddr,
@@ -286,7 +316,7 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	ring_init(&c->rcvbuf, s->cfg.tcp_rcvbuf);
 	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
 	c->rto_us = s->cfg.tcp_rto_init_ms * 1000u;
-	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = TL_TIME_NEVER;
+	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = c->idle_at = TL_TIME_NEVER;
 	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sack_high = c->iss;
@@ -310,7 +340,7 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 	l->laddr = s->cfg.addr;
 	l->lport = lport;
 	l->backlog = backlog > 0 ? backlog : 1;
-	l->rto_at = l->tw_at = l->delack_at = l->wupd_at = TL_TIME_NEVER;
+	l->rto_at = l->tw_at = l->delack_at = l->wupd_at = l->idle_at = TL_TIME_NEVER;
 	l->heap_idx = TCP_NOT_HEAPED;
 	l->hnext = t->listeners;
 	t->listeners = l;

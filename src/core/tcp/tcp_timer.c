@@ -117,6 +117,12 @@ void tcp_set_wupd_at(struct tl_tcp *c, tl_time t)
 	heap_update(c);
 }
 
+void tcp_set_idle_at(struct tl_tcp *c, tl_time t)
+{
+	c->idle_at = t;
+	heap_update(c);
+}
+
 void tcp_timer_rto_restart(struct tl_tcp *c)
 {
 	tcp_set_rto_at(c, c->stack->now + c->rto_us);
@@ -167,6 +173,7 @@ tl_time tcp_conn_deadline(const struct tl_tcp *c)
 	tl_time t = c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
 
 	t = c->delack_at < t ? c->delack_at : t;
+	t = c->idle_at < t ? c->idle_at : t;
 	return c->wupd_at < t ? c->wupd_at : t;
 }
 
@@ -311,6 +318,8 @@ static void conn_timers(struct tl_tcp *c)
 			tcp_set_wupd_at(c, s->now + 2 * (tl_time)c->rto_us);
 		}
 	}
+	if (!c->dead && c->idle_at <= s->now)
+		tcp_buf_idle(c);
 	if (!c->dead && c->delack_at <= s->now) {
 		/* RFC 1122 4.2.3.2: the delayed ACK is due. */
 		tcp_set_delack_at(c, TL_TIME_NEVER);
