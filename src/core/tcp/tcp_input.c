@@ -106,6 +106,23 @@ static void cookie_syn(const struct tcp_hdr *th, const struct tcp_cookie *k,
 	syn->opts.has_sack_perm = k->sack_ok;
 }
 
+static void trace_cookie(tl_stack *s, const struct ipv4_hdr *ip, const struct tcp_hdr *th,
+			 const struct tcp_cookie *k)
+{
+	char a[16];
+	int ws = k && k->has_wscale ? k->wscale : -1;
+	struct tl_kv kv[] = { KV_S("peer", ip_str(ip->src, a)), KV_N("port", th->sport),
+			      KV_N("valid", k != NULL), KV_N("mss", k ? k->mss : 0),
+			      KV_N("wscale", ws), KV_N("sack", k && k->sack_ok) };
+
+	if (k)
+		TL_TRACE_EV(s, "cookie", kv, "%s:%u SYN cookie valid: mss %u, wscale %d, sack %s",
+			    a, th->sport, k->mss, ws, k->sack_ok ? "yes" : "no");
+	else
+		TL_TRACE_EV(s, "cookie", kv, "%s:%u SYN cookie invalid or expired: RST", a,
+			    th->sport);
+}
+
 /* RFC 4987 3.6: a valid cookie ACK rebuilds the SYN-RECEIVED connection
  * (MSS rounded down to a table entry; window scale and SACK-permitted are
  * encoded; timestamps and SYN data are lost) and then takes the ACK. */
@@ -141,7 +158,10 @@ static void listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 	struct tcp_cookie k;
 
 	if (!(th->flags & TCP_SYN) && cookies_recent(s, l)) {
-		if (tcp_cookie_check(s, ip->src, th, &k)) {
+		bool ok = tcp_cookie_check(s, ip->src, th, &k);
+		if (tl_tracing(s))
+			trace_cookie(s, ip, th, ok ? &k : NULL);
+		if (ok) {
 			cookie_open(s, l, ip, th, &k);
 			return;
 		}
