@@ -60,6 +60,7 @@
 	X(tcp_dupacks_in, "TCP duplicate ACKs received")                      \
 	X(tcp_persist_probes, "TCP zero-window probes sent")                  \
 	X(tcp_delayed_acks, "TCP delayed ACKs sent by the timer")             \
+	X(tcp_batch_acks, "TCP ACKs sent at the end of a batch of segments")  \
 	X(tcp_ooo_queued, "TCP out-of-order segments queued")                 \
 	X(tcp_dup_data, "TCP segments with only duplicate data")              \
 	X(tcp_active_opens, "TCP active opens")                               \
@@ -75,7 +76,8 @@
 	X(tcp_drop_ooo_global, "TCP segments dropped: global out-of-order bound") \
 	X(tcp_out_rst_rate_limited, "TCP resets not sent: rate limit")       \
 	X(tcp_challenge_ack_limited, "TCP challenge ACKs not sent: rate limit (RFC 5961 7)") \
-	X(tcp_buf_released, "TCP send or receive buffers released when empty")
+	X(tcp_buf_released, "TCP send or receive buffers released when empty") \
+	X(tcp_time_wait_reopened, "TCP TIME_WAIT entries reopened by a new SYN")
 
 struct tl_counters {
 #define TL_COUNTER_FIELD(name, desc) uint64_t name;

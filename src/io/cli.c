@@ -31,6 +31,9 @@ static const char usage[] =
 	"  --sndbuf BYTES        TCP send buffer per connection (default 262144)\n"
 	"  --init-cwnd N         initial congestion window in segments (default 10)\n"
 	"  --delack MS           longest delay of an ACK, 0 = none (default 40)\n"
+	"  --ack-batch BYTES     in-order data read in one batch from the device\n"
+	"                        gets one ACK, up to BYTES (default 65536 on TUN,\n"
+	"                        0 = an ACK every second segment, RFC 1122)\n"
 	"  --syncookies on|off   answer SYNs past a full backlog with SYN cookies\n"
 	"                        (RFC 4987; default on)\n"
 	"  --time-wait-max N     TIME_WAIT entries kept; past it the oldest goes\n"
@@ -254,6 +257,11 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 			return fail("bad value '%s' for %s (want 0..500 ms)", v, flag);
 		o->tune.delack_ms = (uint32_t)n;
 		o->tune.have_delack = true;
+	} else if (!strcmp(flag, "--ack-batch")) {
+		if (parse_uint(v, 1u << 30, &n) < 0)
+			return fail("bad size '%s' for %s (want bytes, 0 = off)", v, flag);
+		o->tune.ack_batch = (uint32_t)n;
+		o->tune.have_ack_batch = true;
 	} else if (!strcmp(flag, "--user")) {
 		if (!*v || strlen(v) > 64)
 			return fail("bad user name '%s' for %s", v, flag);

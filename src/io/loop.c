@@ -28,6 +28,8 @@
 #define MAX_PKT (65536 + 16) /* a packet and its virtio_net_hdr */
 /* The largest TCP payload in one IPv4 packet of 65535 bytes with 60 of TCP header. */
 #define TL_TSO_MAX (65535 - 20 - 60)
+/* In-order bytes one ACK may cover when it waits for the end of a batch. */
+#define TL_ACK_BATCH_MAX (64 * 1024)
 
 struct driver {
 	const struct tl_opts *o;
@@ -275,6 +277,9 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	tl_tune_apply(&o->tune, &cfg);
 	if (o->offload)
 		cfg.tcp_tso_max = TL_TSO_MAX;
+	/* read_tun drains the device, then the loop polls: ACK once per batch. */
+	if (!o->tune.have_ack_batch)
+		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
 	cfg.addr = o->addr;
 	cfg.mtu = o->mtu;
 	cfg.seed = seed;

@@ -13,6 +13,8 @@ void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg)
 		cfg->tcp_init_cwnd = t->init_cwnd;
 	if (t->have_delack)
 		cfg->tcp_delack_ms = t->delack_ms;
+	if (t->have_ack_batch)
+		cfg->tcp_ack_batch_max = t->ack_batch;
 	if (t->have_syncookies)
 		cfg->tcp_syncookies = t->syncookies;
 	if (t->have_time_wait_max)

@@ -13,8 +13,8 @@ struct tl_config;
 
 /* TCP settings from the command line; 0 (and !have_delack) keeps a default. */
 struct tl_tune {
-	uint32_t rcvbuf, sndbuf, init_cwnd, delack_ms;
-	bool have_delack;
+	uint32_t rcvbuf, sndbuf, init_cwnd, delack_ms, ack_batch;
+	bool have_delack, have_ack_batch;
 	/* Bounds a hostile peer meets (0 is a value here: have_* says set). */
 	uint32_t syncookies, time_wait_max, ooo_bytes_max, rst_per_sec, challenge_per_sec;
 	bool have_syncookies, have_time_wait_max, have_ooo_bytes_max, have_rst, have_challenge;

@@ -99,6 +99,7 @@ struct tl_tcp {
 	bool persist;			/* rto_at is the persist timer */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
+	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	bool rtt_timing;		/* one segment timed at a time, RFC 6298 */
 	uint32_t rtt_seq;

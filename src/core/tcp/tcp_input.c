@@ -170,6 +170,9 @@ static void listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 	tcp_send_reset_reply(s, ip, th); /* any other ACK is bad */
 }
 
+static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+		       const struct tcp_hdr *th, const uint32_t *iss_floor);
+
 /* RFC 9293 3.10.7.2: a segment for a LISTEN socket. */
 static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 			 const struct tcp_hdr *th)
@@ -184,6 +187,13 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 		s->cnt.tcp_drop_other++;
 		return;
 	}
+	listen_syn(s, l, ip, th, NULL);
+}
+
+/* RFC 9293 3.10.7.2 third: a SYN; iss_floor, if set, is the least ISS. */
+static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+		       const struct tcp_hdr *th, const uint32_t *iss_floor)
+{
 	if (l->half_open >= l->backlog) {
 		if (s->cfg.tcp_syncookies)
 			cookie_reply(s, l, ip, th);
@@ -195,6 +205,10 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 	if (!c) {
 		s->cnt.tcp_drop_table_full++;
 		return;
+	}
+	if (iss_floor && seq_lt(c->iss, *iss_floor)) {
+		c->iss = *iss_floor;
+		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sack_high = c->iss;
 	}
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
 	c->listener = l;
@@ -621,7 +635,13 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 	}
 	/* RFC 1122 4.2.3.2: ACK at least every second segment, else within the delay. */
 	c->unacked_bytes += t->len;
-	if (++c->unacked_segs >= 2 || c->unacked_bytes >= 2u * c->mss)
+	bool second = ++c->unacked_segs >= 2 || c->unacked_bytes >= 2u * c->mss;
+	uint32_t batch = s->cfg.tcp_ack_batch_max;
+	if (second && batch && c->unacked_bytes < batch) {
+		/* Not RFC 1122: one ACK per batch the driver read, as Linux's GRO does. */
+		c->ack_at_poll = true;
+		tcp_set_delack_at(c, s->now);
+	} else if (second)
 		c->ack_now = true;
 	else if (c->delack_at == TL_TIME_NEVER)
 		tcp_set_delack_at(c, s->now + TL_MS(s->cfg.tcp_delack_ms));
@@ -744,6 +764,25 @@ static void conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	tcp_output(c);
 }
 
+/* RFC 1122 4.2.2.13: a SYN above RCV.NXT may reopen a passive TIME_WAIT, with
+ * an ISS above the old one's (its rule 2, back to TIME_WAIT for an old
+ * duplicate, is not kept: like Linux, the new half-open connection dies). */
+static bool time_wait_reopen(tl_stack *s, struct tl_tcp *c, const struct ipv4_hdr *ip,
+			     const struct tcp_hdr *th)
+{
+	struct tl_tcp *l;
+
+	if (c->state != TL_TIME_WAIT || !c->passive ||
+	    (th->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
+	    !seq_gt(th->seq, c->rcv_nxt) || !(l = tcp_find_listener(s, th->dport)))
+		return false;
+	uint32_t floor = c->snd_max + 65536; /* a whole unscaled window beyond */
+	s->cnt.tcp_time_wait_reopened++;
+	tcp_drop(c, 0);
+	listen_syn(s, l, ip, th, &floor);
+	return true;
+}
+
 void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
 {
 	struct tcp_hdr th;
@@ -755,7 +794,8 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	if (tl_tracing(s))
 		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
 	if (c) {
-		conn_input(c, ip, &th);
+		if (!time_wait_reopen(s, c, ip, &th))
+			conn_input(c, ip, &th);
 	} else {
 		struct tl_tcp *l = tcp_find_listener(s, th.dport);
 		if (l) {

@@ -98,6 +98,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 		tcp_set_delack_at(c, TL_TIME_NEVER);
 		c->unacked_segs = 0;
 		c->unacked_bytes = 0;
+		c->ack_at_poll = false;
 		uint32_t edge = c->rcv_nxt + ((uint32_t)h.wnd << ((flags & TCP_SYN) ? 0 : c->rcv_wscale));
 		if (seq_gt(edge, c->rcv_adv) || (flags & TCP_SYN))
 			c->rcv_adv = edge;

@@ -323,7 +323,10 @@ static void conn_timers(struct tl_tcp *c)
 	if (!c->dead && c->delack_at <= s->now) {
 		/* RFC 1122 4.2.3.2: the delayed ACK is due. */
 		tcp_set_delack_at(c, TL_TIME_NEVER);
-		s->cnt.tcp_delayed_acks++;
+		if (c->ack_at_poll)
+			s->cnt.tcp_batch_acks++;
+		else
+			s->cnt.tcp_delayed_acks++;
 		c->ack_now = true;
 		tcp_output(c);
 	}
