@@ -208,8 +208,8 @@ END_TEST
 
 static void tw_cap2(struct tl_config *c) { c->tcp_time_wait_max = 2; }
 
-/* A connection from port, closed by us first, left in TIME_WAIT. */
-static void to_time_wait(struct tcph *h, uint16_t port)
+/* A connection from port, closed by us first, left in TIME_WAIT; our ISS. */
+static uint32_t to_time_wait(struct tcph *h, uint16_t port)
 {
 	tcph_send_from(h, PEER_ADDR, port, TCP_SYN, PISS, 0, 65535, NULL, 0, NULL);
 	uint32_t iss = tcph_expect(h, "tw SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
@@ -221,6 +221,7 @@ static void to_time_wait(struct tcph *h, uint16_t port)
 	tcph_expect(h, "tw ACK of FIN", TCP_ACK, iss + 2, PISS + 2, 0);
 	struct tl_tcp *c = tcp_lookup(h->s, PEER_ADDR, port, h->port);
 	ck_assert(c && c->state == TL_TIME_WAIT);
+	return iss;
 }
 
 START_TEST(time_wait_cap_recycles_oldest)
@@ -266,6 +267,34 @@ START_TEST(time_wait_default_no_recycling)
 		to_time_wait(&h, (uint16_t)(41000 + p));
 	ck_assert_uint_eq(h.s->tcp->tw_count, 20);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(time_wait_reopened_by_new_syn)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	uint32_t old = to_time_wait(&h, PEER_PORT);
+	/* A SYN at or below RCV.NXT: the old rule, a challenge ACK; TIME_WAIT stays. */
+	tcph_send(&h, TCP_SYN, PISS + 1, 0, 65535, NULL, 0);
+	tcph_expect(&h, "1 challenge ACK", TCP_ACK, old + 2, PISS + 2, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
+	/* RFC 1122 4.2.2.13: a SYN above RCV.NXT reopens it, with an ISS above the old. */
+	tcph_send(&h, TCP_SYN, PISS + 100000, 0, 65535, NULL, 0);
+	struct seg *g = tcph_expect(&h, "2 SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 100001, 0);
+	uint32_t iss = g->h.seq;
+	STEP_ASSERT((int32_t)(iss - (old + 2 + 65535)) > 0, "2", "the new ISS is a window above the old");
+	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_reopened, 1);
+	ck_assert_uint_eq(h.s->tcp->tw_count, 0);
+	tcph_send(&h, TCP_ACK, PISS + 100001, iss + 1, 65535, "again", 5);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	ck_assert_int_eq(h.accepted, 2);
+	ck_assert_uint_eq(h.rx_len, 5);
+	ck_assert_uint_eq(conns(&h), 1);
 	tcph_free(&h);
 }
 END_TEST
@@ -451,6 +480,7 @@ static Suite *suite(void)
 	t = tcase_create("bounds");
 	tcase_add_test(t, time_wait_cap_recycles_oldest);
 	tcase_add_test(t, time_wait_default_no_recycling);
+	tcase_add_test(t, time_wait_reopened_by_new_syn);
 	tcase_add_test(t, rst_rate_limited);
 	tcase_add_test(t, challenge_ack_rate_limited);
 	tcase_add_test(t, ooo_global_bound);
