@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Hostile packets on a real link: UDP from a service port gets neither an
+# echo nor an ICMP error, a broadcast ping gets no answer, a LAND SYN (from
+# tcplab's own address) gets no SYN-ACK; an ordinary datagram still gets
+# its echo. Each drop shows in tcplab's counters.
+set -u
+. "$(dirname "$0")/../net/netlib.sh"
+TCPLAB=$1
+tl_net_require
+tl_net_start "$TCPLAB"
+
+tl_in timeout 20 /usr/bin/python3 - <<'PY' || tl_fail "the hostile packets got answers"
+import select, socket, struct, sys
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def quiet(sock, secs, what):
+    if select.select([sock], [], [], secs)[0]:
+        sys.exit("answered: %s: %r" % (what, sock.recv(200)[:40]))
+
+icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+for sport in (7, 19, 17, 9):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    u.bind(("0.0.0.0", sport))
+    for dport in (7, 65432, 4444):
+        u.sendto(b"loop?", ("10.10.0.2", dport))
+        quiet(u, 0.3, "UDP from port %d to %d" % (sport, dport))
+        quiet(icmp, 0.01, "ICMP error for UDP from port %d to %d" % (sport, dport))
+    u.close()
+print("ok: no answer and no ICMP error to UDP from service ports")
+
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+u.sendto(b"plain", ("10.10.0.2", 7))
+if u.recv(100) != b"plain":
+    sys.exit("an ordinary UDP echo failed")
+print("ok: UDP from an ordinary port is still echoed")
+
+# LAND: a SYN from 10.10.0.2:7 to 10.10.0.2:7, written raw onto tl0.
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+src = dst = socket.inet_aton("10.10.0.2")
+tcp = struct.pack("!HHIIBBHHH", 7, 7, 1000, 0, 5 << 4, 0x02, 65535, 0, 0)
+tcp = tcp[:16] + struct.pack("!H", csum(src + dst + struct.pack("!BBH", 0, 6, 20) + tcp)) + tcp[18:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 1, 0, 64, 6, 0, src, dst)
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+tcp_rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for _ in range(3):
+    raw.sendto(ip + tcp, ("10.10.0.2", 0))
+quiet(tcp_rx, 0.5, "LAND SYN")
+print("ok: LAND SYNs get no answer")
+PY
+tl_in ping -b -c 2 -i 0.2 -W 1 10.10.0.255 >"$TL_TMP/ping" 2>&1
+grep -q " 0 received" "$TL_TMP/ping" || tl_fail "a broadcast ping was answered: $(cat "$TL_TMP/ping")"
+tl_ok "a broadcast ping gets no answer"
+tl_net_stop
+
+for want in "UDP datagrams dropped: from a service port (loop guard)=12" \
+	"IP packets dropped: source is our own address (LAND)=3" \
+	"ICMP port unreachable messages sent=0"; do
+	v=$(tl_counter "${want%=*}")
+	[ "${v:-none}" = "${want##*=}" ] || tl_fail "'${want%=*}' is ${v:-none}, want ${want##*=}"
+done
+drops=$(( $(tl_counter "IP packets dropped: destination is not us") + \
+	$(tl_counter "IP packets dropped: broadcast or multicast destination") ))
+[ "$drops" -ge 2 ] || tl_fail "the broadcast pings were not counted as drops ($drops)"
+tl_ok "every drop counted: 12 loop-guard datagrams, 3 LAND packets, $drops broadcast"
