@@ -36,10 +36,13 @@ def rss_kib(pid):
 def raise_nofile(n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = n + 100
-    if hard != resource.RLIM_INFINITY and hard < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))  # root may raise hard
-    elif soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    try:
+        if hard != resource.RLIM_INFINITY and hard < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))  # needs CAP_SYS_RESOURCE
+        elif soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (ValueError, OSError) as e:
+        fail("cannot raise RLIMIT_NOFILE from %d/%d to %d: %s" % (soft, hard, want, e))
 
 
 def connect_all(n, end):
