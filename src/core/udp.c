@@ -6,10 +6,8 @@
 
 #include "stack_impl.h"
 
-/* Ports of services that answer any datagram (echo 7, discard 9, daytime 13,
- * qotd 17, chargen 19, time 37, our echo 65432), and port 0 (RFC 768: "no
- * reply"). A datagram from one of them is never answered, not even with an
- * ICMP error: two such services would bounce it between them forever. */
+/* Port 0 (RFC 768: no reply wanted) and the ports of services that answer
+ * anything: echo, discard, daytime, qotd, chargen, time, our second echo. */
 static const uint16_t loop_ports[] = { 0, 7, 9, 13, 17, 19, 37, 65432 };
 
 static bool loop_port(uint16_t port)
@@ -51,6 +49,7 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 		TL_TRACE_EV(s, "udp", kv, "in  UDP %s:%u > :%u len %zu", a, h.sport,
 			    h.dport, h.data_len);
 	}
+	/* CERT CA-1996-01: two such services would bounce a datagram forever. */
 	if (loop_port(h.sport)) {
 		s->cnt.udp_drop_loop_port++;
 		return;
