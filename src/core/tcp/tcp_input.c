@@ -149,6 +149,8 @@ static void cookie_open(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip
 	tcp_set_state(c, TL_SYN_RECEIVED);
 	l->half_open++;
 	conn_input(c, ip, th);
+	if (!c->dead && c->state == TL_SYN_RECEIVED)
+		tcp_destroy(c); /* no timer would ever end it: no SYN-ACK is outstanding */
 }
 
 /* RFC 9293 3.10.7.2 second: an ACK for LISTEN; a cookie's ACK is good. */
