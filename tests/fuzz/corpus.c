@@ -405,6 +405,29 @@ static int socket_seeds(const char *dir)
 	if (write_file(dir, "api-time-wait", o.b, o.n) < 0)
 		return -1;
 
+	/* SACK: duplicate ACKs carry SACK blocks for ever more of the tail,
+	 * relative to the stack's next sequence number (mode bit 3). */
+	static const uint8_t mss_sackok[] = { 2, 4, 5, 0xb4, 4, 2, 1, 1 };
+	memset(&o, 0, sizeof o);
+	put8(&o, FZ_SET_NO_DELACK);
+	put8(&o, 6);
+	sock(&o, FZ_CALL_CONNECT, 0, 0x0203);
+	seg(&o, 2, 3, FZ_NLPORTS, TCP_SYN | TCP_ACK, 2, 7000, 0, mss_sackok, 8, 0);
+	sock(&o, FZ_CALL_SEND, 0, 40000);
+	seg(&o, 2, 3, FZ_NLPORTS, ack, 3, 0, (uint32_t)-13140, NULL, 0, 0);
+	for (uint32_t k = 1; k <= 4; k++) {
+		uint8_t sack[12] = { 1, 1, 5, 10 };
+		uint32_t start = (uint32_t)-(int32_t)(1460 * 2 * k);
+		sack[4] = (uint8_t)(start >> 24), sack[5] = (uint8_t)(start >> 16);
+		sack[6] = (uint8_t)(start >> 8), sack[7] = (uint8_t)start;
+		seg(&o, 2, 3, FZ_NLPORTS, ack, 1 | 4 | 8, 0, 0, sack, 12, 0);
+	}
+	seg(&o, 2, 3, FZ_NLPORTS, ack, 3, 0, 0, NULL, 0, 0);
+	time_op(&o, 1, 2000);
+	put8(&o, FZ_OP_DEADLINE);
+	if (write_file(dir, "api-sack", o.b, o.n) < 0)
+		return -1;
+
 	/* A full backlog: SYNs to a harness listener with backlog 1 get SYN
 	 * cookies; the ACK that returns one opens the connection. */
 	memset(&o, 0, sizeof o);

@@ -188,11 +188,14 @@ static void trace(void *ctx, tl_time now, const char *line)
 
 static void ev_accepted(void *arg, struct tl_tcp *listener, struct tl_tcp *conn);
 static void ev_readable(void *arg, struct tl_tcp *conn);
+static void ev_held(void *arg, struct tl_tcp *conn);
 static void ev_closed(void *arg, struct tl_tcp *conn, int err);
 
 static const struct tl_tcp_events events = {
 	.accepted = ev_accepted,
+	.connected = ev_held,
 	.readable = ev_readable,
+	.writable = ev_held,
 	.closed = ev_closed,
 };
 
@@ -225,6 +228,15 @@ static void ev_readable(void *arg, struct tl_tcp *conn)
 	if (f->setup & FZ_SET_AUTOREAD)
 		while (tl_tcp_recv(conn, f->buf, sizeof f->buf) > 0)
 			;
+}
+
+/* connected() and writable(): only for a connection the harness holds. */
+static void ev_held(void *arg, struct tl_tcp *conn)
+{
+	struct fz *f = arg;
+
+	if (slot_of(f, conn) < 0)
+		fail("connected() or writable() on a connection the harness does not have");
 }
 
 static void ev_closed(void *arg, struct tl_tcp *conn, int err)
@@ -385,6 +397,24 @@ static void op_ip(struct fz *f, struct in *in)
 	feed(f, IPV4_HDR_LEN + len);
 }
 
+/* Adds base to every edge of the SACK blocks (RFC 2018 3) in the options. */
+static void sack_relative(uint8_t *opt, size_t len, uint32_t base)
+{
+	for (size_t i = 0; i < len;) {
+		if (opt[i] == 0)
+			return;
+		if (opt[i] == 1 || i + 1 >= len || opt[i + 1] < 2) {
+			i++;
+			continue;
+		}
+		size_t l = opt[i + 1];
+		if (opt[i] == 5)
+			for (size_t e = i + 2; e + 4 <= i + l && e + 4 <= len; e += 4)
+				put32(opt + e, get32(opt + e) + base);
+		i += l;
+	}
+}
+
 static void op_tcp(struct fz *f, struct in *in)
 {
 	uint32_t src = peers[u8(in) % FZ_NPEERS];
@@ -402,7 +432,7 @@ static void op_tcp(struct fz *f, struct in *in)
 		l4[TCP_HDR_LEN + olen] = 0; /* end of options */
 	size_t dlen = u16(in) % 2048;
 	memset(l4 + TCP_HDR_LEN + olen, u8(in), dlen);
-	struct track *t = track_find(f, src, h.sport, h.dport, mode & 7);
+	struct track *t = track_find(f, src, h.sport, h.dport, mode & 15);
 	if (mode & 1)
 		h.seq += t->ack;
 	if (mode & 2)
@@ -411,6 +441,8 @@ static void op_tcp(struct fz *f, struct in *in)
 		h.ack += t->peer_ack;
 	if ((mode & 7) && (h.flags & TCP_ACK))
 		t->peer_ack = h.ack;
+	if (mode & 8)
+		sack_relative(l4 + TCP_HDR_LEN, olen, t->snd_next);
 	tcp_build(l4, src, FZ_HOST, &h, olen, dlen);
 	ipv4_build(f->pkt, src, FZ_HOST, IP_PROTO_TCP, TCP_HDR_LEN + olen + dlen, 1);
 	feed(f, IPV4_HDR_LEN + TCP_HDR_LEN + olen + dlen);

@@ -31,7 +31,9 @@ enum fz_op {
 	 * with valid checksums. mode bit 0: seq is added to the last ACK the
 	 * stack sent on this connection; bit 1: ack is added to the stack's
 	 * next sequence number; else bit 2: ack is added to the last ACK number
-	 * the harness sent there (0 is a duplicate ACK). */
+	 * the harness sent there (0 is a duplicate ACK); bit 3: the edges of
+	 * SACK blocks in the options are added to the stack's next sequence
+	 * number. */
 	FZ_OP_TCP,
 	/* u8 peer, u8 rport, u8 lport, u16 len, u8 fill: a valid UDP datagram. */
 	FZ_OP_UDP,
