@@ -70,7 +70,8 @@ static long run_dir(const char *dir)
 			sprintf(names[n++], "%s/%s", dir, e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp);
+	if (n)
+		qsort(names, n, sizeof *names, cmp); /* qsort(NULL, 0) is undefined */
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (ran >= 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
