@@ -21,9 +21,17 @@ bad "--trace takes text or json, not 'xml'" --trace=xml
 bad "bad MTU '100'" --mtu 100
 bad "unknown option '--frobnicate'" --frobnicate 1
 bad "--mtu needs a value" --mtu
+bad "bad value 'maybe' for --syncookies" --syncookies maybe
+bad "bad value 'x' for --time-wait-max" --time-wait-max x
+bad "bad value '-1' for --ooo-max" --ooo-max -1
+bad "bad value 'x' for --rst-rate" --rst-rate x
+bad "bad value 'y' for --challenge-ack-rate" --challenge-ack-rate y
+bad "bad size 'z' for --ack-batch" --ack-batch z
+bad "no such user 'nosuchuser_zz'" --user nosuchuser_zz
 echo "ok: bad values are refused with one line each"
 help=$("$tcplab" --help) || fail "--help exited $?"
-for f in --trace --rcvbuf --sndbuf --init-cwnd --delack --replay --pcap --seed; do
+for f in --trace --rcvbuf --sndbuf --init-cwnd --delack --replay --pcap --seed --offload \
+	--ack-batch --syncookies --time-wait-max --ooo-max --rst-rate --challenge-ack-rate --user; do
 	grep -q -- "$f" <<<"$help" || fail "--help does not mention $f"
 done
 echo "ok: --help lists every flag"
