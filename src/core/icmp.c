@@ -45,28 +45,11 @@ void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	ip_output(s, ip->src, IP_PROTO_ICMP, len);
 }
 
-/* RFC 1812 4.3.2.8 style token bucket: at most icmp_err_per_sec per second. */
-static int icmp_rate_ok(tl_stack *s)
-{
-	uint32_t rate = s->cfg.icmp_err_per_sec;
-
-	if (rate == 0)
-		return 1;
-	if (s->now >= s->icmp_refill + TL_MS(1000)) {
-		s->icmp_tokens = rate;
-		s->icmp_refill = s->now;
-	}
-	if (s->icmp_tokens == 0)
-		return 0;
-	s->icmp_tokens--;
-	return 1;
-}
-
 void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code)
 {
 	char a[16];
 
-	if (!icmp_rate_ok(s)) {
+	if (!tl_bucket_take(s, &s->icmp_bucket, s->cfg.icmp_err_per_sec)) {
 		s->cnt.icmp_out_rate_limited++;
 		return;
 	}

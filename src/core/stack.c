@@ -41,7 +41,6 @@ tl_stack *tl_stack_new(const struct tl_config *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = *cfg;
-	s->icmp_tokens = cfg->icmp_err_per_sec;
 	s->ip_id = (uint16_t)cfg->seed;
 	if (tcp_init(s) < 0) {
 		free(s);
@@ -143,4 +142,19 @@ const char *ip_str(uint32_t a, char buf[16])
 	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
 		 a & 255);
 	return buf;
+}
+
+bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate)
+{
+	if (rate == 0)
+		return true;
+	if (!b->started || s->now >= b->refill + TL_MS(1000)) {
+		b->tokens = rate;
+		b->refill = s->now;
+		b->started = true;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
 }

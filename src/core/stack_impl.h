@@ -18,21 +18,29 @@ struct tl_udp {
 
 struct tcp_table; /* tcp/tcp_conn.h */
 
+/* A token bucket refilled once a second (RFC 1812 4.3.2.8 style). */
+struct tl_bucket {
+	uint32_t tokens;
+	tl_time refill;
+	bool started;
+};
+
 struct tl_stack {
 	struct tl_config cfg;
 	struct tl_counters cnt;
 	tl_time now;
 	uint16_t ip_id;
 
-	/* ICMP error token bucket (RFC 1122 3.2.2: errors are rate-limited). */
-	uint32_t icmp_tokens;
-	tl_time icmp_refill;
+	struct tl_bucket icmp_bucket; /* RFC 1122 3.2.2: errors are rate-limited */
 
 	struct tl_udp *udp_socks;
 	struct tcp_table *tcp;
 
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 };
+
+/* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
+bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate);
 
 /* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header. */
 void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);

@@ -119,13 +119,6 @@ struct tl_tcp {
 	bool dead;			/* unlinked, freed by tcp_reap */
 };
 
-/* A token bucket refilled once a second (as the ICMP one, RFC 1812 4.3.2.8). */
-struct tcp_bucket {
-	uint32_t tokens;
-	tl_time refill;
-	bool started;
-};
-
 /* What a SYN cookie remembers of the SYN, RFC 4987 3.6. */
 struct tcp_cookie {
 	uint16_t mss;			/* rounded down to a table entry */
@@ -142,7 +135,7 @@ struct tcp_table {
 	struct tl_tcp *graveyard;	/* chained through hnext */
 	uint64_t isn_key[2];		/* RFC 6528 secret */
 	uint64_t cookie_key[2];		/* RFC 4987 3.6 secret */
-	struct tcp_bucket rst_bucket, challenge_bucket;
+	struct tl_bucket rst_bucket, challenge_bucket;
 	struct tl_tcp *tw_head, *tw_tail; /* TIME_WAIT entries, oldest first */
 	uint32_t tw_count;
 	uint64_t ooo_bytes;		/* sum of every connection's ooo_held */
@@ -174,8 +167,6 @@ uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 /* True if th->ack - 1 is a cookie we made lately for this peer; fills out. */
 bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 		      struct tcp_cookie *out);
-/* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
-bool tcp_bucket_take(tl_stack *s, struct tcp_bucket *b, uint32_t rate);
 /* Releases buffers that are empty and large (counted); arms the idle timer
  * for small empty ones. */
 void tcp_buf_trim(struct tl_tcp *c);

@@ -124,21 +124,6 @@ bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 	return false;
 }
 
-bool tcp_bucket_take(tl_stack *s, struct tcp_bucket *b, uint32_t rate)
-{
-	if (rate == 0)
-		return true;
-	if (!b->started || s->now >= b->refill + TL_MS(1000)) {
-		b->tokens = rate;
-		b->refill = s->now;
-		b->started = true;
-	}
-	if (b->tokens == 0)
-		return false;
-	b->tokens--;
-	return true;
-}
-
 /* Frees the rings that are empty and hold more than keep bytes. */
 static void release_empty(struct tl_tcp *c, uint32_t keep)
 {

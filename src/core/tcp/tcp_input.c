@@ -274,7 +274,7 @@ static void challenge_ack(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 
 	/* RFC 5961 7: challenge ACKs are throttled, one limit for the system. */
-	if (!tcp_bucket_take(s, &s->tcp->challenge_bucket, s->cfg.tcp_challenge_ack_per_sec)) {
+	if (!tl_bucket_take(s, &s->tcp->challenge_bucket, s->cfg.tcp_challenge_ack_per_sec)) {
 		s->cnt.tcp_challenge_ack_limited++;
 		return;
 	}

@@ -177,7 +177,7 @@ void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 	struct tcp_hdr h;
 
 	/* Not in RFC 9293 3.10.7.1: RSTs to strangers are bounded, like ICMP errors. */
-	if (!tcp_bucket_take(s, &s->tcp->rst_bucket, s->cfg.tcp_rst_per_sec)) {
+	if (!tl_bucket_take(s, &s->tcp->rst_bucket, s->cfg.tcp_rst_per_sec)) {
 		s->cnt.tcp_out_rst_rate_limited++;
 		return;
 	}
