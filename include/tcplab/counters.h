@@ -76,6 +76,7 @@
 	X(tcp_drop_ooo_global, "TCP segments dropped: global out-of-order bound") \
 	X(tcp_out_rst_rate_limited, "TCP resets not sent: rate limit")       \
 	X(tcp_challenge_ack_limited, "TCP challenge ACKs not sent: rate limit (RFC 5961 7)") \
+	X(tcp_challenge_ack_conn_limited, "TCP challenge ACKs not sent: one per connection per interval") \
 	X(tcp_buf_released, "TCP send or receive buffers released when empty") \
 	X(tcp_time_wait_reopened, "TCP TIME_WAIT entries reopened by a new SYN")
 

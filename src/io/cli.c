@@ -45,6 +45,9 @@ static const char usage[] =
 	"  --challenge-ack-rate N\n"
 	"                        challenge ACKs a second, RFC 5961 7 (default 1000,\n"
 	"                        0 = no limit)\n"
+	"  --challenge-ack-interval MS\n"
+	"                        and at most one per connection in MS (default 500,\n"
+	"                        0 = no limit)\n"
 	"  --user NAME           once the TUN device and --pcap file are open, run\n"
 	"                        as that user with no capabilities (tools/lab: nobody)\n"
 	"  --connect A.B.C.D:PORT\n"
@@ -283,6 +286,11 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 			     : flag[2] == 'r' ? &o->tune.have_rst : &o->tune.have_challenge;
 		*field = (uint32_t)n;
 		*have = true;
+	} else if (!strcmp(flag, "--challenge-ack-interval")) {
+		if (parse_uint(v, 3600000, &n) < 0)
+			return fail("bad value '%s' for %s (want milliseconds, 0 = no limit)", v, flag);
+		o->tune.challenge_interval_ms = (uint32_t)n;
+		o->tune.have_challenge_interval = true;
 	} else if (!strcmp(flag, "--faults-in")) {
 		return fault_spec(&o->faults_in, flag, v);
 	} else if (!strcmp(flag, "--faults-out")) {

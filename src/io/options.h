@@ -18,6 +18,8 @@ struct tl_tune {
 	/* Bounds a hostile peer meets (0 is a value here: have_* says set). */
 	uint32_t syncookies, time_wait_max, ooo_bytes_max, rst_per_sec, challenge_per_sec;
 	bool have_syncookies, have_time_wait_max, have_ooo_bytes_max, have_rst, have_challenge;
+	uint32_t challenge_interval_ms;
+	bool have_challenge_interval;
 };
 void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg);
 

@@ -462,7 +462,7 @@ static const struct {
 	CMD("--mtu\0" "70000"),
 	CMD("--trace=xml"),
 	CMD("--syncookies\0off\0--time-wait-max\0" "0\0--ooo-max\0" "1048576\0--rst-rate\0"
-	    "200\0--challenge-ack-rate\0" "1000\0--user\0nobody"),
+	    "200\0--challenge-ack-rate\0" "1000\0--challenge-ack-interval\0" "500\0--user\0nobody"),
 };
 
 static int options_seeds(const char *dir)

@@ -321,7 +321,11 @@ START_TEST(rst_rate_limited)
 }
 END_TEST
 
-static void challenge3(struct tl_config *c) { c->tcp_challenge_ack_per_sec = 3; }
+static void challenge3(struct tl_config *c)
+{
+	c->tcp_challenge_ack_per_sec = 3;
+	c->tcp_challenge_ack_interval_ms = 0; /* the global limit alone */
+}
 
 START_TEST(challenge_ack_rate_limited)
 {
@@ -338,6 +342,7 @@ START_TEST(challenge_ack_rate_limited)
 	tcph_expect_nothing(&h, "1 no more this second");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_limited, 2);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_advance(&h, 1000);
 	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0); /* RFC 5961 3.2: in window, not exact */
@@ -361,6 +366,36 @@ static uint32_t open_from(struct tcph *h, uint16_t port)
 	tcph_send_from(h, PEER_ADDR, port, TCP_ACK, PISS + 1, iss + 1, 65535, NULL, 0, NULL);
 	return iss;
 }
+
+START_TEST(challenge_ack_per_connection)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	/* RFC 5961 7: one connection gets one challenge ACK per 500 ms (default)... */
+	for (int i = 0; i < 5; i++)
+		tcph_send(&h, TCP_SYN, PISS + 10, 0, 512, NULL, 0);
+	tcph_expect(&h, "1 one challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect_nothing(&h, "1 no more on this connection");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 4);
+	/* ...which leaves the shared budget alone: another connection gets its own. */
+	uint32_t iss2 = open_from(&h, 42000);
+	tcph_send_from(&h, PEER_ADDR, 42000, TCP_SYN, PISS + 10, 0, 512, NULL, 0, NULL);
+	tcph_expect(&h, "2 the other connection's challenge ACK", TCP_ACK, iss2 + 1, PISS + 1, 0);
+	tcph_advance(&h, 499);
+	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0); /* RFC 5961 3.2: in window, not exact */
+	tcph_expect_nothing(&h, "3 499 ms later: still held back");
+	tcph_advance(&h, 1);
+	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0);
+	tcph_expect(&h, "4 500 ms later: the next one", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 5);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_limited, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_free(&h);
+}
+END_TEST
 
 START_TEST(ooo_global_bound)
 {
@@ -483,6 +518,7 @@ static Suite *suite(void)
 	tcase_add_test(t, time_wait_reopened_by_new_syn);
 	tcase_add_test(t, rst_rate_limited);
 	tcase_add_test(t, challenge_ack_rate_limited);
+	tcase_add_test(t, challenge_ack_per_connection);
 	tcase_add_test(t, ooo_global_bound);
 	tcase_add_test(t, buffers_released_when_empty);
 	tcase_add_test(t, small_buffers_kept_without_idle_time);

@@ -26,12 +26,13 @@ bad "bad value 'x' for --time-wait-max" --time-wait-max x
 bad "bad value '-1' for --ooo-max" --ooo-max -1
 bad "bad value 'x' for --rst-rate" --rst-rate x
 bad "bad value 'y' for --challenge-ack-rate" --challenge-ack-rate y
+bad "bad value '5s' for --challenge-ack-interval" --challenge-ack-interval 5s
 bad "bad size 'z' for --ack-batch" --ack-batch z
 bad "no such user 'nosuchuser_zz'" --user nosuchuser_zz
 echo "ok: bad values are refused with one line each"
 help=$("$tcplab" --help) || fail "--help exited $?"
 for f in --trace --rcvbuf --sndbuf --init-cwnd --delack --replay --pcap --seed --offload \
-	--ack-batch --syncookies --time-wait-max --ooo-max --rst-rate --challenge-ack-rate --user; do
+	--ack-batch --syncookies --time-wait-max --ooo-max --rst-rate --challenge-ack-rate --challenge-ack-interval --user; do
 	grep -q -- "$f" <<<"$help" || fail "--help does not mention $f"
 done
 echo "ok: --help lists every flag"

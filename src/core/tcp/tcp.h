@@ -50,6 +50,7 @@ struct tl_tcp {
 	int backlog, half_open;		/* on a listener */
 	bool passive;			/* created by a passive open */
 	tl_time cookie_at;		/* on a listener: last SYN cookie sent, or 0 */
+	tl_time challenge_next;		/* earliest time for our next challenge ACK */
 
 	/* Send sequence space, RFC 9293 3.3.1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max;

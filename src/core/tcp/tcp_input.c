@@ -273,11 +273,20 @@ static void challenge_ack(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
 
-	/* RFC 5961 7: challenge ACKs are throttled, one limit for the system. */
+	uint32_t iv = s->cfg.tcp_challenge_ack_interval_ms;
+
+	/* RFC 5961 7: challenge ACKs are throttled, per connection first (so no
+	 * single connection can probe the shared budget, CVE-2016-5696)... */
+	if (iv && s->now < c->challenge_next) {
+		s->cnt.tcp_challenge_ack_conn_limited++;
+		return;
+	}
+	/* ...then one limit for the system. */
 	if (!tl_bucket_take(s, &s->tcp->challenge_bucket, s->cfg.tcp_challenge_ack_per_sec)) {
 		s->cnt.tcp_challenge_ack_limited++;
 		return;
 	}
+	c->challenge_next = s->now + TL_MS(iv);
 	s->cnt.tcp_out_challenge_ack++;
 	tcp_send_ack(c);
 }
