@@ -27,6 +27,8 @@ typedef void (*tl_trace_fn)(void *ctx, tl_time now, const char *line);
 
 struct tl_config {
 	uint32_t addr;		/* our IPv4 address, host byte order */
+	uint32_t prefix_len;	/* of our link (0 = unknown): its network and
+				 * broadcast addresses are no host's */
 	uint32_t mtu;		/* largest IP packet we send or accept */
 	uint64_t seed;		/* keys ISNs; the driver supplies randomness */
 	uint32_t icmp_err_per_sec; /* ICMP error rate limit, 0 = unlimited */

@@ -14,18 +14,30 @@ static void count_drop(tl_stack *s, enum wire_err e)
 	}
 }
 
+/* RFC 1122 3.2.1.3 (d) and 3.3.6: our subnet's broadcast address, with host
+ * bits all ones or (the old form) all zeros, when the driver told us the prefix. */
+static int subnet_broadcast(const tl_stack *s, uint32_t a)
+{
+	uint32_t p = s->cfg.prefix_len;
+	if (p == 0 || p > 30)
+		return 0;
+	uint32_t mask = 0xffffffffu << (32 - p);
+	return (a & mask) == (s->cfg.addr & mask) && ((a & ~mask) == ~mask || (a & ~mask) == 0);
+}
+
 /* RFC 1122 3.2.1.3: "this network" (0/8), loopback, multicast, reserved and
- * limited broadcast addresses never name one host we could answer. */
-static int martian_source(uint32_t a)
+ * broadcast addresses never name one host we could answer. */
+static int martian_source(const tl_stack *s, uint32_t a)
 {
 	uint8_t top = (uint8_t)(a >> 24);
-	return top == 0 || top == 127 || top >= 224;
+	return top == 0 || top == 127 || top >= 224 || subnet_broadcast(s, a);
 }
 
 /* RFC 1122 3.2.2 / 3.3.6: a broadcast or multicast packet gets no answer. */
-static int broadcast_dst(uint32_t dst)
+static int broadcast_dst(const tl_stack *s, uint32_t dst)
 {
-	return dst >= 0xe0000000u; /* 224/4 multicast, 240/4, 255.255.255.255 */
+	/* 224/4 multicast, 240/4, 255.255.255.255, the subnet's broadcast */
+	return dst >= 0xe0000000u || subnet_broadcast(s, dst);
 }
 
 void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
@@ -40,7 +52,7 @@ void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
 		count_drop(s, e);
 		return;
 	}
-	if (broadcast_dst(ip.dst)) {
+	if (broadcast_dst(s, ip.dst)) {
 		s->cnt.ip_drop_broadcast_dst++;
 		return;
 	}
@@ -53,7 +65,7 @@ void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
 		s->cnt.ip_drop_land++;
 		return;
 	}
-	if (martian_source(ip.src)) {
+	if (martian_source(s, ip.src)) {
 		s->cnt.ip_drop_bad_source++;
 		return;
 	}
@@ -92,7 +104,7 @@ void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len)
 		return;
 	}
 	/* RFC 1122 3.2.1.3: a reply never goes to a martian or broadcast address. */
-	if (martian_source(dst) || dst == s->cfg.addr) {
+	if (martian_source(s, dst) || dst == s->cfg.addr) {
 		s->cnt.ip_out_drop_martian++;
 		return;
 	}

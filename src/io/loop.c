@@ -281,6 +281,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	if (!o->tune.have_ack_batch)
 		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
 	cfg.addr = o->addr;
+	cfg.prefix_len = (uint32_t)o->kernel_prefix;
 	cfg.mtu = o->mtu;
 	cfg.seed = seed;
 	cfg.output = stack_output;

@@ -298,6 +298,41 @@ static void no_events(void *arg, struct tl_udp *u, const struct tl_endpoint *fro
 	(void)arg, (void)u, (void)from, (void)d, (void)n;
 }
 
+/* RFC 1122 3.2.1.3 (d), 3.3.6: with the prefix known (/24, as on the lab),
+ * 10.10.0.255 and the old all-zeros form 10.10.0.0 are broadcasts. */
+START_TEST(subnet_broadcast_known_from_prefix)
+{
+	struct tl_config c;
+	static const uint32_t bcast[] = { 0x0a0a00ffu, 0x0a0a0000u };
+
+	tl_config_defaults(&c);
+	c.output = capture;
+	c.prefix_len = 24;
+	tl_stack *s = tl_stack_new(&c);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(tl_apps_start(s), 0);
+	n_out = 0;
+	for (size_t i = 0; i < 2; i++) {
+		send_answerable(s, bcast[i], HOST);
+		send_answerable(s, PEER, bcast[i]);
+		ck_assert_msg(n_out == 0, "%08x: answered", bcast[i]);
+	}
+	const struct tl_counters *k = tl_stack_counters(s);
+	ck_assert_uint_eq(k->ip_drop_bad_source, 2 * 5);
+	ck_assert_uint_eq(k->ip_drop_broadcast_dst, 2 * 5);
+	struct tl_udp *u;
+	struct tl_endpoint to = { 0x0a0a00ffu, 7 };
+	ck_assert_int_eq(tl_udp_open(s, 5555, no_events, NULL, &u), 0);
+	tl_udp_sendto(u, &to, "x", 1);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(k->ip_out_drop_martian, 1);
+	/* Another subnet's .255 is an ordinary address. */
+	send_answerable(s, 0x0a0a01ffu, HOST);
+	ck_assert_msg(n_out == 5, "control: 5 answers to 10.10.1.255, got %d", n_out);
+	tl_stack_free(s);
+}
+END_TEST
+
 START_TEST(nothing_sent_to_martian_destination)
 {
 	tl_stack *s = new_stack(100);
@@ -361,6 +396,7 @@ int main(void)
 	tcase_add_test(t, ip_drops_are_counted);
 	tcase_add_test(t, no_answer_to_broadcast_or_multicast_dst);
 	tcase_add_test(t, no_answer_to_martian_source);
+	tcase_add_test(t, subnet_broadcast_known_from_prefix);
 	tcase_add_test(t, land_packets_dropped);
 	tcase_add_test(t, icmp_errors_never_answered);
 	tcase_add_test(t, nothing_sent_to_martian_destination);
