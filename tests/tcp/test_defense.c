@@ -321,6 +321,13 @@ START_TEST(rst_rate_limited)
 }
 END_TEST
 
+/* n SYNs on the synchronized connection (RFC 5961 4.2: each asks for a challenge ACK). */
+static void syn_burst(struct tcph *h, int n)
+{
+	for (int i = 0; i < n; i++)
+		tcph_send(h, TCP_SYN, PISS + 10, 0, 512, NULL, 0);
+}
+
 static void challenge3(struct tl_config *c)
 {
 	c->tcp_challenge_ack_per_sec = 3;
@@ -334,8 +341,7 @@ START_TEST(challenge_ack_rate_limited)
 	tcph_init(&h, challenge3);
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK... */
-	for (int i = 0; i < 5; i++)
-		tcph_send(&h, TCP_SYN, PISS + 10, 0, 512, NULL, 0);
+	syn_burst(&h, 5);
 	for (int i = 0; i < 3; i++)
 		tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
 	/* ...RFC 5961 7: but only so many a second, for all connections. */
@@ -374,8 +380,7 @@ START_TEST(challenge_ack_per_connection)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 7: one connection gets one challenge ACK per 500 ms (default)... */
-	for (int i = 0; i < 5; i++)
-		tcph_send(&h, TCP_SYN, PISS + 10, 0, 512, NULL, 0);
+	syn_burst(&h, 5);
 	tcph_expect(&h, "1 one challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
 	tcph_expect_nothing(&h, "1 no more on this connection");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 4);
