@@ -18,9 +18,11 @@ got = {(x["target"], x["figure"]) for x in r["results"]}
 want = [("tcplab", f) for f in ("bulk_recv", "bulk_send", "echo_rr", "echo_rr_idle", "conn_rate",
                                 "rss_idle", "bytes_per_conn", "instr_per_rx_seg", "instr_per_tx_seg")]
 want += [(t, f) for t in ("raw", "linux") for f in ("bulk_recv", "bulk_send", "echo_rr")]
+want += [("tcplab", f) for f in ("loss5_time", "loss10_time", "loss5_rtos", "loss10_rtos")]
 missing = [w for w in want if w not in got]
 assert not missing, f"missing figures: {missing}"
-assert all(x["median"] > 0 for x in r["results"] if x["figure"] != "bytes_per_conn" and not x["figure"].startswith("allocs")), \
+assert all(x["median"] > 0 for x in r["results"] if x["figure"] != "bytes_per_conn" and not x["figure"].startswith("allocs")
+           and not x["figure"].endswith("_rtos")), \
     [x for x in r["results"] if x["median"] <= 0]
 print(f"ok: {len(r['results'])} figures for {sorted({t for t, _ in got})}")
 PY

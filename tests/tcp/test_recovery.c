@@ -369,38 +369,53 @@ static void sack_to(struct tcph *h, uint32_t ack, int n, const uint32_t (*blk)[2
 	tcph_send_opts(h, TCP_ACK, PISS + 1, h->iss + 1 + ack, 512, NULL, 0, &o);
 }
 
-START_TEST(sack_recovery_repairs_holes)
+/* A SACK-permitted connection from the peer, wscale 7, with 100 segments
+ * queued and the initial window sent (and drained). */
+static void sack_sender(struct tcph *h)
 {
-	struct tcph h;
 	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
 			      .has_sack_perm = true };
 
-	tcph_init(&h, NULL);
-	tcph_listen(&h, 9);
-	h.piss = PISS;
-	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	h.iss = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
-	tl_tcp_send(h.conn, blob, 100 * MSS);
-	tcph_drain(&h);
-	/* Segments 1 and 3 are lost; 2, 4, 5, 6 arrive and are SACKed. */
+	tcph_init(h, NULL);
+	tcph_listen(h, 9);
+	h->piss = PISS;
+	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	h->iss = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0);
+	tl_tcp_send(h->conn, blob, 100 * MSS);
+	tcph_drain(h);
+}
+
+/* Segments 1 and 3 lost, 2, 4, 5, 6 SACKed: fast retransmit of 1, then
+ * the next hole, 3. The blocks of the last duplicate are b4. */
+static const uint32_t b4[][2] = { { 4 * MSS, 7 * MSS }, { 2 * MSS, 3 * MSS } };
+
+static void two_holes_repaired(struct tcph *h)
+{
 	const uint32_t b1[][2] = { { 2 * MSS, 3 * MSS } };
 	const uint32_t b2[][2] = { { 4 * MSS, 5 * MSS }, { 2 * MSS, 3 * MSS } };
 	const uint32_t b3[][2] = { { 4 * MSS, 6 * MSS }, { 2 * MSS, 3 * MSS } };
-	const uint32_t b4[][2] = { { 4 * MSS, 7 * MSS }, { 2 * MSS, 3 * MSS } };
-	ack_to(&h, MSS, 512); /* segment 0 arrived */
-	sack_to(&h, MSS, 1, b1);
-	sack_to(&h, MSS, 2, b2);
-	tcph_drain(&h); /* new data: cwnd grew, then limited transmit */
-	sack_to(&h, MSS, 2, b3);
+	ack_to(h, MSS, 512); /* segment 0 arrived */
+	sack_to(h, MSS, 1, b1);
+	sack_to(h, MSS, 2, b2);
+	tcph_drain(h); /* new data: cwnd grew, then limited transmit */
+	sack_to(h, MSS, 2, b3);
 	/* The third duplicate: segment 1 again (RFC 5681 3.2). */
-	tcph_expect(&h, "fast retransmit", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
-	tcph_drain(&h);
+	tcph_expect(h, "fast retransmit", TCP_ACK, h->iss + 1 + MSS, PISS + 1, MSS);
+	tcph_drain(h);
 	/* The next duplicate repairs the next hole, segment 3, not segment 2
 	 * which the peer has (RFC 6675 NextSeg). */
-	sack_to(&h, MSS, 2, b4);
-	tcph_expect(&h, "next hole", TCP_ACK, h.iss + 1 + 3 * MSS, PISS + 1, MSS);
-	tcph_drain(&h);
+	sack_to(h, MSS, 2, b4);
+	tcph_expect(h, "next hole", TCP_ACK, h->iss + 1 + 3 * MSS, PISS + 1, MSS);
+	tcph_drain(h);
+}
+
+START_TEST(sack_recovery_repairs_holes)
+{
+	struct tcph h;
+
+	sack_sender(&h);
+	two_holes_repaired(&h);
 	/* More duplicates inflate cwnd (RFC 6582) until new data goes out. */
 	struct tl_tcp *c = tcb(&h);
 	uint32_t mark = c->snd_max;
@@ -414,6 +429,51 @@ START_TEST(sack_recovery_repairs_holes)
 	const uint32_t b5[][2] = { { 4 * MSS, later }, { 2 * MSS, 3 * MSS } };
 	sack_to(&h, MSS, 2, b5);
 	tcph_expect(&h, "lost retransmission", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(lost_retransmission_seen_by_a_later_hole)
+{
+	struct tcph h;
+
+	sack_sender(&h);
+	two_holes_repaired(&h);
+	/* Segment 3, resent after segment 1, arrives (2-6 now one block);
+	 * segment 1 does not: its retransmission was lost. Resend it now,
+	 * not after a timeout (RFC 8985 6.2 in spirit: sent later, delivered). */
+	const uint32_t b5[][2] = { { 2 * MSS, 7 * MSS } };
+	sack_to(&h, MSS, 1, b5);
+	tcph_expect(&h, "lost retransmission", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(after_rto_sacked_dupacks_retransmit)
+{
+	struct tcph h;
+
+	sack_sender(&h);
+	struct tl_tcp *c = tcb(&h);
+	/* The whole initial window is lost: the timer resends segment 0. */
+	tcph_advance(&h, c->rto_us / 1000);
+	tcph_expect(&h, "RTO", TCP_ACK, h.iss + 1, PISS + 1, MSS);
+	ack_to(&h, MSS, 512);
+	expect_segments(&h, "slow start resends 1 and 2", MSS, 2);
+	/* The resent 1 is lost, 2 arrives; limited transmit sends 3 and 4 (RFC 3042). */
+	const uint32_t s2[][2] = { { 2 * MSS, 3 * MSS } }, s3[][2] = { { 2 * MSS, 4 * MSS } },
+		       s4[][2] = { { 2 * MSS, 5 * MSS } };
+	sack_to(&h, MSS, 1, s2);
+	expect_segments(&h, "limited transmit", 3 * MSS, 1);
+	sack_to(&h, MSS, 1, s3);
+	expect_segments(&h, "limited transmit", 4 * MSS, 1);
+	/* The third: still below recover (RFC 6582 3.2 step 2), but every one
+	 * SACKed new data (RFC 6582 4, in SACK form): segment 1 is lost again. */
+	sack_to(&h, MSS, 1, s4);
+	tcph_expect(&h, "fast retransmit after the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
 }
 END_TEST
@@ -439,6 +499,8 @@ int main(void)
 	tcase_add_test(t, sender_sws_avoidance);
 	tcase_add_test(t, sack_blocks_in_dup_acks);
 	tcase_add_test(t, sack_recovery_repairs_holes);
+	tcase_add_test(t, lost_retransmission_seen_by_a_later_hole);
+	tcase_add_test(t, after_rto_sacked_dupacks_retransmit);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

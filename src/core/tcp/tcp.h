@@ -63,6 +63,8 @@ struct tl_tcp {
 	uint32_t sacked_n;
 	uint32_t rexmit_next;		/* next hole to resend in this recovery */
 	uint32_t rexmit_mark;		/* SND.MAX when snd_una was last resent */
+	uint32_t rexmit_after;		/* first hole resent after that, if */
+	bool rexmit_after_set;		/* ...one was */
 	uint16_t mss;			/* largest segment we send */
 	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
 	bool fin_queued;		/* FIN follows the last byte in sndbuf */
@@ -71,6 +73,7 @@ struct tl_tcp {
 	uint32_t cwnd, ssthresh;	/* RFC 5681 */
 	uint32_t ca_acked;		/* bytes acked towards the next CA increase */
 	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
+	uint32_t sack_dupacks;		/* of those, the ones that SACKed new data */
 	bool in_recovery;		/* NewReno fast recovery, RFC 6582 */
 	uint32_t recover;		/* snd_max when recovery began */
 	bool nodelay;			/* Nagle off */
@@ -206,6 +209,7 @@ void tcp_retransmit_first(struct tl_tcp *c);
 /* Resends the next hole below the highest SACK (RFC 6675 NextSeg rule 1);
  * false if there is none. */
 bool tcp_retransmit_hole(struct tl_tcp *c);
+const struct ooo_range *tcp_sacked_at(const struct tl_tcp *c, uint32_t seq); /* or NULL */
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 

@@ -471,7 +471,7 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
-	c->dupacks = 0;
+	c->dupacks = c->sack_dupacks = 0;
 	if (c->in_recovery)
 		recovery_ack(c, acked);
 	else if (data)
@@ -508,13 +508,13 @@ static bool sacks_new_data(struct tl_tcp *c, const struct tcp_hdr *th)
 /* RFC 5681 2: a duplicate ACK repeats SND.UNA with no data and the same
  * window. A receiver that grows its window on every ACK (Linux does) would
  * hide every duplicate, so an ACK that SACKs new data counts too (RFC 6675 2). */
-static bool is_dupack(struct tl_tcp *c, const struct tcp_hdr *th)
+static bool is_dupack(struct tl_tcp *c, const struct tcp_hdr *th, bool *sacked)
 {
 	if (th->ack != c->snd_una || c->snd_una == c->snd_max || th->data_len ||
 	    (th->flags & (TCP_SYN | TCP_FIN)))
 		return false;
-	bool sacked = sacks_new_data(c, th);
-	return sacked || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
+	*sacked = sacks_new_data(c, th);
+	return *sacked || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
 }
 
 /* Three, or fewer when too little is in flight to produce three and
@@ -528,17 +528,21 @@ static uint32_t dupack_threshold(const struct tl_tcp *c)
 	return 3;
 }
 
-static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
+static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sacked)
 {
 	tl_stack *s = c->stack;
 
 	s->cnt.tcp_dupacks_in++;
 	c->dupacks++;
+	if (sacked)
+		c->sack_dupacks++;
 	if (c->in_recovery) {
 		c->cwnd += c->mss; /* RFC 6582 3.2 step 4: inflate per dup ACK */
 		/* RFC 8985 (RACK) in spirit: data sent after our retransmission of
-		 * SND.UNA was SACKed, so that retransmission itself was lost. */
-		if (seq_gt(c->sack_high, c->rexmit_mark)) {
+		 * SND.UNA (new data, or a hole resent later) was SACKed, so that
+		 * retransmission itself was lost. */
+		if (seq_gt(c->sack_high, c->rexmit_mark) ||
+		    (c->rexmit_after_set && tcp_sacked_at(c, c->rexmit_after))) {
 			tcp_retransmit_first(c);
 			tcp_trace_cwnd(c, "lost retransmission, sent again");
 			return;
@@ -547,8 +551,12 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		tcp_retransmit_hole(c);
 		return;
 	}
-	/* RFC 6582 3.2 step 2: only a loss after the last recovery point. */
-	if (c->dupacks != dupack_threshold(c) || !seq_gt(th->ack, c->recover))
+	if (c->dupacks != dupack_threshold(c))
+		return;
+	/* RFC 6582 3.2 step 2: only a loss after the last recovery point, or
+	 * (RFC 6582 4, its heuristic in SACK form) when every one of these dup
+	 * ACKs SACKed new data: what we resent arrived, so SND.UNA was lost again. */
+	if (!seq_gt(th->ack, c->recover) && c->sack_dupacks < c->dupacks)
 		return;
 	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
 	uint32_t half = flight_size(c) / 2;
@@ -568,6 +576,7 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		      const struct tcp_hdr *th)
 {
 	tl_stack *s = c->stack;
+	bool sacked = false;
 
 	if (!(th->flags & TCP_ACK)) {
 		s->cnt.tcp_drop_other++;
@@ -592,8 +601,8 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	}
 	if (seq_gt(th->ack, c->snd_una))
 		tcp_ack_received(c, th);
-	else if (is_dupack(c, th))
-		dupack_received(c, th);
+	else if (is_dupack(c, th, &sacked))
+		dupack_received(c, th, sacked);
 	update_window(c, th);
 	switch (c->state) {
 	case TL_FIN_WAIT_1:

@@ -263,7 +263,7 @@ static uint32_t seg_room(const struct tl_tcp *c)
 }
 
 /* The scoreboard range holding seq, or NULL (RFC 6675 IsLost's input). */
-static const struct ooo_range *sacked_at(const struct tl_tcp *c, uint32_t seq)
+const struct ooo_range *tcp_sacked_at(const struct tl_tcp *c, uint32_t seq)
 {
 	for (uint32_t i = 0; i < c->sacked_n; i++)
 		if (seq_in(seq, c->sacked[i].start, c->sacked[i].end))
@@ -306,7 +306,7 @@ static bool output_data(struct tl_tcp *c)
 
 	while (seq_lt(c->snd_nxt, tcp_data_end(c))) {
 		/* Resending after a timeout: skip what the peer has SACKed (RFC 6675 5.1). */
-		const struct ooo_range *skip = seq_lt(c->snd_nxt, c->snd_max) ? sacked_at(c, c->snd_nxt) : NULL;
+		const struct ooo_range *skip = seq_lt(c->snd_nxt, c->snd_max) ? tcp_sacked_at(c, c->snd_nxt) : NULL;
 		if (skip) {
 			c->snd_nxt = skip->end;
 			continue;
@@ -396,6 +396,7 @@ void tcp_retransmit_first(struct tl_tcp *c)
 	c->stack->cnt.tcp_rexmit++;
 	c->rtt_timing = false; /* RFC 6298 3: Karn */
 	c->rexmit_mark = c->snd_max;
+	c->rexmit_after_set = false;
 	send_segment(c, flags, seq, len);
 }
 
@@ -404,7 +405,7 @@ bool tcp_retransmit_hole(struct tl_tcp *c)
 	uint32_t seq = seq_max(c->rexmit_next, c->snd_una);
 	const struct ooo_range *r;
 
-	while ((r = sacked_at(c, seq)))
+	while ((r = tcp_sacked_at(c, seq)))
 		seq = r->end;
 	/* Only below the highest SACK is a gap known to be lost. */
 	if (!seq_lt(seq, c->sack_high))
@@ -418,6 +419,10 @@ bool tcp_retransmit_hole(struct tl_tcp *c)
 		return false;
 	c->stack->cnt.tcp_rexmit++;
 	c->rtt_timing = false; /* RFC 6298 3: Karn */
+	if (!c->rexmit_after_set) {
+		c->rexmit_after = seq;
+		c->rexmit_after_set = true;
+	}
 	send_segment(c, TCP_ACK, seq, len);
 	c->rexmit_next = seq + len;
 	return true;

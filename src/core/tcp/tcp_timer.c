@@ -272,7 +272,7 @@ static void rto_expired(struct tl_tcp *c)
 	/* RFC 6582 4: an RTO ends fast recovery; recover = highest sent. */
 	c->in_recovery = false;
 	c->recover = c->snd_max;
-	c->dupacks = 0;
+	c->dupacks = c->sack_dupacks = 0;
 	c->rexmit_next = c->snd_una;
 	/* RFC 6675 5.1: resending can skip what was SACKed, unless timeouts
 	 * repeat: then the receiver may have dropped it (reneged); forget it. */
