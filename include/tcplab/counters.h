@@ -57,6 +57,8 @@
 	X(tcp_rexmit, "TCP segments retransmitted")                           \
 	X(tcp_rto, "TCP retransmission timeouts")                             \
 	X(tcp_fast_rexmit, "TCP fast retransmits (three duplicate ACKs)")     \
+	X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 7)")          \
+	X(tcp_loss_probe_repairs, "TCP losses a tail loss probe repaired: cwnd halved") \
 	X(tcp_dupacks_in, "TCP duplicate ACKs received")                      \
 	X(tcp_persist_probes, "TCP zero-window probes sent")                  \
 	X(tcp_delayed_acks, "TCP delayed ACKs sent by the timer")             \

@@ -50,6 +50,7 @@ struct tl_config {
 	uint32_t tcp_rst_per_sec; /* RSTs to segments without a connection, 0 = unlimited */
 	uint32_t tcp_challenge_ack_per_sec; /* RFC 5961 7, all connections, 0 = unlimited */
 	uint32_t tcp_challenge_ack_interval_ms; /* RFC 5961 7, one per connection per interval, 0 = unlimited */
+	uint32_t tcp_tlp;	  /* 1: tail loss probes on SACK connections (RFC 8985 7) */
 	uint32_t tcp_buf_idle_ms; /* an empty buffer is released after this; 0 = kept */
 	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
 				   * large segments itself (TUN offload), 0 = MSS */

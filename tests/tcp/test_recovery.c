@@ -371,12 +371,14 @@ static void sack_to(struct tcph *h, uint32_t ack, int n, const uint32_t (*blk)[2
 
 /* A SACK-permitted connection from the peer, wscale 7, with 100 segments
  * queued and the initial window sent (and drained). */
-static void sack_sender(struct tcph *h)
+static void no_tlp(struct tl_config *c) { c->tcp_tlp = 0; }
+
+static void sack_sender(struct tcph *h, void (*cfg)(struct tl_config *))
 {
 	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
 			      .has_sack_perm = true };
 
-	tcph_init(h, NULL);
+	tcph_init(h, cfg);
 	tcph_listen(h, 9);
 	h->piss = PISS;
 	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
@@ -414,7 +416,7 @@ START_TEST(sack_recovery_repairs_holes)
 {
 	struct tcph h;
 
-	sack_sender(&h);
+	sack_sender(&h, NULL);
 	two_holes_repaired(&h);
 	/* More duplicates inflate cwnd (RFC 6582) until new data goes out. */
 	struct tl_tcp *c = tcb(&h);
@@ -437,7 +439,7 @@ START_TEST(lost_retransmission_seen_by_a_later_hole)
 {
 	struct tcph h;
 
-	sack_sender(&h);
+	sack_sender(&h, NULL);
 	two_holes_repaired(&h);
 	/* Segment 3, resent after segment 1, arrives (2-6 now one block);
 	 * segment 1 does not: its retransmission was lost. Resend it now,
@@ -454,7 +456,7 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 {
 	struct tcph h;
 
-	sack_sender(&h);
+	sack_sender(&h, no_tlp); /* the RTO itself, without a loss probe first */
 	struct tl_tcp *c = tcb(&h);
 	/* The whole initial window is lost: the timer resends segment 0. */
 	tcph_advance(&h, c->rto_us / 1000);
@@ -474,6 +476,120 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	tcph_expect(&h, "fast retransmit after the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+/* A SACK connection with SRTT 0.5 ms (samples ~0 and 4 ms): bytes queued, the first
+ * segment ACKed 4 ms after it went out, what that ACK released drained. */
+static struct tl_tcp *timed_sack_sender(struct tcph *h, uint32_t bytes)
+{
+	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
+			      .has_sack_perm = true };
+
+	tcph_init(h, NULL);
+	tcph_listen(h, 9);
+	h->piss = PISS;
+	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
+	h->iss = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0);
+	tl_tcp_send(h->conn, blob, bytes);
+	tcph_drain(h);
+	tcph_advance(h, 4);
+	ack_to(h, MSS, 512);
+	tcph_drain(h);
+	struct tl_tcp *c = tcb(h);
+	ck_assert_uint_eq(c->srtt_us, 500); /* 7/8 of the handshake's ~0 + 1/8 of 4 ms */
+	return c;
+}
+
+START_TEST(tail_loss_probe_sends_new_data)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+
+	/* Nothing comes back. RFC 8985 7.2: PTO = max(2 SRTT, 10 ms) = 10 ms,
+	 * well before the RTO (200 ms); 7.3: one new segment, past cwnd. */
+	uint32_t next = c->snd_max - h.iss - 1;
+	tcph_advance(&h, 9);
+	tcph_expect_nothing(&h, "1 before the PTO");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "1 the probe: new data", TCP_ACK, h.iss + 1 + next, PISS + 1, MSS);
+	tcph_expect_nothing(&h, "1 one probe only");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
+	/* Still nothing: the RTO, one RTO after the probe (7.3). */
+	tcph_advance(&h, c->rto_us / 1000 - 1);
+	tcph_expect_nothing(&h, "2 before the RTO");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "2 the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(tail_loss_probe_sacked_starts_recovery)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+
+	uint32_t next = c->snd_max - h.iss - 1;
+	tcph_advance(&h, 10);
+	tcph_expect(&h, "the probe", TCP_ACK, h.iss + 1 + next, PISS + 1, MSS);
+	/* Only the probe arrives: one duplicate ACK SACKing it. RFC 8985 6.2:
+	 * it was sent a PTO after the rest, so the first missing one is lost. */
+	const uint32_t p[][2] = { { next, next + MSS } };
+	sack_to(&h, MSS, 1, p);
+	tcph_expect(&h, "fast retransmit on the probe's SACK", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	ck_assert(c->in_recovery);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+/* Three segments, the first ACKed: the probe resends the third (nothing new
+ * to send); the peer then ACKs all three, with or without a D-SACK. */
+static struct tl_tcp *probe_resends_last(struct tcph *h, bool dsack, uint32_t *cwnd_before)
+{
+	struct tl_tcp *c = timed_sack_sender(h, 3 * MSS);
+
+	tcph_advance(h, 10);
+	tcph_expect(h, "the probe: the last segment again", TCP_ACK | TCP_PSH,
+		    h->iss + 1 + 2 * MSS, PISS + 1, MSS);
+	ck_assert(c->tlp_out && c->tlp_rexmit);
+	const uint32_t d[][2] = { { 2 * MSS, 3 * MSS } };
+	sack_to(h, 3 * MSS, dsack ? 1 : 0, d);
+	/* More data, ACKed past the probe. */
+	tl_tcp_send(h->conn, blob, MSS);
+	tcph_drain(h);
+	*cwnd_before = c->cwnd;
+	ack_to(h, 4 * MSS, 512);
+	return c;
+}
+
+START_TEST(tail_loss_probe_repair_halves_cwnd)
+{
+	struct tcph h;
+	uint32_t before;
+	struct tl_tcp *c = probe_resends_last(&h, false, &before);
+
+	/* RFC 8985 7.4: no D-SACK, the ACK passed the probe: the probe repaired a loss. */
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probe_repairs, 1);
+	ck_assert_uint_eq(c->cwnd, c->ssthresh);
+	ck_assert_uint_eq(c->cwnd, before / 2 > 2 * MSS ? before / 2 : 2 * MSS);
+	ck_assert(!c->tlp_out);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(tail_loss_probe_dsack_no_loss)
+{
+	struct tcph h;
+	uint32_t before;
+	struct tl_tcp *c = probe_resends_last(&h, true, &before);
+
+	/* RFC 8985 7.4 + RFC 2883: the D-SACK says the original had arrived. */
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probe_repairs, 0);
+	ck_assert_uint_ge(c->cwnd, before);
 	tcph_free(&h);
 }
 END_TEST
@@ -501,6 +617,10 @@ int main(void)
 	tcase_add_test(t, sack_recovery_repairs_holes);
 	tcase_add_test(t, lost_retransmission_seen_by_a_later_hole);
 	tcase_add_test(t, after_rto_sacked_dupacks_retransmit);
+	tcase_add_test(t, tail_loss_probe_sends_new_data);
+	tcase_add_test(t, tail_loss_probe_sacked_starts_recovery);
+	tcase_add_test(t, tail_loss_probe_repair_halves_cwnd);
+	tcase_add_test(t, tail_loss_probe_dsack_no_loss);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

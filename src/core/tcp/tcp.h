@@ -101,6 +101,11 @@ struct tl_tcp {
 	uint8_t wupd_left;
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	bool persist;			/* rto_at is the persist timer */
+	bool pto;			/* rto_at is the loss probe timer, RFC 8985 7 */
+	bool tlp_out;			/* a loss probe is unanswered... */
+	bool tlp_rexmit;		/* ...it resent old data... */
+	bool tlp_extra;			/* (one segment past cwnd, while probing) */
+	uint32_t tlp_end;		/* ...and SND.MAX was this */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
 	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
@@ -232,6 +237,8 @@ void tcp_set_wupd_at(struct tl_tcp *c, tl_time t);
 void tcp_set_idle_at(struct tl_tcp *c, tl_time t);
 void tcp_timer_remove(struct tl_tcp *c);
 void tcp_timer_rto_restart(struct tl_tcp *c);
+void tcp_timer_arm(struct tl_tcp *c); /* the loss probe timer if due, else the RTO */
+void tcp_send_loss_probe(struct tl_tcp *c);
 void tcp_timer_rto_stop(struct tl_tcp *c);
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);
 void tcp_enter_time_wait(struct tl_tcp *c);

@@ -452,6 +452,32 @@ static void recovery_ack(struct tl_tcp *c, uint32_t acked)
 	tcp_trace_cwnd(c, "partial ack");
 }
 
+/* RFC 8985 7.4: did a probe that resent old data repair a loss? A D-SACK
+ * (RFC 2883: a block below the ACK) says the original arrived too; an ACK
+ * past the probe without one says it did not: halve cwnd, as for a loss. */
+static void tlp_ack(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	if (!c->tlp_out)
+		return;
+	if (!c->tlp_rexmit) {
+		if (seq_geq(th->ack, c->tlp_end))
+			c->tlp_out = false; /* new data: loss shows the usual way */
+		return;
+	}
+	if (th->opts.sack_n && seq_leq(th->opts.sack[0][1], th->ack)) {
+		c->tlp_out = false;
+		return;
+	}
+	if (seq_gt(th->ack, c->tlp_end)) {
+		uint32_t half = c->cwnd / 2;
+		c->ssthresh = c->cwnd = half > 2u * c->mss ? half : 2u * c->mss;
+		c->ca_acked = 0;
+		c->tlp_out = false;
+		c->stack->cnt.tcp_loss_probe_repairs++;
+		tcp_trace_cwnd(c, "loss probe repaired a loss");
+	}
+}
+
 void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t acked = th->ack - c->snd_una;
@@ -480,7 +506,7 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (c->snd_una == c->snd_max)
 		tcp_timer_rto_stop(c);
 	else
-		tcp_timer_rto_restart(c);
+		tcp_timer_arm(c);
 	if (data)
 		c->pending |= TCP_EV_WRITABLE;
 }
@@ -501,6 +527,12 @@ static bool sacks_new_data(struct tl_tcp *c, const struct tcp_hdr *th)
 			c->sack_high = end;
 			fresh = true;
 		}
+	}
+	/* RFC 6298 3: the timed segment, never resent, was SACKed: a sample
+	 * (the way Linux samples from SACKs; it keeps a backed-off RTO short-lived). */
+	if (c->rtt_timing && tcp_sacked_at(c, c->rtt_seq)) {
+		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt_start));
+		c->rtt_timing = false;
 	}
 	return fresh;
 }
@@ -551,12 +583,15 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sac
 		tcp_retransmit_hole(c);
 		return;
 	}
-	if (c->dupacks != dupack_threshold(c))
+	/* RFC 8985 6.2 and 7.4: the loss probe went out a PTO (2 SRTT) after
+	 * the rest and was SACKed, so by RACK's rule what is missing below it is lost. */
+	bool probe_sacked = c->tlp_out && seq_geq(c->sack_high, c->tlp_end);
+	if (c->dupacks != dupack_threshold(c) && !probe_sacked)
 		return;
 	/* RFC 6582 3.2 step 2: only a loss after the last recovery point, or
 	 * (RFC 6582 4, its heuristic in SACK form) when every one of these dup
 	 * ACKs SACKed new data: what we resent arrived, so SND.UNA was lost again. */
-	if (!seq_gt(th->ack, c->recover) && c->sack_dupacks < c->dupacks)
+	if (!seq_gt(th->ack, c->recover) && c->sack_dupacks < c->dupacks && !probe_sacked)
 		return;
 	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
 	uint32_t half = flight_size(c) / 2;
@@ -564,6 +599,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sac
 	c->ca_acked = 0;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
+	c->tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
 	s->cnt.tcp_fast_rexmit++;
 	tcp_retransmit_first(c);
 	c->rexmit_next = c->snd_una + c->mss;
@@ -599,6 +635,7 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		challenge_ack(c);
 		return false;
 	}
+	tlp_ack(c, th);
 	if (seq_gt(th->ack, c->snd_una))
 		tcp_ack_received(c, th);
 	else if (is_dupack(c, th, &sacked))

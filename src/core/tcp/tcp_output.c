@@ -201,12 +201,8 @@ void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 {
 	uint32_t end = seq + seg_len;
+	bool fresh = seq_geq(seq, c->snd_max);
 
-	/* RFC 6298 5.1: start the timer when data goes out and it is off. */
-	if (c->rto_at == TL_TIME_NEVER || c->persist) {
-		c->persist = false;
-		tcp_timer_rto_restart(c);
-	}
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
 	if (!c->rtt_timing && seq_geq(seq, c->snd_max)) {
 		c->rtt_timing = true;
@@ -216,6 +212,12 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	c->snd_nxt = end;
 	if (seq_gt(end, c->snd_max))
 		c->snd_max = end;
+	/* RFC 6298 5.1: start the timer when data goes out and it is off;
+	 * RFC 8985 7.2: restart a probe timer when new data goes out. */
+	if (c->rto_at == TL_TIME_NEVER || c->persist || (c->pto && fresh)) {
+		c->persist = false;
+		tcp_timer_arm(c);
+	}
 }
 
 static void output_syn(struct tl_tcp *c)
@@ -239,8 +241,9 @@ static bool can_send_data(enum tl_tcp_state st)
 /* How many bytes past snd_nxt the peer's window and cwnd allow. */
 static uint32_t usable_window(const struct tl_tcp *c)
 {
-	/* RFC 3042: the first two duplicate ACKs each let one new segment out. */
-	uint32_t cwnd = c->cwnd;
+	/* RFC 3042: the first two duplicate ACKs each let one new segment out;
+	 * RFC 8985 7.3: so does a loss probe. */
+	uint32_t cwnd = c->cwnd + (c->tlp_extra ? c->mss : 0);
 	if (!c->in_recovery && c->dupacks && c->dupacks <= 2)
 		cwnd += c->dupacks * (uint32_t)c->mss;
 	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
@@ -378,6 +381,14 @@ void tcp_send_probe(struct tl_tcp *c)
 	send_segment(c, TCP_ACK, c->snd_una - 1, 0);
 }
 
+/* RFC 6298 3 (Karn): resending the timed segment spoils its sample;
+ * resending another one does not. */
+static void karn(struct tl_tcp *c, uint32_t seq, uint32_t len)
+{
+	if (c->rtt_timing && seq_in(c->rtt_seq, seq, seq + (len ? len : 1)))
+		c->rtt_timing = false;
+}
+
 void tcp_retransmit_first(struct tl_tcp *c)
 {
 	uint32_t seq = c->snd_una, end = tcp_data_end(c);
@@ -394,10 +405,35 @@ void tcp_retransmit_first(struct tl_tcp *c)
 	if (c->fin_sent && seq + len == c->fin_seq)
 		flags |= TCP_FIN;
 	c->stack->cnt.tcp_rexmit++;
-	c->rtt_timing = false; /* RFC 6298 3: Karn */
+	karn(c, seq, len);
 	c->rexmit_mark = c->snd_max;
 	c->rexmit_after_set = false;
 	send_segment(c, flags, seq, len);
+}
+
+void tcp_send_loss_probe(struct tl_tcp *c)
+{
+	uint32_t before = c->snd_max;
+
+	/* RFC 8985 7.3: one new segment if the peer's window takes it... */
+	c->stack->cnt.tcp_loss_probes++;
+	c->tlp_out = true;
+	c->tlp_extra = true;
+	tcp_output(c);
+	c->tlp_extra = false;
+	c->tlp_rexmit = c->snd_max == before;
+	if (c->tlp_rexmit) {
+		/* ...else the last segment sent, again. */
+		uint32_t end = c->fin_sent ? c->fin_seq : c->snd_max;
+		uint32_t len = end - c->snd_una < seg_room(c) ? end - c->snd_una : seg_room(c);
+		uint8_t flags = TCP_ACK | (c->fin_sent ? TCP_FIN : 0) | (len ? TCP_PSH : 0);
+		c->stack->cnt.tcp_rexmit++;
+		karn(c, end - len, len);
+		send_segment(c, flags, end - len, len);
+	}
+	c->tlp_end = c->snd_max;
+	tcp_trace_cwnd(c, c->tlp_rexmit ? "loss probe, last segment again" : "loss probe, new data");
+	tcp_timer_rto_restart(c);
 }
 
 bool tcp_retransmit_hole(struct tl_tcp *c)
@@ -418,7 +454,7 @@ bool tcp_retransmit_hole(struct tl_tcp *c)
 	if (len == 0)
 		return false;
 	c->stack->cnt.tcp_rexmit++;
-	c->rtt_timing = false; /* RFC 6298 3: Karn */
+	karn(c, seq, len);
 	if (!c->rexmit_after_set) {
 		c->rexmit_after = seq;
 		c->rexmit_after_set = true;

@@ -125,12 +125,38 @@ void tcp_set_idle_at(struct tl_tcp *c, tl_time t)
 
 void tcp_timer_rto_restart(struct tl_tcp *c)
 {
+	c->pto = false;
 	tcp_set_rto_at(c, c->stack->now + c->rto_us);
 }
 
 void tcp_timer_rto_stop(struct tl_tcp *c)
 {
+	c->pto = false;
 	tcp_set_rto_at(c, TL_TIME_NEVER);
+}
+
+void tcp_timer_arm(struct tl_tcp *c)
+{
+	tl_stack *s = c->stack;
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	/* RFC 8985 7.2: a probe timer only outside recovery (fast or after an
+	 * RTO), with no probe unanswered, data in flight, and SACK to read the answer. */
+	if (s->cfg.tcp_tlp && c->sack_ok && c->srtt_us && flight && !c->in_recovery &&
+	    !c->tlp_out && seq_geq(c->snd_una, c->recover) &&
+	    (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT)) {
+		/* PTO = 2 SRTT, plus the worst-case delayed ACK for one segment
+		 * (and never under 10 ms); if not sooner than the RTO, no probe. */
+		uint64_t pto = 2ull * c->srtt_us + (flight <= c->mss ? 200000u : 0);
+		if (pto < 10000)
+			pto = 10000;
+		if (pto < c->rto_us) {
+			tcp_set_rto_at(c, s->now + pto);
+			c->pto = true;
+			return;
+		}
+	}
+	tcp_timer_rto_restart(c);
 }
 
 static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
@@ -226,6 +252,12 @@ static void rto_expired(struct tl_tcp *c)
 	char a[16];
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
+	if (c->pto) {
+		c->pto = false;
+		tcp_send_loss_probe(c);
+		return;
+	}
+	c->tlp_out = false;
 	if (c->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
