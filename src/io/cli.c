@@ -34,6 +34,8 @@ static const char usage[] =
 	"  --ack-batch BYTES     in-order data read in one batch from the device\n"
 	"                        gets one ACK, up to BYTES (default 65536 on TUN,\n"
 	"                        0 = an ACK every second segment, RFC 1122)\n"
+	"  --tlp on|off          tail loss probes on SACK connections (RFC 8985 7;\n"
+	"                        default on)\n"
 	"  --syncookies on|off   answer SYNs past a full backlog with SYN cookies\n"
 	"                        (RFC 4987; default on)\n"
 	"  --time-wait-max N     TIME_WAIT entries kept; past it the oldest goes\n"
@@ -269,11 +271,12 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 		if (!*v || strlen(v) > 64)
 			return fail("bad user name '%s' for %s", v, flag);
 		o->user = v;
-	} else if (!strcmp(flag, "--syncookies")) {
+	} else if (!strcmp(flag, "--syncookies") || !strcmp(flag, "--tlp")) {
 		if (strcmp(v, "on") && strcmp(v, "off"))
 			return fail("bad value '%s' for %s (want on or off)", v, flag);
-		o->tune.syncookies = !strcmp(v, "on");
-		o->tune.have_syncookies = true;
+		bool tlp = flag[2] == 't';
+		*(tlp ? &o->tune.tlp : &o->tune.syncookies) = !strcmp(v, "on");
+		*(tlp ? &o->tune.have_tlp : &o->tune.have_syncookies) = true;
 	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
 		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
 		if (parse_uint(v, UINT32_MAX, &n) < 0)

@@ -27,6 +27,8 @@ void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg)
 		cfg->tcp_challenge_ack_per_sec = t->challenge_per_sec;
 	if (t->have_challenge_interval)
 		cfg->tcp_challenge_ack_interval_ms = t->challenge_interval_ms;
+	if (t->have_tlp)
+		cfg->tcp_tlp = t->tlp;
 }
 
 void tl_print_trace(FILE *f, double secs, bool json, const char *line)

@@ -8,8 +8,8 @@
  * ranges in SACK blocks (RFC 2018 4), and ACKs every second in-order segment
  * at once and anything out of order immediately, as Linux does.
  *
- * usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED]]]]
- *        (default 4194304 0.10 1 1)
+ * usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED [TLP]]]]]
+ *        (default 4194304 0.10 1 1 1; TLP 0 turns tail loss probes off)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,11 +232,13 @@ int main(int argc, char **argv)
 	m.delay = TL_MS(argc > 3 ? strtoull(argv[3], NULL, 10) : 1);
 	m.rng = argc > 4 ? strtoull(argv[4], NULL, 10) * 0x9e3779b97f4a7c15ull + 1 : 1;
 	if (!want || m.loss < 0 || m.loss >= 1) {
-		fprintf(stderr, "usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED]]]] (0 <= P < 1)\n");
+		fprintf(stderr, "usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED [TLP]]]]] (0 <= P < 1)\n");
 		return 2;
 	}
 
 	tl_config_defaults(&cfg);
+	if (argc > 5)
+		cfg.tcp_tlp = (uint32_t)atoi(argv[5]);
 	cfg.addr = STACK;
 	cfg.seed = 1;
 	cfg.output = stack_out;
