@@ -369,11 +369,10 @@ static void sack_to(struct tcph *h, uint32_t ack, int n, const uint32_t (*blk)[2
 	tcph_send_opts(h, TCP_ACK, PISS + 1, h->iss + 1 + ack, 512, NULL, 0, &o);
 }
 
-/* A SACK-permitted connection from the peer, wscale 7, with 100 segments
- * queued and the initial window sent (and drained). */
 static void no_tlp(struct tl_config *c) { c->tcp_tlp = 0; }
 
-static void sack_sender(struct tcph *h, void (*cfg)(struct tl_config *))
+/* A SACK-permitted connection from the peer to discard, wscale 7. */
+static void sack_handshake(struct tcph *h, void (*cfg)(struct tl_config *))
 {
 	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
 			      .has_sack_perm = true };
@@ -384,6 +383,12 @@ static void sack_sender(struct tcph *h, void (*cfg)(struct tl_config *))
 	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
 	h->iss = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
 	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0);
+}
+
+/* The same with 100 segments queued and the initial window sent (and drained). */
+static void sack_sender(struct tcph *h, void (*cfg)(struct tl_config *))
+{
+	sack_handshake(h, cfg);
 	tl_tcp_send(h->conn, blob, 100 * MSS);
 	tcph_drain(h);
 }
@@ -484,15 +489,7 @@ END_TEST
  * segment ACKed 4 ms after it went out, what that ACK released drained. */
 static struct tl_tcp *timed_sack_sender(struct tcph *h, uint32_t bytes)
 {
-	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
-			      .has_sack_perm = true };
-
-	tcph_init(h, NULL);
-	tcph_listen(h, 9);
-	h->piss = PISS;
-	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	h->iss = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
-	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0);
+	sack_handshake(h, NULL);
 	tl_tcp_send(h->conn, blob, bytes);
 	tcph_drain(h);
 	tcph_advance(h, 4);
