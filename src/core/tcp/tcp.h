@@ -111,6 +111,7 @@ struct tl_tcp {
 	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	bool rtt_timing;		/* one segment timed at a time, RFC 6298 */
+	bool rtt_dirty;			/* another was resent since: SACK samples only */
 	uint32_t rtt_seq;
 	tl_time rtt_start;
 	uint32_t retries;

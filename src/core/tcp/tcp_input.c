@@ -483,9 +483,11 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	uint32_t acked = th->ack - c->snd_una;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
 
-	/* RFC 6298 2: an RTT sample when the timed segment is acknowledged. */
+	/* RFC 6298 2: an RTT sample when the timed segment is acknowledged
+	 * (and nothing was resent meanwhile that this ACK may have waited for). */
 	if (c->rtt_timing && seq_gt(th->ack, c->rtt_seq)) {
-		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt_start));
+		if (!c->rtt_dirty)
+			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt_start));
 		c->rtt_timing = false;
 	}
 	ring_consume(&c->sndbuf, data);

@@ -206,6 +206,7 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
 	if (!c->rtt_timing && seq_geq(seq, c->snd_max)) {
 		c->rtt_timing = true;
+		c->rtt_dirty = false;
 		c->rtt_seq = seq;
 		c->rtt_start = c->stack->now;
 	}
@@ -381,12 +382,14 @@ void tcp_send_probe(struct tl_tcp *c)
 	send_segment(c, TCP_ACK, c->snd_una - 1, 0);
 }
 
-/* RFC 6298 3 (Karn): resending the timed segment spoils its sample;
- * resending another one does not. */
+/* RFC 6298 3 (Karn): resending the timed segment spoils its sample.
+ * Resending another leaves the SACK of the timed one a clean sample, but a
+ * cumulative ACK past both may have waited for the resent one. */
 static void karn(struct tl_tcp *c, uint32_t seq, uint32_t len)
 {
 	if (c->rtt_timing && seq_in(c->rtt_seq, seq, seq + (len ? len : 1)))
 		c->rtt_timing = false;
+	c->rtt_dirty = true;
 }
 
 void tcp_retransmit_first(struct tl_tcp *c)
