@@ -476,9 +476,15 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	sack_to(&h, MSS, 1, s3);
 	expect_segments(&h, "limited transmit", 4 * MSS, 1);
 	/* The third: still below recover (RFC 6582 3.2 step 2), but every one
-	 * SACKed new data (RFC 6582 4, in SACK form): segment 1 is lost again. */
+	 * SACKed new data (RFC 6582 4, in SACK form): segment 1 is lost again.
+	 * The RTO already cut cwnd for this window: resent, nothing inflated. */
+	uint32_t cwnd = c->cwnd, ssthresh = c->ssthresh;
 	sack_to(&h, MSS, 1, s4);
 	tcph_expect(&h, "fast retransmit after the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_expect_nothing(&h, "one segment only");
+	ck_assert_uint_eq(c->cwnd, cwnd);
+	ck_assert_uint_eq(c->ssthresh, ssthresh);
+	ck_assert(!c->in_recovery);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
@@ -539,6 +545,45 @@ START_TEST(tail_loss_probe_sacked_starts_recovery)
 	tcph_expect(&h, "fast retransmit on the probe's SACK", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
 	ck_assert(c->in_recovery);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(no_probe_during_recovery)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+
+	/* The probe timer is armed; then three duplicates start recovery. */
+	ck_assert(c->pto);
+	const uint32_t a[][2] = { { 2 * MSS, 3 * MSS } }, b[][2] = { { 2 * MSS, 4 * MSS } },
+		       d[][2] = { { 2 * MSS, 5 * MSS } };
+	sack_to(&h, MSS, 1, a);
+	sack_to(&h, MSS, 1, b);
+	sack_to(&h, MSS, 1, d);
+	ck_assert(c->in_recovery);
+	tcph_drain(&h);
+	/* RFC 8985 7.2: no probe in recovery; the RTO is what remains. */
+	ck_assert(!c->pto);
+	tcph_advance(&h, 10);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(no_probe_into_a_zero_window)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+
+	/* The peer ACKs two segments and closes its window: persist's job. */
+	ack_to(&h, 2 * MSS, 0);
+	tcph_drain(&h);
+	uint32_t max = c->snd_max;
+	tcph_advance(&h, 10);
+	tcph_expect_nothing(&h, "no probe past a zero window");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 0);
+	ck_assert_uint_eq(c->snd_max, max);
 	tcph_free(&h);
 }
 END_TEST
@@ -616,6 +661,8 @@ int main(void)
 	tcase_add_test(t, after_rto_sacked_dupacks_retransmit);
 	tcase_add_test(t, tail_loss_probe_sends_new_data);
 	tcase_add_test(t, tail_loss_probe_sacked_starts_recovery);
+	tcase_add_test(t, no_probe_during_recovery);
+	tcase_add_test(t, no_probe_into_a_zero_window);
 	tcase_add_test(t, tail_loss_probe_repair_halves_cwnd);
 	tcase_add_test(t, tail_loss_probe_dsack_no_loss);
 	suite_add_tcase(s, t);

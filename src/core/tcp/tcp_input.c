@@ -468,6 +468,9 @@ static void tlp_ack(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->tlp_out = false;
 		return;
 	}
+	/* An ACK of exactly tlp_end cannot tell; wait for one past it (or the
+	 * RTO), as Linux does. A peer that sends no D-SACK (tcplab itself) thus
+	 * always looks repaired. */
 	if (seq_gt(th->ack, c->tlp_end)) {
 		uint32_t half = c->cwnd / 2;
 		c->ssthresh = c->cwnd = half > 2u * c->mss ? half : 2u * c->mss;
@@ -493,6 +496,10 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	ring_consume(&c->sndbuf, data);
 	tcp_buf_trim(c);
 	c->snd_una = th->ack;
+	/* Keep recover just behind SND.UNA outside recovery, so that it never
+	 * falls 2^31 behind and reads as ahead (RFC 6582 only compares with it). */
+	if (!c->in_recovery && seq_gt(c->snd_una, c->recover))
+		c->recover = c->snd_una - 1;
 	if (seq_lt(c->sack_high, c->snd_una))
 		c->sack_high = c->snd_una;
 	tcp_ranges_drop_below(c->sacked, &c->sacked_n, c->snd_una);
@@ -593,8 +600,16 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sac
 	/* RFC 6582 3.2 step 2: only a loss after the last recovery point, or
 	 * (RFC 6582 4, its heuristic in SACK form) when every one of these dup
 	 * ACKs SACKed new data: what we resent arrived, so SND.UNA was lost again. */
-	if (!seq_gt(th->ack, c->recover) && c->sack_dupacks < c->dupacks && !probe_sacked)
+	if (!seq_gt(th->ack, c->recover) && !probe_sacked) {
+		if (c->sack_dupacks < c->dupacks)
+			return;
+		/* The RTO already answered this window's loss: resend, no new
+		 * reduction, and cwnd not inflated from a flight the RTO discounted. */
+		s->cnt.tcp_fast_rexmit++;
+		tcp_retransmit_first(c);
+		tcp_trace_cwnd(c, "lost again after the RTO, sent again");
 		return;
+	}
 	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
 	uint32_t half = flight_size(c) / 2;
 	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
@@ -602,6 +617,8 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sac
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
+	if (c->pto)
+		tcp_timer_rto_restart(c); /* 7.2: no probe during recovery */
 	s->cnt.tcp_fast_rexmit++;
 	tcp_retransmit_first(c);
 	c->rexmit_next = c->snd_una + c->mss;

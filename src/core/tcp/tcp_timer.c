@@ -135,16 +135,22 @@ void tcp_timer_rto_stop(struct tl_tcp *c)
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 }
 
+/* RFC 8985 7.2: a probe only outside recovery (fast or after an RTO), with
+ * no probe unanswered, data in flight, an open window (else persist is the
+ * timer's job) and SACK to read the answer. Checked again when it fires. */
+static bool probe_allowed(const struct tl_tcp *c)
+{
+	return c->stack->cfg.tcp_tlp && c->sack_ok && c->srtt_us && c->snd_max != c->snd_una &&
+	       c->snd_wnd && !c->in_recovery && !c->tlp_out && seq_geq(c->snd_una, c->recover) &&
+	       (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT);
+}
+
 void tcp_timer_arm(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
 	uint32_t flight = c->snd_max - c->snd_una;
 
-	/* RFC 8985 7.2: a probe timer only outside recovery (fast or after an
-	 * RTO), with no probe unanswered, data in flight, and SACK to read the answer. */
-	if (s->cfg.tcp_tlp && c->sack_ok && c->srtt_us && flight && !c->in_recovery &&
-	    !c->tlp_out && seq_geq(c->snd_una, c->recover) &&
-	    (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT)) {
+	if (probe_allowed(c)) {
 		/* PTO = 2 SRTT, plus the worst-case delayed ACK for one segment
 		 * (and never under 10 ms); if not sooner than the RTO, no probe. */
 		uint64_t pto = 2ull * c->srtt_us + (flight <= c->mss ? 200000u : 0);
@@ -254,7 +260,12 @@ static void rto_expired(struct tl_tcp *c)
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 	if (c->pto) {
 		c->pto = false;
-		tcp_send_loss_probe(c);
+		/* Things changed since it was armed (recovery began, the window
+		 * closed, the FIN went out): the plain RTO instead. */
+		if (probe_allowed(c))
+			tcp_send_loss_probe(c);
+		else
+			tcp_timer_rto_restart(c);
 		return;
 	}
 	c->tlp_out = false;
