@@ -101,7 +101,8 @@ struct tl_tcp {
 	uint8_t wupd_left;
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	bool persist;			/* rto_at is the persist timer */
-	bool pto;			/* rto_at is the loss probe timer, RFC 8985 7 */
+	bool pto;			/* rto_at is the loss probe timer, RFC 8985 7... */
+	tl_time pto_from;		/* ...counted from this send */
 	bool tlp_out;			/* a loss probe is unanswered... */
 	bool tlp_rexmit;		/* ...it resent old data... */
 	bool tlp_extra;			/* (one segment past cwnd, while probing) */

@@ -215,9 +215,11 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 		c->snd_max = end;
 	/* RFC 6298 5.1: start the timer when data goes out and it is off;
 	 * RFC 8985 7.2: restart a probe timer when new data goes out. */
-	if (c->rto_at == TL_TIME_NEVER || c->persist || (c->pto && fresh)) {
+	if (c->rto_at == TL_TIME_NEVER || c->persist) {
 		c->persist = false;
 		tcp_timer_arm(c);
+	} else if (c->pto && fresh) {
+		c->pto_from = c->stack->now; /* tcp_timer.c:rto_expired moves it */
 	}
 }
 

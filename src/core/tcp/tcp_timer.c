@@ -145,22 +145,25 @@ static bool probe_allowed(const struct tl_tcp *c)
 	       (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT);
 }
 
+/* PTO = 2 SRTT, plus the worst-case delayed ACK for one segment in flight,
+ * and never under 10 ms. */
+static uint64_t pto_us(const struct tl_tcp *c)
+{
+	uint64_t pto = 2ull * c->srtt_us + (c->snd_max - c->snd_una <= c->mss ? 200000u : 0);
+
+	return pto < 10000 ? 10000 : pto;
+}
+
 void tcp_timer_arm(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
-	uint32_t flight = c->snd_max - c->snd_una;
 
-	if (probe_allowed(c)) {
-		/* PTO = 2 SRTT, plus the worst-case delayed ACK for one segment
-		 * (and never under 10 ms); if not sooner than the RTO, no probe. */
-		uint64_t pto = 2ull * c->srtt_us + (flight <= c->mss ? 200000u : 0);
-		if (pto < 10000)
-			pto = 10000;
-		if (pto < c->rto_us) {
-			tcp_set_rto_at(c, s->now + pto);
-			c->pto = true;
-			return;
-		}
+	/* No probe unless it comes sooner than the RTO. */
+	if (probe_allowed(c) && pto_us(c) < c->rto_us) {
+		tcp_set_rto_at(c, s->now + pto_us(c));
+		c->pto = true;
+		c->pto_from = s->now;
+		return;
 	}
 	tcp_timer_rto_restart(c);
 }
@@ -258,6 +261,12 @@ static void rto_expired(struct tl_tcp *c)
 	char a[16];
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
+	/* New data went out since the probe timer was set (RFC 8985 7.2 restarts
+	 * it then; moving it here, not per segment, spares the heap). */
+	if (c->pto && c->pto_from + pto_us(c) > s->now && probe_allowed(c)) {
+		tcp_set_rto_at(c, c->pto_from + pto_us(c));
+		return;
+	}
 	if (c->pto) {
 		c->pto = false;
 		/* Things changed since it was armed (recovery began, the window
