@@ -11,7 +11,7 @@
 struct tl_udp {
 	tl_stack *stack;
 	uint16_t port;
-	tl_udp_recv_fn recv;
+	tl_udp_recv_fn deliver;	/* the application's callback, not recv(2) */
 	void *arg;
 	struct tl_udp *next;
 };

@@ -63,7 +63,7 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	}
 	s->cnt.udp_in_delivered++;
 	struct tl_endpoint from = { ip->src, h.sport };
-	u->recv(u->arg, u, &from, h.data, h.data_len);
+	u->deliver(u->arg, u, &from, h.data, h.data_len);
 }
 
 int tl_udp_open(tl_stack *s, uint16_t port, tl_udp_recv_fn recv, void *arg,
@@ -78,7 +78,7 @@ int tl_udp_open(tl_stack *s, uint16_t port, tl_udp_recv_fn recv, void *arg,
 		return -ENOMEM;
 	u->stack = s;
 	u->port = port;
-	u->recv = recv;
+	u->deliver = recv;
 	u->arg = arg;
 	u->next = s->udp_socks;
 	s->udp_socks = u;
