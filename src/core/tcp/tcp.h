@@ -105,7 +105,6 @@ struct tl_tcp {
 	tl_time pto_from;		/* ...counted from this send */
 	bool tlp_out;			/* a loss probe is unanswered... */
 	bool tlp_rexmit;		/* ...it resent old data... */
-	bool tlp_extra;			/* (one segment past cwnd, while probing) */
 	uint32_t tlp_end;		/* ...and SND.MAX was this */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */

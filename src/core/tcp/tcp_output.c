@@ -244,9 +244,8 @@ static bool can_send_data(enum tl_tcp_state st)
 /* How many bytes past snd_nxt the peer's window and cwnd allow. */
 static uint32_t usable_window(const struct tl_tcp *c)
 {
-	/* RFC 3042: the first two duplicate ACKs each let one new segment out;
-	 * RFC 8985 7.3: so does a loss probe. */
-	uint32_t cwnd = c->cwnd + (c->tlp_extra ? c->mss : 0);
+	/* RFC 3042: the first two duplicate ACKs each let one new segment out. */
+	uint32_t cwnd = c->cwnd;
 	if (!c->in_recovery && c->dupacks && c->dupacks <= 2)
 		cwnd += c->dupacks * (uint32_t)c->mss;
 	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
@@ -394,6 +393,20 @@ static void karn(struct tl_tcp *c, uint32_t seq, uint32_t len)
 	c->rtt_dirty = true;
 }
 
+/* Sends [seq, seq + len) again, with PSH and FIN where they were. */
+static void resend(struct tl_tcp *c, uint32_t seq, uint32_t len)
+{
+	uint8_t flags = TCP_ACK;
+
+	if (seq + len == tcp_data_end(c))
+		flags |= TCP_PSH;
+	if (c->fin_sent && seq + len == c->fin_seq)
+		flags |= TCP_FIN;
+	c->stack->cnt.tcp_rexmit++;
+	karn(c, seq, len);
+	send_segment(c, flags, seq, len);
+}
+
 void tcp_retransmit_first(struct tl_tcp *c)
 {
 	uint32_t seq = c->snd_una, end = tcp_data_end(c);
@@ -401,40 +414,31 @@ void tcp_retransmit_first(struct tl_tcp *c)
 	/* Resend only what was sent: never past SND.MAX from here. */
 	if (len > c->snd_max - seq)
 		len = c->snd_max - seq;
-	uint8_t flags = TCP_ACK;
 
 	if (len == 0 && !(c->fin_sent && !tcp_fin_acked(c)))
 		return;
-	if (seq + len == end)
-		flags |= TCP_PSH;
-	if (c->fin_sent && seq + len == c->fin_seq)
-		flags |= TCP_FIN;
-	c->stack->cnt.tcp_rexmit++;
-	karn(c, seq, len);
 	c->rexmit_mark = c->snd_max;
 	c->rexmit_after_set = false;
-	send_segment(c, flags, seq, len);
+	resend(c, seq, len);
 }
 
 void tcp_send_loss_probe(struct tl_tcp *c)
 {
 	uint32_t before = c->snd_max;
 
-	/* RFC 8985 7.3: one new segment if the peer's window takes it... */
+	/* RFC 8985 7.3: one new segment, even past cwnd, if the peer's window
+	 * takes it... */
 	c->stack->cnt.tcp_loss_probes++;
 	c->tlp_out = true;
-	c->tlp_extra = true;
+	c->cwnd += c->mss;
 	tcp_output(c);
-	c->tlp_extra = false;
+	c->cwnd -= c->mss;
 	c->tlp_rexmit = c->snd_max == before;
 	if (c->tlp_rexmit) {
 		/* ...else the last segment sent, again. */
 		uint32_t end = c->fin_sent ? c->fin_seq : c->snd_max;
 		uint32_t len = end - c->snd_una < seg_room(c) ? end - c->snd_una : seg_room(c);
-		uint8_t flags = TCP_ACK | (c->fin_sent ? TCP_FIN : 0) | (len ? TCP_PSH : 0);
-		c->stack->cnt.tcp_rexmit++;
-		karn(c, end - len, len);
-		send_segment(c, flags, end - len, len);
+		resend(c, end - len, len);
 	}
 	c->tlp_end = c->snd_max;
 	tcp_trace_cwnd(c, c->tlp_rexmit ? "loss probe, last segment again" : "loss probe, new data");
@@ -458,13 +462,11 @@ bool tcp_retransmit_hole(struct tl_tcp *c)
 		len = tcp_data_end(c) - seq;
 	if (len == 0)
 		return false;
-	c->stack->cnt.tcp_rexmit++;
-	karn(c, seq, len);
 	if (!c->rexmit_after_set) {
 		c->rexmit_after = seq;
 		c->rexmit_after_set = true;
 	}
-	send_segment(c, TCP_ACK, seq, len);
+	resend(c, seq, len);
 	c->rexmit_next = seq + len;
 	return true;
 }

@@ -261,20 +261,14 @@ static void rto_expired(struct tl_tcp *c)
 	char a[16];
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
-	/* New data went out since the probe timer was set (RFC 8985 7.2 restarts
-	 * it then; moving it here, not per segment, spares the heap). */
-	if (c->pto && c->pto_from + pto_us(c) > s->now && probe_allowed(c)) {
-		tcp_set_rto_at(c, c->pto_from + pto_us(c));
-		return;
-	}
 	if (c->pto) {
-		c->pto = false;
-		/* Things changed since it was armed (recovery began, the window
-		 * closed, the FIN went out): the plain RTO instead. */
-		if (probe_allowed(c))
-			tcp_send_loss_probe(c);
+		tl_time due = c->pto_from + pto_us(c);
+		if (!probe_allowed(c))
+			tcp_timer_rto_restart(c); /* recovery began, the window closed... */
+		else if (due > s->now)
+			tcp_set_rto_at(c, due); /* new data since: RFC 8985 7.2 moved it */
 		else
-			tcp_timer_rto_restart(c);
+			tcp_send_loss_probe(c);
 		return;
 	}
 	c->tlp_out = false;
