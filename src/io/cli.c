@@ -274,9 +274,13 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 	} else if (!strcmp(flag, "--syncookies") || !strcmp(flag, "--tlp")) {
 		if (strcmp(v, "on") && strcmp(v, "off"))
 			return fail("bad value '%s' for %s (want on or off)", v, flag);
-		bool tlp = flag[2] == 't';
-		*(tlp ? &o->tune.tlp : &o->tune.syncookies) = !strcmp(v, "on");
-		*(tlp ? &o->tune.have_tlp : &o->tune.have_syncookies) = true;
+		if (flag[2] == 't') {
+			o->tune.tlp = !strcmp(v, "on");
+			o->tune.have_tlp = true;
+		} else {
+			o->tune.syncookies = !strcmp(v, "on");
+			o->tune.have_syncookies = true;
+		}
 	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
 		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
 		if (parse_uint(v, UINT32_MAX, &n) < 0)

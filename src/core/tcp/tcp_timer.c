@@ -159,8 +159,9 @@ void tcp_timer_arm(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 
 	/* No probe unless it comes sooner than the RTO. */
-	if (probe_allowed(c) && pto_us(c) < c->rto_us) {
-		tcp_set_rto_at(c, s->now + pto_us(c));
+	uint64_t pto = probe_allowed(c) ? pto_us(c) : UINT64_MAX;
+	if (pto < c->rto_us) {
+		tcp_set_rto_at(c, s->now + pto);
 		c->pto = true;
 		c->pto_from = s->now;
 		return;
