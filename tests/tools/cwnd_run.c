@@ -12,41 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcplab/apps.h"
-#include "tcplab/stack.h"
 #include "options.h"
-#include "wire.h"
+#include "sim.h"
 
-#define STACK 0x0a0a0002u
-#define PEER 0x0a0a0001u
 #define PEER_PORT 40000
 #define DELAY_US 10000u		      /* one way */
 #define RATE_BPS 20000000u	      /* bottleneck, stack to peer */
 #define QUEUE_MAX 40		      /* packets waiting at the bottleneck */
 #define OUTAGE_FROM TL_MS(2500)	      /* everything is lost for a while */
 #define OUTAGE_TO TL_MS(2600)
-#define MAXPKT 1600
-#define NPKT 1024
 #define RCV_WND (1u << 20)
 #define WSCALE 7
-
-struct pkt {
-	tl_time at; /* when it arrives at the other end */
-	size_t len;
-	uint8_t data[MAXPKT];
-};
-
-/* A FIFO of packets in flight in one direction. */
-struct link {
-	struct pkt p[NPKT];
-	unsigned head, n;
-	tl_time busy_until; /* the bottleneck's transmitter */
-};
 
 struct sim {
 	tl_stack *s;
 	tl_time now;
-	struct link down, up; /* stack -> peer, peer -> stack */
+	struct sim_link down, up; /* stack -> peer, peer -> stack */
 	uint32_t irs, rcv_nxt, snd_nxt;
 	bool connected, fin;
 	/* Out-of-order ranges the peer holds, [start, end) relative to irs. */
@@ -55,37 +36,22 @@ struct sim {
 	uint64_t received, drops_queue, drops_outage;
 };
 
-static struct pkt *link_push(struct link *l)
-{
-	if (l->n == NPKT)
-		return NULL;
-	return &l->p[(l->head + l->n++) % NPKT];
-}
-
-static struct pkt *link_peek(struct link *l) { return l->n ? &l->p[l->head] : NULL; }
-
-static void link_pop(struct link *l)
-{
-	l->head = (l->head + 1) % NPKT;
-	l->n--;
-}
-
 static void stack_out(void *ctx, const uint8_t *data, size_t len)
 {
 	struct sim *m = ctx;
-	struct link *l = &m->down;
+	struct sim_link *l = &m->down;
 
 	if (m->now >= OUTAGE_FROM && m->now < OUTAGE_TO) {
 		m->drops_outage++;
 		return;
 	}
-	if (l->n >= QUEUE_MAX || len > MAXPKT) {
+	if (l->n >= QUEUE_MAX || len > SIM_MAXPKT) {
 		m->drops_queue++;
 		return;
 	}
 	tl_time start = l->busy_until > m->now ? l->busy_until : m->now;
 	l->busy_until = start + (tl_time)len * 8 * 1000000u / RATE_BPS;
-	struct pkt *p = link_push(l);
+	struct sim_pkt *p = sim_push(l);
 	p->at = l->busy_until + DELAY_US;
 	p->len = len;
 	memcpy(p->data, data, len);
@@ -100,7 +66,7 @@ static void trace(void *ctx, tl_time now, const char *line)
 /* The peer sends one segment towards the stack. */
 static void peer_send(struct sim *m, uint8_t flags, const struct tcp_opts *o)
 {
-	struct pkt *p = link_push(&m->up);
+	struct sim_pkt *p = sim_push(&m->up);
 	struct tcp_hdr th;
 	struct tcp_opts none;
 
@@ -116,8 +82,8 @@ static void peer_send(struct sim *m, uint8_t flags, const struct tcp_opts *o)
 	th.ack = m->irs + m->rcv_nxt;
 	th.flags = flags;
 	th.wnd = (flags & TCP_SYN) ? 65535 : RCV_WND >> WSCALE;
-	tcp_build(seg, PEER, STACK, &th, opt_len, 0);
-	ipv4_build(p->data, PEER, STACK, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len), 1);
+	tcp_build(seg, SIM_PEER, SIM_STACK, &th, opt_len, 0);
+	ipv4_build(p->data, SIM_PEER, SIM_STACK, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len), 1);
 	p->len = IPV4_HDR_LEN + TCP_HDR_LEN + opt_len;
 	p->at = m->now + DELAY_US;
 	if (flags & TCP_SYN)
@@ -177,8 +143,9 @@ static void peer_receive(struct sim *m, uint32_t start, uint32_t end)
 	}
 }
 
-static void peer_input(struct sim *m, const uint8_t *data, size_t len)
+static void peer_input(void *ctx, const uint8_t *data, size_t len)
 {
+	struct sim *m = ctx;
 	struct ipv4_hdr ip;
 	struct tcp_hdr th;
 
@@ -199,12 +166,6 @@ static void peer_input(struct sim *m, const uint8_t *data, size_t len)
 	send_ack(m);
 }
 
-static tl_time min3(tl_time a, tl_time b, tl_time c)
-{
-	tl_time m = a < b ? a : b;
-	return m < c ? m : c;
-}
-
 int main(int argc, char **argv)
 {
 	static struct sim m;
@@ -212,42 +173,21 @@ int main(int argc, char **argv)
 	uint64_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 8000000;
 
 	tl_config_defaults(&cfg);
-	cfg.addr = STACK;
-	cfg.seed = 1;
 	cfg.output = stack_out;
 	cfg.output_ctx = &m;
 	cfg.trace = trace;
 	cfg.trace_json = true;
-	m.s = tl_stack_new(&cfg);
-	if (!m.s || tl_apps_start(m.s) < 0) {
+	if (!(m.s = sim_stack(&cfg))) {
 		fprintf(stderr, "cwnd_run: cannot start the stack\n");
 		return 1;
 	}
-	struct tcp_opts syn;
-	memset(&syn, 0, sizeof syn);
-	syn.has_mss = syn.has_sack_perm = syn.has_wscale = true;
-	syn.mss = 1460;
-	syn.wscale = WSCALE;
+	struct tcp_opts syn = sim_syn_opts(WSCALE);
 	m.snd_nxt = 1000;
 	peer_send(&m, TCP_SYN, &syn);
 
-	while (m.received < want && m.now < TL_MS(30000)) {
-		struct pkt *d = link_peek(&m.down), *u = link_peek(&m.up);
-		tl_time next = min3(tl_stack_next_deadline(m.s), d ? d->at : TL_TIME_NEVER,
-				    u ? u->at : TL_TIME_NEVER);
-		if (next == TL_TIME_NEVER)
-			break;
-		if (next > m.now)
-			m.now = next;
-		if (u && u->at <= m.now) {
-			tl_stack_input(m.s, u->data, u->len, m.now);
-			link_pop(&m.up);
-		} else if (d && d->at <= m.now) {
-			peer_input(&m, d->data, d->len);
-			link_pop(&m.down);
-		}
-		tl_stack_poll(m.s, m.now);
-	}
+	while (m.received < want && m.now < TL_MS(30000) &&
+	       sim_step(m.s, &m.now, &m.down, &m.up, peer_input, &m))
+		;
 	fprintf(stderr,
 		"cwnd_run: %llu bytes in %.3f s of virtual time; dropped %llu at the queue, "
 		"%llu in the outage\n",

@@ -15,36 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcplab/apps.h"
-#include "tcplab/stack.h"
-#include "wire.h"
+#include "sim.h"
 
-#define STACK 0x0a0a0002u
-#define PEER 0x0a0a0001u
 #define PEER_PORT 40000
-#define MAXPKT 1600
-#define NPKT 4096
 #define NRANGE 256
 #define RCV_WND (4u << 20)
 #define WSCALE 7
-
-struct pkt {
-	tl_time at;
-	size_t len;
-	uint8_t data[MAXPKT];
-};
-
-struct link {
-	struct pkt p[NPKT];
-	unsigned head, n;
-};
 
 static struct {
 	tl_stack *s;
 	tl_time now, delay;
 	double loss;
 	uint64_t rng;
-	struct link down, up;
+	struct sim_link down, up;
 	uint32_t irs, rcv_nxt, snd_nxt;
 	bool connected;
 	uint32_t ooo[NRANGE][2]; /* [start, end) from irs, most recent first */
@@ -68,13 +51,6 @@ static void trace(void *ctx, tl_time now, const char *line)
 	fprintf(stderr, "%.6f %s\n", (double)now / 1e6, line);
 }
 
-static struct pkt *link_push(struct link *l)
-{
-	if (l->n == NPKT)
-		return NULL;
-	return &l->p[(l->head + l->n++) % NPKT];
-}
-
 static void stack_out(void *ctx, const uint8_t *data, size_t len)
 {
 	(void)ctx;
@@ -82,7 +58,7 @@ static void stack_out(void *ctx, const uint8_t *data, size_t len)
 		m.lost_down++;
 		return;
 	}
-	struct pkt *p = len <= MAXPKT ? link_push(&m.down) : NULL;
+	struct sim_pkt *p = len <= SIM_MAXPKT ? sim_push(&m.down) : NULL;
 	if (!p)
 		return;
 	p->at = m.now + m.delay;
@@ -93,7 +69,7 @@ static void stack_out(void *ctx, const uint8_t *data, size_t len)
 static void peer_send(uint8_t flags, const struct tcp_opts *o)
 {
 	struct tcp_hdr th;
-	uint8_t buf[MAXPKT];
+	uint8_t buf[SIM_MAXPKT];
 
 	memset(&th, 0, sizeof th);
 	uint8_t *seg = buf + IPV4_HDR_LEN;
@@ -104,15 +80,15 @@ static void peer_send(uint8_t flags, const struct tcp_opts *o)
 	th.ack = m.irs + m.rcv_nxt;
 	th.flags = flags;
 	th.wnd = (flags & TCP_SYN) ? 65535 : RCV_WND >> WSCALE;
-	tcp_build(seg, PEER, STACK, &th, opt_len, 0);
-	ipv4_build(buf, PEER, STACK, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len), 1);
+	tcp_build(seg, SIM_PEER, SIM_STACK, &th, opt_len, 0);
+	ipv4_build(buf, SIM_PEER, SIM_STACK, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len), 1);
 	if (flags & TCP_SYN)
 		m.snd_nxt++;
 	if (m.connected && rnd() < m.loss) { /* the handshake is not what is measured */
 		m.lost_up++;
 		return;
 	}
-	struct pkt *p = link_push(&m.up);
+	struct sim_pkt *p = sim_push(&m.up);
 	if (!p)
 		return;
 	p->len = IPV4_HDR_LEN + TCP_HDR_LEN + opt_len;
@@ -199,8 +175,9 @@ static bool peer_receive(uint32_t start, uint32_t end)
 	return filled; /* a hole was filled: ACK at once (RFC 5681 4.2) */
 }
 
-static void peer_input(const uint8_t *data, size_t len)
+static void peer_input(void *ctx, const uint8_t *data, size_t len)
 {
+	(void)ctx;
 	struct ipv4_hdr ip;
 	struct tcp_hdr th;
 
@@ -239,50 +216,23 @@ int main(int argc, char **argv)
 	tl_config_defaults(&cfg);
 	if (argc > 5)
 		cfg.tcp_tlp = (uint32_t)atoi(argv[5]);
-	cfg.addr = STACK;
-	cfg.seed = 1;
 	cfg.output = stack_out;
 	if (getenv("TL_LOSSSIM_TRACE")) {
 		cfg.trace = trace;
 		cfg.trace_json = true;
 	}
-	m.s = tl_stack_new(&cfg);
-	if (!m.s || tl_apps_start(m.s) < 0) {
+	if (!(m.s = sim_stack(&cfg))) {
 		fprintf(stderr, "tl-bench-losssim: cannot start the stack\n");
 		return 1;
 	}
-	struct tcp_opts syn;
-	memset(&syn, 0, sizeof syn);
-	syn.has_mss = syn.has_sack_perm = syn.has_wscale = true;
-	syn.mss = 1460;
-	syn.wscale = WSCALE;
+	struct tcp_opts syn = sim_syn_opts(WSCALE);
 	m.snd_nxt = 1000;
 	peer_send(TCP_SYN, &syn);
 
 	const tl_time limit = TL_MS(3600 * 1000);
-	while (m.received < want && m.now < limit) {
-		struct pkt *d = m.down.n ? &m.down.p[m.down.head] : NULL;
-		struct pkt *u = m.up.n ? &m.up.p[m.up.head] : NULL;
-		tl_time next = tl_stack_next_deadline(m.s);
-		if (d && d->at < next)
-			next = d->at;
-		if (u && u->at < next)
-			next = u->at;
-		if (next == TL_TIME_NEVER)
-			break;
-		if (next > m.now)
-			m.now = next;
-		if (u && u->at <= m.now) {
-			tl_stack_input(m.s, u->data, u->len, m.now);
-			m.up.head = (m.up.head + 1) % NPKT;
-			m.up.n--;
-		} else if (d && d->at <= m.now) {
-			peer_input(d->data, d->len);
-			m.down.head = (m.down.head + 1) % NPKT;
-			m.down.n--;
-		}
-		tl_stack_poll(m.s, m.now);
-	}
+	while (m.received < want && m.now < limit &&
+	       sim_step(m.s, &m.now, &m.down, &m.up, peer_input, NULL))
+		;
 	const struct tl_counters *c = tl_stack_counters(m.s);
 	printf("%.3f s for %llu bytes; %llu RTOs, %llu fast retransmits, %llu retransmitted, "
 	       "lost %llu down and %llu up\n",

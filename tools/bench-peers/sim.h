@@ -1,0 +1,106 @@
+/*
+ * What the two virtual-time simulators share (tests/tools/cwnd_run.c and
+ * tools/bench-peers/losssim.c): a FIFO of packets in flight one way, the
+ * stack they drive, the client's SYN options, and one step of the event loop.
+ */
+#ifndef TL_SIM_H
+#define TL_SIM_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "tcplab/apps.h"
+#include "tcplab/stack.h"
+#include "wire.h"
+
+#define SIM_STACK 0x0a0a0002u /* 10.10.0.2 */
+#define SIM_PEER 0x0a0a0001u  /* 10.10.0.1 */
+#define SIM_MAXPKT 1600
+#define SIM_NPKT 4096
+
+struct sim_pkt {
+	tl_time at; /* when it arrives at the other end */
+	size_t len;
+	uint8_t data[SIM_MAXPKT];
+};
+
+struct sim_link {
+	struct sim_pkt p[SIM_NPKT];
+	unsigned head, n;
+	tl_time busy_until; /* a bottleneck's transmitter, if the link has one */
+};
+
+/* A slot at the tail, or NULL when the link is full. */
+static inline struct sim_pkt *sim_push(struct sim_link *l)
+{
+	if (l->n == SIM_NPKT)
+		return NULL;
+	return &l->p[(l->head + l->n++) % SIM_NPKT];
+}
+
+static inline struct sim_pkt *sim_peek(struct sim_link *l)
+{
+	return l->n ? &l->p[l->head] : NULL;
+}
+
+static inline void sim_pop(struct sim_link *l)
+{
+	l->head = (l->head + 1) % SIM_NPKT;
+	l->n--;
+}
+
+/* The stack on cfg at SIM_STACK, seed 1, with its services; NULL if not. */
+static inline tl_stack *sim_stack(struct tl_config *cfg)
+{
+	cfg->addr = SIM_STACK;
+	cfg->seed = 1;
+	tl_stack *s = tl_stack_new(cfg);
+	if (s && tl_apps_start(s) < 0) {
+		tl_stack_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+/* The client's SYN: MSS 1460, SACK permitted, window scale ws. */
+static inline struct tcp_opts sim_syn_opts(uint8_t ws)
+{
+	struct tcp_opts o;
+
+	memset(&o, 0, sizeof o);
+	o.has_mss = o.has_sack_perm = o.has_wscale = true;
+	o.mss = 1460;
+	o.wscale = ws;
+	return o;
+}
+
+/* Runs the next event: the first packet due on either link (towards the
+ * stack first, to peer() the other way), or the stack's own deadline, then
+ * polls the stack. False when nothing is left to happen. */
+static inline bool sim_step(tl_stack *s, tl_time *now, struct sim_link *down,
+			    struct sim_link *up, void (*peer)(void *, const uint8_t *, size_t),
+			    void *ctx)
+{
+	struct sim_pkt *d = sim_peek(down), *u = sim_peek(up);
+	tl_time next = tl_stack_next_deadline(s);
+
+	if (d && d->at < next)
+		next = d->at;
+	if (u && u->at < next)
+		next = u->at;
+	if (next == TL_TIME_NEVER)
+		return false;
+	if (next > *now)
+		*now = next;
+	if (u && u->at <= *now) {
+		tl_stack_input(s, u->data, u->len, *now);
+		sim_pop(up);
+	} else if (d && d->at <= *now) {
+		peer(ctx, d->data, d->len);
+		sim_pop(down);
+	}
+	tl_stack_poll(s, *now);
+	return true;
+}
+
+#endif
