@@ -61,6 +61,7 @@
 	X(tcp_loss_probe_repairs, "TCP losses a tail loss probe repaired: cwnd halved") \
 	X(tcp_dupacks_in, "TCP duplicate ACKs received")                      \
 	X(tcp_persist_probes, "TCP zero-window probes sent")                  \
+	X(tcp_snd_wnd_shrunk, "TCP windows reopened below what was sent: resent from SND.UNA") \
 	X(tcp_delayed_acks, "TCP delayed ACKs sent by the timer")             \
 	X(tcp_batch_acks, "TCP ACKs sent at the end of a batch of segments")  \
 	X(tcp_ooo_queued, "TCP out-of-order segments queued")                 \

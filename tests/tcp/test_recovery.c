@@ -555,7 +555,7 @@ START_TEST(no_probe_during_recovery)
 	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
 
 	/* The probe timer is armed; then three duplicates start recovery. */
-	ck_assert(c->pto);
+	ck_assert(c->xtimer == TCP_XT_PTO && c->rto_at != TL_TIME_NEVER);
 	const uint32_t a[][2] = { { 2 * MSS, 3 * MSS } }, b[][2] = { { 2 * MSS, 4 * MSS } },
 		       d[][2] = { { 2 * MSS, 5 * MSS } };
 	sack_to(&h, MSS, 1, a);
@@ -564,7 +564,7 @@ START_TEST(no_probe_during_recovery)
 	ck_assert(c->in_recovery);
 	tcph_drain(&h);
 	/* RFC 8985 7.2: no probe in recovery; the RTO is what remains. */
-	ck_assert(!c->pto);
+	ck_assert(c->xtimer != TCP_XT_PTO);
 	tcph_advance(&h, 10);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 0);
 	tcph_free(&h);
@@ -636,6 +636,76 @@ START_TEST(tail_loss_probe_dsack_no_loss)
 }
 END_TEST
 
+/* RFC 9293 3.8.6, the stall of issue 13: the peer shrinks its buffer and
+ * closes its window at SND.UNA + 4 segments while 10 are out, dropping the
+ * rest. Our ACKs must stay inside its window (it discards others), probes
+ * keep it alive, and when it reopens we resend from SND.UNA at once; a
+ * timer runs until all is acknowledged. */
+START_TEST(shrunk_window_reopens_below_snd_nxt)
+{
+	struct tcph h;
+
+	established_sender(&h, 0);
+	struct tl_tcp *c = tcb(&h);
+	tl_tcp_send(h.conn, blob, 100 * MSS);
+	expect_segments(&h, "initial window", 0, 10);
+	ack_to(&h, 4 * MSS, 0);
+	tcph_expect_nothing(&h, "nothing into the closed window");
+	/* The peer sends a byte; our ACK carries its window edge as SEQ, not SND.NXT. */
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1 + 4 * MSS, 0, "x", 1);
+	tcph_advance(&h, h.cfg.tcp_delack_ms);
+	tcph_expect(&h, "ACK at the edge", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 0);
+	for (int i = 0; i < 3; i++) {
+		tcph_advance(&h, c->rto_us / 1000);
+		tcph_expect(&h, "zero-window probe", TCP_ACK, h.iss + 4 * MSS, PISS + 2, 0);
+		tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS, 0, NULL, 0);
+	}
+	/* It reopens to 1024 bytes: resend from SND.UNA, not wait for the probe. */
+	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS, 8, NULL, 0);
+	tcph_expect(&h, "resent from SND.UNA", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 1024);
+	tcph_expect_nothing(&h, "no more than the window");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_snd_wnd_shrunk, 1);
+	/* That one is lost too: the RTO is armed and resends it. */
+	ck_assert(c->rto_at != TL_TIME_NEVER && c->xtimer == TCP_XT_RTO);
+	tcph_advance(&h, c->rto_us / 1000);
+	tcph_expect(&h, "RTO resends it", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 1024);
+	/* The window opens wide: the rest follows, in order, from there. */
+	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS + 1024, 512, NULL, 0);
+	tcph_expect(&h, "the rest follows", TCP_ACK, h.iss + 1 + 4 * MSS + 1024, PISS + 2, MSS);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 6298 5.1: while data is outstanding some timer always runs, also
+ * after a persist timer found the window open again with data in flight. */
+START_TEST(timer_runs_while_data_outstanding)
+{
+	struct tcph h;
+
+	established_sender(&h, 0);
+	struct tl_tcp *c = tcb(&h);
+	tl_tcp_send(h.conn, blob, 100 * MSS);
+	expect_segments(&h, "initial window", 0, 10);
+	ack_to(&h, 2 * MSS, 0);
+	tcph_advance(&h, c->rto_us / 1000);
+	tcph_expect(&h, "probe", TCP_ACK, h.iss + 2 * MSS, PISS + 1, 0);
+	ck_assert(c->xtimer == TCP_XT_PERSIST);
+	/* A window of 4 segments: its edge is still below SND.NXT. */
+	ack_to(&h, 2 * MSS, 46);
+	tcph_drain(&h);
+	for (int i = 0; i < 6; i++) {
+		ck_assert_msg(c->rto_at != TL_TIME_NEVER, "round %d: no timer with data out", i);
+		tcph_advance(&h, c->rto_us / 1000);
+		tcph_expect(&h, "retransmission from SND.UNA", TCP_ACK, h.iss + 1 + 2 * MSS,
+			    PISS + 1, MSS);
+		tcph_drain(&h);
+	}
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_free(&h);
+}
+END_TEST
+
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_recovery");
@@ -665,6 +735,8 @@ int main(void)
 	tcase_add_test(t, no_probe_into_a_zero_window);
 	tcase_add_test(t, tail_loss_probe_repair_halves_cwnd);
 	tcase_add_test(t, tail_loss_probe_dsack_no_loss);
+	tcase_add_test(t, shrunk_window_reopens_below_snd_nxt);
+	tcase_add_test(t, timer_runs_while_data_outstanding);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

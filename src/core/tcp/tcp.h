@@ -32,6 +32,13 @@
 #define TCP_EV_READABLE 0x04
 #define TCP_EV_WRITABLE 0x08
 
+/* The retransmission deadline (rto_at) serves one purpose at a time. */
+enum tcp_xtimer {
+	TCP_XT_RTO,			/* RFC 6298: retransmission timeout */
+	TCP_XT_PERSIST,			/* RFC 9293 3.8.6.1: zero-window probe */
+	TCP_XT_PTO,			/* RFC 8985 7: tail loss probe */
+};
+
 /* One received-but-not-yet-contiguous range [start, end). */
 struct ooo_range {
 	uint32_t start, end;
@@ -100,9 +107,8 @@ struct tl_tcp {
 	uint32_t wupd_rcv_nxt;		/* rcv_nxt when that update went out */
 	uint8_t wupd_left;
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
-	bool persist;			/* rto_at is the persist timer */
-	bool pto;			/* rto_at is the loss probe timer, RFC 8985 7... */
-	tl_time pto_from;		/* ...counted from this send */
+	enum tcp_xtimer xtimer;		/* what rto_at means now */
+	tl_time pto_from;		/* a loss probe's PTO counts from this send */
 	bool tlp_out;			/* a loss probe is unanswered... */
 	bool tlp_rexmit;		/* ...it resent old data... */
 	uint32_t tlp_end;		/* ...and SND.MAX was this */
@@ -243,8 +249,9 @@ void tcp_send_loss_probe(struct tl_tcp *c);
 void tcp_timer_rto_stop(struct tl_tcp *c);
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);
 void tcp_enter_time_wait(struct tl_tcp *c);
-/* RFC 9293 3.8.6.1: arm the persist timer if data waits on the window. */
-void tcp_timer_persist_check(struct tl_tcp *c);
+/* Arms the RTO if data is outstanding and no timer runs, else the persist
+ * timer if data waits on the window. */
+void tcp_timer_check(struct tl_tcp *c);
 tl_time tcp_conn_deadline(const struct tl_tcp *c);
 
 /* tcp_input.c */

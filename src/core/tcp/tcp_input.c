@@ -381,8 +381,23 @@ static void syn_received_syn(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->snd_nxt = c->iss; /* our SYN-ACK was lost: send it again */
 }
 
+/* RFC 9293 3.8.6: the peer closed its window below what we had sent, so
+ * what lay past the edge was dropped. Now it reopens: resend from SND.UNA
+ * what the window takes, at once, instead of after a backed-off probe. */
+static void window_reopened(struct tl_tcp *c)
+{
+	if (!seq_lt(c->snd_una + c->snd_wnd, c->snd_nxt))
+		return;
+	c->stack->cnt.tcp_snd_wnd_shrunk++;
+	c->rtt_timing = false; /* RFC 6298 3 (Karn): what follows is resent */
+	c->snd_nxt = c->snd_una;
+	tcp_timer_rto_restart(c);
+}
+
 static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 {
+	bool was_closed = c->snd_wnd == 0;
+
 	/* RFC 9293 3.10.7.4 fifth: take the window only from a newer segment. */
 	if (seq_lt(c->snd_wl1, th->seq) ||
 	    (c->snd_wl1 == th->seq && seq_leq(c->snd_wl2, th->ack))) {
@@ -394,6 +409,8 @@ static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 		/* The peer answers our probes: persisting is not failing. */
 		if (c->snd_wnd == 0)
 			c->retries = 0;
+		else if (was_closed)
+			window_reopened(c);
 	}
 }
 
@@ -554,6 +571,9 @@ static bool is_dupack(struct tl_tcp *c, const struct tcp_hdr *th, bool *sacked)
 	if (th->ack != c->snd_una || c->snd_una == c->snd_max || th->data_len ||
 	    (th->flags & (TCP_SYN | TCP_FIN)))
 		return false;
+	/* RFC 9293 3.8.6.1: a closed window answers our probes; it says nothing of loss. */
+	if (th->wnd == 0)
+		return false;
 	*sacked = sacks_new_data(c, th);
 	return *sacked || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
 }
@@ -617,7 +637,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sac
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
-	if (c->pto)
+	if (c->xtimer == TCP_XT_PTO)
 		tcp_timer_rto_restart(c); /* 7.2: no probe during recovery */
 	s->cnt.tcp_fast_rexmit++;
 	tcp_retransmit_first(c);

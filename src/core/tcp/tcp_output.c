@@ -114,18 +114,31 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	ip_output(s, c->raddr, IP_PROTO_TCP, TCP_HDR_LEN + opt_len + len);
 }
 
+/* RFC 9293 3.8.6: a peer that shrank its window may have pulled its right
+ * edge below SND.MAX, and drops a segment past it as unacceptable: use the
+ * edge then, unless it is less than one scaling unit away (as Linux does). */
+static uint32_t acceptable_seq(const struct tl_tcp *c)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	if (c->state == TL_SYN_SENT || !seq_gt(c->snd_max, edge) ||
+	    c->snd_max - edge < (1u << c->snd_wscale))
+		return c->snd_max;
+	return edge;
+}
+
 /* RFC 9293 3.10.7.4 sends <SEQ=SND.NXT>; after a timeout we move snd_nxt
  * back to resend, so a bare ACK uses the highest SEQ sent instead. A lower
  * one would make the peer ignore the window it carries (SND.WL1 rule). */
 void tcp_send_ack(struct tl_tcp *c)
 {
-	send_segment(c, TCP_ACK, c->snd_max, 0);
+	send_segment(c, TCP_ACK, acceptable_seq(c), 0);
 }
 
 void tcp_send_rst(struct tl_tcp *c)
 {
 	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>. */
-	send_segment(c, TCP_RST | TCP_ACK, c->snd_max, 0);
+	send_segment(c, TCP_RST | TCP_ACK, acceptable_seq(c), 0);
 }
 
 /* A segment that belongs to no connection, to the sender of ip. */
@@ -215,10 +228,9 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 		c->snd_max = end;
 	/* RFC 6298 5.1: start the timer when data goes out and it is off;
 	 * RFC 8985 7.2: restart a probe timer when new data goes out. */
-	if (c->rto_at == TL_TIME_NEVER || c->persist) {
-		c->persist = false;
+	if (c->rto_at == TL_TIME_NEVER || c->xtimer == TCP_XT_PERSIST) {
 		tcp_timer_arm(c);
-	} else if (c->pto && fresh) {
+	} else if (c->xtimer == TCP_XT_PTO && fresh) {
 		c->pto_from = c->stack->now; /* tcp_timer.c:rto_expired moves it */
 	}
 }
@@ -371,7 +383,7 @@ void tcp_output(struct tl_tcp *c)
 		tcp_send_ack(c);
 	c->force_send = false;
 	if (can_send_data(c->state))
-		tcp_timer_persist_check(c);
+		tcp_timer_check(c);
 }
 
 void tcp_send_probe(struct tl_tcp *c)

@@ -123,15 +123,20 @@ void tcp_set_idle_at(struct tl_tcp *c, tl_time t)
 	heap_update(c);
 }
 
+static void timer_start(struct tl_tcp *c, enum tcp_xtimer kind, uint64_t us)
+{
+	c->xtimer = kind;
+	tcp_set_rto_at(c, c->stack->now + us);
+}
+
 void tcp_timer_rto_restart(struct tl_tcp *c)
 {
-	c->pto = false;
-	tcp_set_rto_at(c, c->stack->now + c->rto_us);
+	timer_start(c, TCP_XT_RTO, c->rto_us);
 }
 
 void tcp_timer_rto_stop(struct tl_tcp *c)
 {
-	c->pto = false;
+	c->xtimer = TCP_XT_RTO;
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 }
 
@@ -161,8 +166,7 @@ void tcp_timer_arm(struct tl_tcp *c)
 	/* No probe unless it comes sooner than the RTO. */
 	uint64_t pto = probe_allowed(c) ? pto_us(c) : UINT64_MAX;
 	if (pto < c->rto_us) {
-		tcp_set_rto_at(c, s->now + pto);
-		c->pto = true;
+		timer_start(c, TCP_XT_PTO, pto);
 		c->pto_from = s->now;
 		return;
 	}
@@ -213,20 +217,33 @@ tl_time tcp_conn_deadline(const struct tl_tcp *c)
 	return c->wupd_at < t ? c->wupd_at : t;
 }
 
-void tcp_timer_persist_check(struct tl_tcp *c)
+void tcp_timer_check(struct tl_tcp *c)
 {
-	bool waiting = seq_lt(c->snd_nxt, tcp_data_end(c));
-
-	/* RFC 9293 3.8.6.1: data waits on the window with nothing in flight. */
-	if (waiting && c->snd_una == c->snd_max && c->rto_at == TL_TIME_NEVER) {
-		c->persist = true;
-		tcp_timer_rto_restart(c);
-	}
+	if (c->rto_at != TL_TIME_NEVER)
+		return;
+	/* RFC 6298 5.1: a timer runs whenever data is outstanding... */
+	if (c->snd_una != c->snd_max)
+		tcp_timer_arm(c);
+	/* ...and RFC 9293 3.8.6.1: the persist timer while data waits on the window. */
+	else if (seq_lt(c->snd_nxt, tcp_data_end(c)))
+		timer_start(c, TCP_XT_PERSIST, c->rto_us);
 }
 
 static bool synchronized(const struct tl_tcp *c)
 {
 	return c->state != TL_SYN_SENT && c->state != TL_SYN_RECEIVED;
+}
+
+/* RFC 9293 3.8.6.1: probe a closed window with data waiting; or (the
+ * override) push a small segment when nothing is in flight. With data in
+ * flight and the window open again, the timer is an RTO after all. */
+static bool persisting(const struct tl_tcp *c)
+{
+	if (!synchronized(c))
+		return false;
+	if (c->snd_wnd == 0)
+		return seq_lt(c->snd_una, tcp_data_end(c));
+	return c->xtimer == TCP_XT_PERSIST && c->snd_una == c->snd_max;
 }
 
 /* The persist timer fired: probe a zero window, or push a small segment. */
@@ -248,8 +265,7 @@ static void persist_expired(struct tl_tcp *c)
 				    c->rport, c->rto_us / 1000);
 		}
 		tcp_send_probe(c);
-		c->persist = true;
-		tcp_timer_rto_restart(c);
+		timer_start(c, TCP_XT_PERSIST, c->rto_us);
 		return;
 	}
 	c->force_send = true; /* RFC 1122 4.2.3.4 (d): the override timeout */
@@ -262,7 +278,7 @@ static void rto_expired(struct tl_tcp *c)
 	char a[16];
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
-	if (c->pto) {
+	if (c->xtimer == TCP_XT_PTO) {
 		tl_time due = c->pto_from + pto_us(c);
 		if (!probe_allowed(c))
 			tcp_timer_rto_restart(c); /* recovery began, the window closed... */
@@ -286,8 +302,7 @@ static void rto_expired(struct tl_tcp *c)
 		tcp_drop(c, -ETIMEDOUT);
 		return;
 	}
-	if (synchronized(c) && (c->persist || (c->snd_wnd == 0 &&
-				      seq_lt(c->snd_una, tcp_data_end(c))))) {
+	if (persisting(c)) {
 		persist_expired(c);
 		return;
 	}
