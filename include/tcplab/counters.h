@@ -56,9 +56,12 @@
 	X(tcp_out_challenge_ack, "TCP challenge ACKs sent (RFC 5961)")        \
 	X(tcp_rexmit, "TCP segments retransmitted")                           \
 	X(tcp_rto, "TCP retransmission timeouts")                             \
-	X(tcp_fast_rexmit, "TCP fast retransmits (three duplicate ACKs)")     \
+	X(tcp_fast_rexmit, "TCP fast recoveries entered (three duplicate ACKs, or RACK)") \
+	X(tcp_rack_lost, "TCP segments RACK deemed lost") \
+	X(tcp_dsack_in, "TCP D-SACKs received: a segment arrived twice") \
+	X(tcp_undo, "TCP window reductions undone: D-SACKs showed them spurious") \
 	X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 7)")          \
-	X(tcp_loss_probe_repairs, "TCP losses a tail loss probe repaired: cwnd halved") \
+	X(tcp_loss_probe_repairs, "TCP losses a tail loss probe repaired: cwnd reduced") \
 	X(tcp_dupacks_in, "TCP duplicate ACKs received")                      \
 	X(tcp_persist_probes, "TCP zero-window probes sent")                  \
 	X(tcp_snd_wnd_shrunk, "TCP windows reopened below what was sent: resent from SND.UNA") \

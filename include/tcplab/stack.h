@@ -25,6 +25,14 @@ typedef void (*tl_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
  * one JSON object {"ev":NAME,...}; docs/trace.md lists the events. */
 typedef void (*tl_trace_fn)(void *ctx, tl_time now, const char *line);
 
+/* Loss recovery: RACK-TLP with SACK (RFC 8985, 6675, 6937), or the classic
+ * duplicate-ACK path (RFC 5681, 6582) that peers without SACK always get. */
+#define TL_RECOVERY_RACK 0
+#define TL_RECOVERY_NEWRENO 1
+/* Congestion control: Reno (RFC 5681) or CUBIC (RFC 9438). */
+#define TL_CC_RENO 0
+#define TL_CC_CUBIC 1
+
 struct tl_config {
 	uint32_t addr;		/* our IPv4 address, host byte order */
 	uint32_t prefix_len;	/* of our link (0 = unknown): its network and
@@ -51,6 +59,8 @@ struct tl_config {
 	uint32_t tcp_challenge_ack_per_sec; /* RFC 5961 7, all connections, 0 = unlimited */
 	uint32_t tcp_challenge_ack_interval_ms; /* RFC 5961 7, one per connection per interval, 0 = unlimited */
 	uint32_t tcp_tlp;	  /* 1: tail loss probes on SACK connections (RFC 8985 7) */
+	uint32_t tcp_recovery;	  /* TL_RECOVERY_RACK or TL_RECOVERY_NEWRENO */
+	uint32_t tcp_cc;	  /* TL_CC_RENO or TL_CC_CUBIC */
 	uint32_t tcp_buf_idle_ms; /* an empty buffer is released after this; 0 = kept */
 	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
 				   * large segments itself (TUN offload), 0 = MSS */

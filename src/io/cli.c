@@ -36,6 +36,10 @@ static const char usage[] =
 	"                        0 = an ACK every second segment, RFC 1122)\n"
 	"  --tlp on|off          tail loss probes on SACK connections (RFC 8985 7;\n"
 	"                        default on)\n"
+	"  --recovery rack|newreno\n"
+	"                        loss recovery with SACK: RACK with PRR (RFC 8985,\n"
+	"                        6675, 6937; default) or the classic duplicate-ACK\n"
+	"                        path (RFC 5681, 6582), which peers without SACK get\n"
 	"  --syncookies on|off   answer SYNs past a full backlog with SYN cookies\n"
 	"                        (RFC 4987; default on)\n"
 	"  --time-wait-max N     TIME_WAIT entries kept; past it the oldest goes\n"
@@ -281,6 +285,11 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 			o->tune.syncookies = !strcmp(v, "on");
 			o->tune.have_syncookies = true;
 		}
+	} else if (!strcmp(flag, "--recovery")) {
+		if (strcmp(v, "rack") && strcmp(v, "newreno"))
+			return fail("bad value '%s' for %s (want rack or newreno)", v, flag);
+		o->tune.recovery = strcmp(v, "rack") ? TL_RECOVERY_NEWRENO : TL_RECOVERY_RACK;
+		o->tune.have_recovery = true;
 	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
 		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
 		if (parse_uint(v, UINT32_MAX, &n) < 0)

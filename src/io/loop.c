@@ -123,7 +123,7 @@ static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
 	struct driver *d = ctx;
 
 	if (d->pcap)
-		tl_pcap_write(d->pcap, pkt, len);
+		tl_pcap_write(d->pcap, pkt, len, tl_stack_now(d->stack));
 	if (d->fout)
 		tl_faults_push(d->fout, pkt, len, mono_us());
 	else
@@ -134,9 +134,11 @@ static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct driver *d = ctx;
 
+	tl_time now = mono_us();
+
 	if (d->pcap)
-		tl_pcap_write(d->pcap, pkt, len);
-	tl_stack_input(d->stack, pkt, len, mono_us());
+		tl_pcap_write(d->pcap, pkt, len, now);
+	tl_stack_input(d->stack, pkt, len, now);
 }
 
 static void print_counter(void *ctx, const char *name, const char *desc, uint64_t v)
@@ -265,7 +267,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 		fprintf(stderr, "tcplab: %s\n", err);
 		return -1;
 	}
-	if (o->pcap && !(d->pcap = tl_pcap_open(o->pcap, err, sizeof err))) {
+	if (o->pcap && !(d->pcap = tl_pcap_open(o->pcap, mono_us(), err, sizeof err))) {
 		fprintf(stderr, "tcplab: %s\n", err);
 		return -1;
 	}
@@ -346,7 +348,8 @@ static int read_signals(struct driver *d)
 	return 0;
 }
 
-static int poll_timeout(struct driver *d, tl_time now)
+/* Until the earliest deadline, to the microsecond (NULL: none). */
+static const struct timespec *poll_timeout(struct driver *d, tl_time now, struct timespec *ts)
 {
 	tl_time t = tl_stack_next_deadline(d->stack);
 
@@ -355,11 +358,11 @@ static int poll_timeout(struct driver *d, tl_time now)
 	if (d->fout && tl_faults_next_deadline(d->fout) < t)
 		t = tl_faults_next_deadline(d->fout);
 	if (t == TL_TIME_NEVER)
-		return -1;
-	if (t <= now)
-		return 0;
-	uint64_t ms = (t - now + 999) / 1000;
-	return ms > 60000 ? 60000 : (int)ms;
+		return NULL;
+	uint64_t us = t <= now ? 0 : t - now > 60000000u ? 60000000u : t - now;
+	ts->tv_sec = (time_t)(us / 1000000);
+	ts->tv_nsec = (long)(us % 1000000) * 1000;
+	return ts;
 }
 
 static void teardown(struct driver *d)
@@ -415,7 +418,8 @@ int tl_run(const struct tl_opts *o)
 	for (;;) {
 		struct pollfd p[3] = { { d.tun, POLLIN, 0 }, { d.sig, POLLIN, 0 },
 				       { d.nc ? netcat_fd(d.nc) : -1, POLLIN, 0 } };
-		int n = poll(p, 3, poll_timeout(&d, mono_us()));
+		struct timespec ts;
+		int n = ppoll(p, 3, poll_timeout(&d, mono_us(), &ts), NULL);
 		if (n < 0 && errno != EINTR) {
 			perror("tcplab: poll");
 			status = 1;
@@ -423,6 +427,8 @@ int tl_run(const struct tl_opts *o)
 		}
 		if ((p[1].revents & POLLIN) && read_signals(&d))
 			break;
+		/* Timers that fell due before these packets run first, as in a replay. */
+		tl_stack_poll(d.stack, mono_us());
 		if (p[0].revents & POLLIN)
 			read_tun(&d);
 		tl_time now = mono_us();

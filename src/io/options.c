@@ -29,6 +29,8 @@ void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg)
 		cfg->tcp_challenge_ack_interval_ms = t->challenge_interval_ms;
 	if (t->have_tlp)
 		cfg->tcp_tlp = t->tlp;
+	if (t->have_recovery)
+		cfg->tcp_recovery = t->recovery;
 }
 
 void tl_print_trace(FILE *f, double secs, bool json, const char *line)

@@ -8,9 +8,11 @@
 struct tl_pcap_out {
 	pcap_t *dead;
 	pcap_dumper_t *dump;
+	struct timeval wall0;	/* the wall clock when mono0 was read */
+	uint64_t mono0;
 };
 
-struct tl_pcap_out *tl_pcap_open(const char *path, char *err, size_t errlen)
+struct tl_pcap_out *tl_pcap_open(const char *path, uint64_t now_us, char *err, size_t errlen)
 {
 	struct tl_pcap_out *p = calloc(1, sizeof *p);
 
@@ -29,14 +31,18 @@ struct tl_pcap_out *tl_pcap_open(const char *path, char *err, size_t errlen)
 		free(p);
 		return NULL;
 	}
+	gettimeofday(&p->wall0, NULL);
+	p->mono0 = now_us;
 	return p;
 }
 
-void tl_pcap_write(struct tl_pcap_out *p, const uint8_t *pkt, size_t len)
+void tl_pcap_write(struct tl_pcap_out *p, const uint8_t *pkt, size_t len, uint64_t now_us)
 {
 	struct pcap_pkthdr h;
+	uint64_t us = (uint64_t)p->wall0.tv_usec + (now_us - p->mono0);
 
-	gettimeofday(&h.ts, NULL);
+	h.ts.tv_sec = p->wall0.tv_sec + (time_t)(us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(us % 1000000);
 	h.caplen = h.len = (bpf_u_int32)len;
 	pcap_dump((u_char *)p->dump, &h, pkt);
 }

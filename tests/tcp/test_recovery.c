@@ -46,23 +46,23 @@ START_TEST(rto_arithmetic_rfc6298)
 	established_sender(&h, 0);
 	struct tl_tcp *c = tcb(&h);
 	/* The handshake gave the first sample (0 us here): start clean. */
-	c->srtt_us = 0;
+	c->rtt.srtt_us = 0;
 	/* 2.2: first sample R: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4*RTTVAR. */
 	tcp_rtt_sample(c, 100000);
-	ck_assert_uint_eq(c->srtt_us, 100000);
-	ck_assert_uint_eq(c->rttvar_us, 50000);
-	ck_assert_uint_eq(c->rto_us, 300000);
+	ck_assert_uint_eq(c->rtt.srtt_us, 100000);
+	ck_assert_uint_eq(c->rtt.rttvar_us, 50000);
+	ck_assert_uint_eq(c->rtt.rto_us, 300000);
 	/* 2.3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|, SRTT = 7/8 SRTT + 1/8 R. */
 	tcp_rtt_sample(c, 200000);
-	ck_assert_uint_eq(c->rttvar_us, (3 * 50000 + 100000) / 4);
-	ck_assert_uint_eq(c->srtt_us, (7 * 100000 + 200000) / 8);
-	ck_assert_uint_eq(c->rto_us, c->srtt_us + 4 * c->rttvar_us);
+	ck_assert_uint_eq(c->rtt.rttvar_us, (3 * 50000 + 100000) / 4);
+	ck_assert_uint_eq(c->rtt.srtt_us, (7 * 100000 + 200000) / 8);
+	ck_assert_uint_eq(c->rtt.rto_us, c->rtt.srtt_us + 4 * c->rtt.rttvar_us);
 	/* The floor (200 ms, like Linux) and the ceiling (60 s). */
 	for (int i = 0; i < 50; i++)
 		tcp_rtt_sample(c, 1000);
-	ck_assert_uint_eq(c->rto_us, h.cfg.tcp_rto_min_ms * 1000u);
+	ck_assert_uint_eq(c->rtt.rto_us, h.cfg.tcp_rto_min_ms * 1000u);
 	tcp_rtt_sample(c, 200000000);
-	ck_assert_uint_eq(c->rto_us, h.cfg.tcp_rto_max_ms * 1000u);
+	ck_assert_uint_eq(c->rtt.rto_us, h.cfg.tcp_rto_max_ms * 1000u);
 	tcph_free(&h);
 }
 END_TEST
@@ -73,7 +73,7 @@ START_TEST(rto_backoff_and_abort)
 
 	established_sender(&h, 100);
 	tcph_expect(&h, "data", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 100);
-	uint32_t rto = tcb(&h)->rto_us / 1000;
+	uint32_t rto = tcb(&h)->rtt.rto_us / 1000;
 	/* 5.4-5.6: on each expiry resend the first segment and double the RTO,
 	 * up to the ceiling; after tcp_max_retries the connection is aborted. */
 	for (uint32_t i = 0; i < h.cfg.tcp_max_retries; i++) {
@@ -99,20 +99,20 @@ START_TEST(karn_no_sample_from_retransmission)
 	established_sender(&h, 100);
 	tcph_expect(&h, "data", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 100);
 	struct tl_tcp *c = tcb(&h);
-	uint32_t srtt = c->srtt_us, rto = c->rto_us;
+	uint32_t srtt = c->rtt.srtt_us, rto = c->rtt.rto_us;
 	tcph_advance(&h, rto / 1000);
 	tcph_expect(&h, "retransmission", TCP_ACK, h.iss + 1, PISS + 1, 100);
 	tcph_advance(&h, 50);
 	ack_to(&h, 100, 512);
 	/* The ACK is ambiguous: no sample, and the backed-off RTO stays. */
-	ck_assert_uint_eq(c->srtt_us, srtt);
-	ck_assert_uint_eq(c->rto_us, 2 * rto);
+	ck_assert_uint_eq(c->rtt.srtt_us, srtt);
+	ck_assert_uint_eq(c->rtt.rto_us, 2 * rto);
 	/* A fresh segment is timed again: 30 ms. */
 	tl_tcp_send(h.conn, blob, 10);
 	tcph_expect(&h, "new data", TCP_ACK | TCP_PSH, h.iss + 101, PISS + 1, 10);
 	tcph_advance(&h, 30);
 	ack_to(&h, 110, 512);
-	ck_assert_uint_ne(c->srtt_us, srtt);
+	ck_assert_uint_ne(c->rtt.srtt_us, srtt);
 	tcph_free(&h);
 }
 END_TEST
@@ -151,27 +151,27 @@ START_TEST(slow_start_then_congestion_avoidance)
 
 	established_sender(&h, 200 * 1024);
 	struct tl_tcp *c = tcb(&h);
-	ck_assert_uint_eq(c->cwnd, 10 * MSS); /* RFC 6928 */
+	ck_assert_uint_eq(c->cong.cwnd, 10 * MSS); /* RFC 6928 */
 	expect_segments(&h, "IW", 0, 10);
 	tcph_expect_nothing(&h, "cwnd is full");
 	/* Slow start: each ACK of one segment adds one MSS (RFC 5681 3.1). */
 	ack_to(&h, MSS, 512);
-	ck_assert_uint_eq(c->cwnd, 11 * MSS);
+	ck_assert_uint_eq(c->cong.cwnd, 11 * MSS);
 	expect_segments(&h, "two more", 10 * MSS, 2);
 	/* An ACK of two segments adds two (RFC 3465 2.2, L = 2*SMSS). */
 	ack_to(&h, 3 * MSS, 512);
-	ck_assert_uint_eq(c->cwnd, 13 * MSS);
+	ck_assert_uint_eq(c->cong.cwnd, 13 * MSS);
 	tcph_drain(&h);
 	/* Above ssthresh: one MSS per cwnd's worth of bytes acknowledged
 	 * (RFC 5681 3.1), however many ACKs carry them. */
-	c->ssthresh = c->cwnd;
-	uint32_t cw = c->cwnd;
+	c->cong.ssthresh = c->cong.cwnd;
+	uint32_t cw = c->cong.cwnd;
 	ack_to(&h, 4 * MSS, 512);
-	ck_assert_uint_eq(c->cwnd, cw);
+	ck_assert_uint_eq(c->cong.cwnd, cw);
 	ack_to(&h, 4 * MSS + cw - 2 * MSS, 512); /* a stretch ACK: 11 segments */
-	ck_assert_uint_eq(c->cwnd, cw);
+	ck_assert_uint_eq(c->cong.cwnd, cw);
 	ack_to(&h, 4 * MSS + cw, 512);
-	ck_assert_uint_eq(c->cwnd, cw + MSS);
+	ck_assert_uint_eq(c->cong.cwnd, cw + MSS);
 	tcph_free(&h);
 }
 END_TEST
@@ -192,27 +192,27 @@ START_TEST(fast_retransmit_and_newreno)
 	expect_segments(&h, "limited transmit", 12 * MSS, 1);
 	ack_to(&h, MSS, 512);
 	expect_segments(&h, "limited transmit", 13 * MSS, 1);
-	ck_assert_uint_eq(c->in_recovery, false);
+	ck_assert_uint_eq((c->rec.state == TCP_REC_FAST), false);
 	uint32_t flight = c->snd_max - c->snd_una;
 	ack_to(&h, MSS, 512);
 	/* RFC 5681 3.2: the third duplicate: resend segment 1, halve, inflate. */
 	tcph_expect(&h, "fast retransmit", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
-	ck_assert(c->in_recovery);
-	ck_assert_uint_eq(c->ssthresh, flight / 2);
-	ck_assert_uint_eq(c->cwnd, c->ssthresh + 3 * MSS);
+	ck_assert((c->rec.state == TCP_REC_FAST));
+	ck_assert_uint_eq(c->cong.ssthresh, flight / 2);
+	ck_assert_uint_eq(c->cong.cwnd, c->cong.ssthresh + 3 * MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	tcph_drain(&h);
 	/* RFC 6582 3.2 step 5: a partial ACK (up to segment 4) resends segment 4
 	 * at once and stays in recovery. */
 	ack_to(&h, 4 * MSS, 512);
 	tcph_expect(&h, "partial ACK: next hole", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
-	ck_assert(c->in_recovery);
+	ck_assert((c->rec.state == TCP_REC_FAST));
 	tcph_drain(&h);
 	/* A full ACK (past recover) ends recovery with cwnd = min(ssthresh, flight + MSS). */
-	uint32_t ss = c->ssthresh;
+	uint32_t ss = c->cong.ssthresh;
 	ack_to(&h, c->recover - h.iss - 1, 512);
-	ck_assert(!c->in_recovery);
-	ck_assert_uint_le(c->cwnd, ss);
+	ck_assert(!(c->rec.state == TCP_REC_FAST));
+	ck_assert_uint_le(c->cong.cwnd, ss);
 	tcph_free(&h);
 }
 END_TEST
@@ -225,16 +225,16 @@ START_TEST(rto_collapses_cwnd)
 	struct tl_tcp *c = tcb(&h);
 	expect_segments(&h, "IW", 0, 10);
 	uint32_t flight = c->snd_max - c->snd_una;
-	tcph_advance(&h, c->rto_us / 1000);
+	tcph_advance(&h, c->rtt.rto_us / 1000);
 	/* RFC 5681 (4): ssthresh = max(FlightSize/2, 2*SMSS); cwnd = 1 MSS;
 	 * then one segment, the first unacknowledged one. */
-	ck_assert_uint_eq(c->ssthresh, flight / 2);
-	ck_assert_uint_eq(c->cwnd, MSS);
+	ck_assert_uint_eq(c->cong.ssthresh, flight / 2);
+	ck_assert_uint_eq(c->cong.cwnd, MSS);
 	tcph_expect(&h, "RTO retransmission", TCP_ACK, h.iss + 1, PISS + 1, MSS);
 	tcph_expect_nothing(&h, "one segment only");
 	/* Slow start again from one segment. */
 	ack_to(&h, MSS, 512);
-	ck_assert_uint_eq(c->cwnd, 2 * MSS);
+	ck_assert_uint_eq(c->cong.cwnd, 2 * MSS);
 	tcph_free(&h);
 }
 END_TEST
@@ -253,7 +253,7 @@ START_TEST(never_more_than_the_window_in_flight)
 		ack_to(&h, c->snd_una - h.iss - 1 + 100, (uint16_t)(20 + i)); /* window (20+i)*128 */
 		tcph_drain(&h);
 		uint32_t wnd = (20 + i) * 128;
-		uint32_t limit = wnd < c->cwnd ? wnd : c->cwnd;
+		uint32_t limit = wnd < c->cong.cwnd ? wnd : c->cong.cwnd;
 		ck_assert_msg(c->snd_max - c->snd_una <= limit, "step %u: %u in flight, limit %u", i,
 			      c->snd_max - c->snd_una, limit);
 	}
@@ -271,7 +271,7 @@ START_TEST(zero_window_persist)
 	tl_tcp_send(h.conn, blob, 5000);
 	tcph_expect_nothing(&h, "nothing goes into a zero window");
 	/* RFC 9293 3.8.6.1: probes, with the interval doubling. */
-	uint32_t rto = c->rto_us / 1000;
+	uint32_t rto = c->rtt.rto_us / 1000;
 	for (int i = 0; i < 4; i++) {
 		tcph_advance(&h, rto - 1);
 		tcph_expect_nothing(&h, "before the probe");
@@ -323,7 +323,7 @@ START_TEST(sender_sws_avoidance)
 	tcph_drain(&h);
 	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 7, NULL, 0);
 	tcph_expect_nothing(&h, "no tiny segment");
-	tcph_advance(&h, c->rto_us / 1000);
+	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_expect(&h, "override timeout", TCP_ACK, h.iss + 1, PISS + 1, 896);
 	tcph_free(&h);
 }
@@ -370,6 +370,13 @@ static void sack_to(struct tcph *h, uint32_t ack, int n, const uint32_t (*blk)[2
 }
 
 static void no_tlp(struct tl_config *c) { c->tcp_tlp = 0; }
+/* The classic path (duplicate ACKs, NewReno, SACK holes) instead of RACK. */
+static void classic(struct tl_config *c) { c->tcp_recovery = TL_RECOVERY_NEWRENO; }
+static void classic_no_tlp(struct tl_config *c)
+{
+	classic(c);
+	no_tlp(c);
+}
 
 /* A SACK-permitted connection from the peer to discard, wscale 7. */
 static void sack_handshake(struct tcph *h, void (*cfg)(struct tl_config *))
@@ -421,7 +428,7 @@ START_TEST(sack_recovery_repairs_holes)
 {
 	struct tcph h;
 
-	sack_sender(&h, NULL);
+	sack_sender(&h, classic);
 	two_holes_repaired(&h);
 	/* More duplicates inflate cwnd (RFC 6582) until new data goes out. */
 	struct tl_tcp *c = tcb(&h);
@@ -444,7 +451,7 @@ START_TEST(lost_retransmission_seen_by_a_later_hole)
 {
 	struct tcph h;
 
-	sack_sender(&h, NULL);
+	sack_sender(&h, classic);
 	two_holes_repaired(&h);
 	/* Segment 3, resent after segment 1, arrives (2-6 now one block);
 	 * segment 1 does not: its retransmission was lost. Resend it now,
@@ -461,10 +468,10 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 {
 	struct tcph h;
 
-	sack_sender(&h, no_tlp); /* the RTO itself, without a loss probe first */
+	sack_sender(&h, classic_no_tlp); /* the RTO itself, without a loss probe first */
 	struct tl_tcp *c = tcb(&h);
 	/* The whole initial window is lost: the timer resends segment 0. */
-	tcph_advance(&h, c->rto_us / 1000);
+	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_expect(&h, "RTO", TCP_ACK, h.iss + 1, PISS + 1, MSS);
 	ack_to(&h, MSS, 512);
 	expect_segments(&h, "slow start resends 1 and 2", MSS, 2);
@@ -478,13 +485,13 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	/* The third: still below recover (RFC 6582 3.2 step 2), but every one
 	 * SACKed new data (RFC 6582 4, in SACK form): segment 1 is lost again.
 	 * The RTO already cut cwnd for this window: resent, nothing inflated. */
-	uint32_t cwnd = c->cwnd, ssthresh = c->ssthresh;
+	uint32_t cwnd = c->cong.cwnd, ssthresh = c->cong.ssthresh;
 	sack_to(&h, MSS, 1, s4);
 	tcph_expect(&h, "fast retransmit after the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
 	tcph_expect_nothing(&h, "one segment only");
-	ck_assert_uint_eq(c->cwnd, cwnd);
-	ck_assert_uint_eq(c->ssthresh, ssthresh);
-	ck_assert(!c->in_recovery);
+	ck_assert_uint_eq(c->cong.cwnd, cwnd);
+	ck_assert_uint_eq(c->cong.ssthresh, ssthresh);
+	ck_assert(!(c->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
@@ -502,7 +509,7 @@ static struct tl_tcp *timed_sack_sender(struct tcph *h, uint32_t bytes)
 	ack_to(h, MSS, 512);
 	tcph_drain(h);
 	struct tl_tcp *c = tcb(h);
-	ck_assert_uint_eq(c->srtt_us, 500); /* 7/8 of the handshake's ~0 + 1/8 of 4 ms */
+	ck_assert_uint_eq(c->rtt.srtt_us, 500); /* 7/8 of the handshake's ~0 + 1/8 of 4 ms */
 	return c;
 }
 
@@ -521,7 +528,7 @@ START_TEST(tail_loss_probe_sends_new_data)
 	tcph_expect_nothing(&h, "1 one probe only");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	/* Still nothing: the RTO, one RTO after the probe (7.3). */
-	tcph_advance(&h, c->rto_us / 1000 - 1);
+	tcph_advance(&h, c->rtt.rto_us / 1000 - 1);
 	tcph_expect_nothing(&h, "2 before the RTO");
 	tcph_advance(&h, 1);
 	tcph_expect(&h, "2 the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
@@ -543,7 +550,7 @@ START_TEST(tail_loss_probe_sacked_starts_recovery)
 	const uint32_t p[][2] = { { next, next + MSS } };
 	sack_to(&h, MSS, 1, p);
 	tcph_expect(&h, "fast retransmit on the probe's SACK", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
-	ck_assert(c->in_recovery);
+	ck_assert((c->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	tcph_free(&h);
 }
@@ -561,7 +568,7 @@ START_TEST(no_probe_during_recovery)
 	sack_to(&h, MSS, 1, a);
 	sack_to(&h, MSS, 1, b);
 	sack_to(&h, MSS, 1, d);
-	ck_assert(c->in_recovery);
+	ck_assert((c->rec.state == TCP_REC_FAST));
 	tcph_drain(&h);
 	/* RFC 8985 7.2: no probe in recovery; the RTO is what remains. */
 	ck_assert(c->xtimer != TCP_XT_PTO);
@@ -597,13 +604,13 @@ static struct tl_tcp *probe_resends_last(struct tcph *h, bool dsack, uint32_t *c
 	tcph_advance(h, 10);
 	tcph_expect(h, "the probe: the last segment again", TCP_ACK | TCP_PSH,
 		    h->iss + 1 + 2 * MSS, PISS + 1, MSS);
-	ck_assert(c->tlp_out && c->tlp_rexmit);
+	ck_assert(c->rec.tlp_out && c->rec.tlp_rexmit);
 	const uint32_t d[][2] = { { 2 * MSS, 3 * MSS } };
 	sack_to(h, 3 * MSS, dsack ? 1 : 0, d);
 	/* More data, ACKed past the probe. */
 	tl_tcp_send(h->conn, blob, MSS);
 	tcph_drain(h);
-	*cwnd_before = c->cwnd;
+	*cwnd_before = c->cong.cwnd;
 	ack_to(h, 4 * MSS, 512);
 	return c;
 }
@@ -616,9 +623,9 @@ START_TEST(tail_loss_probe_repair_halves_cwnd)
 
 	/* RFC 8985 7.4: no D-SACK, the ACK passed the probe: the probe repaired a loss. */
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probe_repairs, 1);
-	ck_assert_uint_eq(c->cwnd, c->ssthresh);
-	ck_assert_uint_eq(c->cwnd, before / 2 > 2 * MSS ? before / 2 : 2 * MSS);
-	ck_assert(!c->tlp_out);
+	ck_assert_uint_eq(c->cong.cwnd, c->cong.ssthresh);
+	ck_assert_uint_eq(c->cong.cwnd, before / 2 > 2 * MSS ? before / 2 : 2 * MSS);
+	ck_assert(!c->rec.tlp_out);
 	tcph_free(&h);
 }
 END_TEST
@@ -631,7 +638,7 @@ START_TEST(tail_loss_probe_dsack_no_loss)
 
 	/* RFC 8985 7.4 + RFC 2883: the D-SACK says the original had arrived. */
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probe_repairs, 0);
-	ck_assert_uint_ge(c->cwnd, before);
+	ck_assert_uint_ge(c->cong.cwnd, before);
 	tcph_free(&h);
 }
 END_TEST
@@ -656,7 +663,7 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	tcph_advance(&h, h.cfg.tcp_delack_ms);
 	tcph_expect(&h, "ACK at the edge", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 0);
 	for (int i = 0; i < 3; i++) {
-		tcph_advance(&h, c->rto_us / 1000);
+		tcph_advance(&h, c->rtt.rto_us / 1000);
 		tcph_expect(&h, "zero-window probe", TCP_ACK, h.iss + 4 * MSS, PISS + 2, 0);
 		tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS, 0, NULL, 0);
 	}
@@ -667,7 +674,7 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_snd_wnd_shrunk, 1);
 	/* That one is lost too: the RTO is armed and resends it. */
 	ck_assert(c->rto_at != TL_TIME_NEVER && c->xtimer == TCP_XT_RTO);
-	tcph_advance(&h, c->rto_us / 1000);
+	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_expect(&h, "RTO resends it", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 1024);
 	/* The window opens wide: the rest follows, in order, from there. */
 	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS + 1024, 512, NULL, 0);
@@ -687,7 +694,7 @@ START_TEST(timer_runs_while_data_outstanding)
 	tl_tcp_send(h.conn, blob, 100 * MSS);
 	expect_segments(&h, "initial window", 0, 10);
 	ack_to(&h, 2 * MSS, 0);
-	tcph_advance(&h, c->rto_us / 1000);
+	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_expect(&h, "probe", TCP_ACK, h.iss + 2 * MSS, PISS + 1, 0);
 	ck_assert(c->xtimer == TCP_XT_PERSIST);
 	/* A window of 4 segments: its edge is still below SND.NXT. */
@@ -695,7 +702,7 @@ START_TEST(timer_runs_while_data_outstanding)
 	tcph_drain(&h);
 	for (int i = 0; i < 6; i++) {
 		ck_assert_msg(c->rto_at != TL_TIME_NEVER, "round %d: no timer with data out", i);
-		tcph_advance(&h, c->rto_us / 1000);
+		tcph_advance(&h, c->rtt.rto_us / 1000);
 		tcph_expect(&h, "retransmission from SND.UNA", TCP_ACK, h.iss + 1 + 2 * MSS,
 			    PISS + 1, MSS);
 		tcph_drain(&h);

@@ -10,7 +10,7 @@
 
 static uint32_t rto_ms_of(struct tl_tcp *c)
 {
-	return c->rto_us / 1000;
+	return c->rtt.rto_us / 1000;
 }
 #include "../check_run.h"
 

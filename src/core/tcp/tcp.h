@@ -4,8 +4,14 @@
  *   tcp_conn.c    connection table, ISNs, creation and destruction
  *   tcp_input.c   SEGMENT ARRIVES, RFC 9293 3.10.7, step by step
  *   tcp_output.c  building and sending segments
+ *   tcp_sb.c      the scoreboard: each segment sent, SACKed, lost, resent
+ *   tcp_recovery.c  loss recovery: SACK blocks, D-SACK and undo, PRR,
+ *                 NewReno; the verbs the input path calls
+ *   tcp_rack.c    RACK-TLP: losses by time, tail loss probes
+ *   tcp_cc.c      congestion control behind a table of operations
  *   tcp_reass.c   receive buffer and out-of-order reassembly
- *   tcp_timer.c   retransmission and TIME_WAIT timers, RTO arithmetic
+ *   tcp_timer.c   the timer heap; RTO, persist, probe, reordering, delayed
+ *                 ACK, window-update, idle and TIME_WAIT deadlines
  *   tcp_socket.c  the socket API that applications call
  *   tcp_trace.c   trace lines for segments and state changes
  */
@@ -22,7 +28,6 @@
 #define TCP_MAX_WSCALE 14	/* RFC 7323 2.3 */
 #define TCP_EPHEMERAL_LO 49152	/* RFC 6335 6: dynamic ports */
 #define TCP_NOT_HEAPED UINT32_MAX
-#define TCP_SACKED_MAX 16	/* ranges the peer SACKed that we remember */
 #define TCP_COOKIE_PERIOD_MS 64000 /* RFC 4987 3.6: the cookie's slowly moving counter */
 #define TCP_RING_KEEP 4096	/* an empty buffer at most this large is kept */
 
@@ -37,6 +42,85 @@ enum tcp_xtimer {
 	TCP_XT_RTO,			/* RFC 6298: retransmission timeout */
 	TCP_XT_PERSIST,			/* RFC 9293 3.8.6.1: zero-window probe */
 	TCP_XT_PTO,			/* RFC 8985 7: tail loss probe */
+	TCP_XT_REORDER,			/* RFC 8985 6.3: RACK's reordering timer */
+};
+
+/* RFC 6298: the RTT estimator, one segment timed at a time (Karn). */
+struct tcp_rtt {
+	uint32_t srtt_us, rttvar_us, rto_us;
+	bool timing;			/* seq, sent at start, is being timed */
+	bool dirty;			/* another was resent since: SACK samples only */
+	uint32_t seq;
+	tl_time start;
+};
+
+/* One segment on the scoreboard (RFC 6675 3, RFC 8985 5.2). */
+#define TCP_SEG_SACKED 0x01		/* the peer SACKed all of it */
+#define TCP_SEG_LOST 0x02		/* deemed lost: resend it */
+#define TCP_SEG_RETRANS 0x04		/* a retransmission of it is in flight */
+#define TCP_SEG_EVER_RETRANS 0x08	/* sent more than once */
+struct tcp_seg {
+	uint32_t start, end;
+	tl_time xmit;			/* when it last went out */
+	uint8_t flags;
+};
+
+/* The scoreboard: every segment sent from SND.UNA to SND.MAX, in order, in
+ * a ring; its byte counts give the pipe (RFC 6675 4). */
+struct tcp_sb {
+	struct tcp_seg *seg;
+	uint32_t head, n, cap;		/* cap is a power of two */
+	uint32_t sacked, lost, retrans;	/* bytes with each flag */
+	uint32_t high;			/* highest right edge the peer SACKed */
+};
+
+/* Where the sender stands in loss recovery. */
+enum tcp_rec_state {
+	TCP_REC_OPEN,			/* no loss being repaired */
+	TCP_REC_FAST,			/* fast recovery, RFC 6675 / RFC 6582 */
+	TCP_REC_LOSS,			/* after an RTO, until SND.UNA passes recover */
+};
+
+/* Loss detection and repair (tcp_recovery.c): RACK (RFC 8985), the
+ * classic duplicate-ACK path (RFC 5681, 6582) and what both share. */
+struct tcp_rec {
+	enum tcp_rec_state state;
+	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
+	uint32_t sack_dupacks;		/* of those, the ones that SACKed new data */
+	uint32_t rexmit_next;		/* classic: next hole to resend */
+	uint32_t rexmit_mark;		/* classic: SND.MAX when snd_una was last resent */
+	uint32_t rexmit_after;		/* classic: first hole resent after that, if */
+	bool rexmit_after_set;		/* ...one was */
+	/* RACK, RFC 8985 6.1 */
+	tl_time rack_xmit;		/* RACK.xmit_ts */
+	uint32_t rack_end;		/* RACK.end_seq */
+	uint32_t rack_rtt_us, min_rtt_us;
+	uint32_t reo_wnd_mult, reo_wnd_persist;
+	uint32_t dsack_round;		/* RACK.dsack_round, valid if dsack_round_set */
+	bool dsack_round_set;
+	bool reordering_seen;
+	/* TLP, RFC 8985 7 */
+	bool tlp_out;			/* a loss probe is unanswered... */
+	bool tlp_rexmit;		/* ...it resent old data... */
+	uint32_t tlp_end;		/* ...and SND.MAX was this */
+	/* Undo, RFC 3708: the reduction is taken back if D-SACKs show that
+	 * every retransmission of the episode was unnecessary. */
+	bool undo_armed;
+	uint32_t undo_retrans;		/* retransmissions not yet D-SACKed */
+	uint32_t undo_marker;		/* SND.UNA when the episode began */
+	uint32_t prior_cwnd, prior_ssthresh;
+	uint32_t delivered;		/* bytes this ACK newly delivered (RFC 6937) */
+	bool sacked_new;		/* this ACK SACKed past the highest SACK */
+};
+
+/* Congestion state: RFC 5681 and PRR (RFC 6937); CUBIC's in tcp_cc.c. */
+struct tcp_cong {
+	uint32_t cwnd, ssthresh;
+	uint32_t ca_acked;		/* bytes acked towards the next CA increase */
+	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
+	uint32_t w_max, w_est;		/* CUBIC, RFC 9438 4: bytes */
+	uint32_t k_ms;			/* CUBIC: time to reach w_max */
+	tl_time epoch;			/* CUBIC: start of this avoidance epoch, 0 = none */
 };
 
 /* One received-but-not-yet-contiguous range [start, end). */
@@ -65,24 +149,15 @@ struct tl_tcp {
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok;			/* both sides sent wscale, RFC 7323 2.2 */
 	bool sack_ok;			/* the peer sent SACK-permitted, RFC 2018 */
-	uint32_t sack_high;		/* highest right edge the peer SACKed */
-	struct ooo_range sacked[TCP_SACKED_MAX]; /* the scoreboard, RFC 6675 */
-	uint32_t sacked_n;
-	uint32_t rexmit_next;		/* next hole to resend in this recovery */
-	uint32_t rexmit_mark;		/* SND.MAX when snd_una was last resent */
-	uint32_t rexmit_after;		/* first hole resent after that, if */
-	bool rexmit_after_set;		/* ...one was */
 	uint16_t mss;			/* largest segment we send */
 	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
 	bool fin_queued;		/* FIN follows the last byte in sndbuf */
 	bool fin_sent;
 	uint32_t fin_seq;		/* valid once fin_sent */
-	uint32_t cwnd, ssthresh;	/* RFC 5681 */
-	uint32_t ca_acked;		/* bytes acked towards the next CA increase */
-	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
-	uint32_t sack_dupacks;		/* of those, the ones that SACKed new data */
-	bool in_recovery;		/* NewReno fast recovery, RFC 6582 */
-	uint32_t recover;		/* snd_max when recovery began */
+	uint32_t recover;		/* RFC 6582: SND.MAX when recovery began */
+	struct tcp_sb sb;		/* what was sent and what the peer SACKed */
+	struct tcp_rec rec;		/* loss detection and repair */
+	struct tcp_cong cong;		/* congestion control */
 	bool nodelay;			/* Nagle off */
 	bool force_send;		/* persist override: send a small segment */
 
@@ -109,17 +184,10 @@ struct tl_tcp {
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	enum tcp_xtimer xtimer;		/* what rto_at means now */
 	tl_time pto_from;		/* a loss probe's PTO counts from this send */
-	bool tlp_out;			/* a loss probe is unanswered... */
-	bool tlp_rexmit;		/* ...it resent old data... */
-	uint32_t tlp_end;		/* ...and SND.MAX was this */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
 	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
-	uint32_t rto_us, srtt_us, rttvar_us;
-	bool rtt_timing;		/* one segment timed at a time, RFC 6298 */
-	bool rtt_dirty;			/* another was resent since: SACK samples only */
-	uint32_t rtt_seq;
-	tl_time rtt_start;
+	struct tcp_rtt rtt;
 	uint32_t retries;
 
 	bool ack_now;			/* an ACK must go out */
@@ -216,12 +284,10 @@ static inline bool tcp_fin_acked(const struct tl_tcp *c)
 }
 /* A zero-window probe, RFC 9293 3.8.6.1. */
 void tcp_send_probe(struct tl_tcp *c);
-/* Resends the segment at snd_una, leaving snd_nxt alone (RFC 5681 3.2). */
-void tcp_retransmit_first(struct tl_tcp *c);
-/* Resends the next hole below the highest SACK (RFC 6675 NextSeg rule 1);
- * false if there is none. */
-bool tcp_retransmit_hole(struct tl_tcp *c);
-const struct ooo_range *tcp_sacked_at(const struct tl_tcp *c, uint32_t seq); /* or NULL */
+/* Sends [seq, seq + len) again, with PSH and FIN where they were. */
+void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len);
+/* Data per segment: the MSS less the options it carries. */
+uint32_t tcp_seg_room(const struct tl_tcp *c);
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 
@@ -245,7 +311,8 @@ void tcp_set_idle_at(struct tl_tcp *c, tl_time t);
 void tcp_timer_remove(struct tl_tcp *c);
 void tcp_timer_rto_restart(struct tl_tcp *c);
 void tcp_timer_arm(struct tl_tcp *c); /* the loss probe timer if due, else the RTO */
-void tcp_send_loss_probe(struct tl_tcp *c);
+/* RACK's reordering timer, us from now, unless the RTO comes sooner. */
+void tcp_timer_reorder(struct tl_tcp *c, uint64_t us);
 void tcp_timer_rto_stop(struct tl_tcp *c);
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);
 void tcp_enter_time_wait(struct tl_tcp *c);
@@ -253,6 +320,60 @@ void tcp_enter_time_wait(struct tl_tcp *c);
  * timer if data waits on the window. */
 void tcp_timer_check(struct tl_tcp *c);
 tl_time tcp_conn_deadline(const struct tl_tcp *c);
+
+/* tcp_sb.c: the scoreboard */
+void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end);
+/* Removes what ack covers; delivered sees each segment not SACKed before. */
+void tcp_sb_ack(struct tl_tcp *c, uint32_t ack,
+		void (*delivered)(struct tl_tcp *, const struct tcp_seg *));
+bool tcp_sb_full(const struct tl_tcp *c);
+void tcp_sb_free(struct tl_tcp *c);
+struct tcp_seg *tcp_sb_at(const struct tl_tcp *c, uint32_t i);
+uint32_t tcp_sb_find(const struct tl_tcp *c, uint32_t seq);
+bool tcp_sb_split(struct tl_tcp *c, uint32_t i, uint32_t seq);
+void tcp_sb_mark_sacked(struct tl_tcp *c, struct tcp_seg *g);
+void tcp_sb_mark_lost(struct tl_tcp *c, struct tcp_seg *g);
+void tcp_sb_mark_all_lost(struct tl_tcp *c, bool forget_sacks);
+uint32_t tcp_sb_sacked_end(const struct tl_tcp *c, uint32_t seq);
+uint32_t tcp_sb_unsacked_run(const struct tl_tcp *c, uint32_t seq, uint32_t limit);
+bool tcp_sb_is_sacked(const struct tl_tcp *c, uint32_t seq);
+uint32_t tcp_sb_pipe(const struct tl_tcp *c);
+
+/* tcp_recovery.c: loss detection and repair, the verbs the input path calls */
+bool tcp_rec_rack(const struct tl_tcp *c); /* RACK, or the classic path */
+/* Every ACK, first: its SACK blocks (D-SACK too) onto the scoreboard. */
+void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th);
+/* Every ACK, after SND.UNA moved by acked (of which data were data bytes). */
+void tcp_rec_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t acked, uint32_t data);
+void tcp_rec_delivered(struct tl_tcp *c, const struct tcp_seg *g);
+void tcp_rec_rto(struct tl_tcp *c);
+void tcp_rec_reorder_timeout(struct tl_tcp *c);
+/* A closed window reopened below SND.NXT: what lay past it is lost. */
+void tcp_rec_window_reopened(struct tl_tcp *c);
+/* RACK: resend lost segments while cwnd allows (RFC 6675 NextSeg rule 1). */
+bool tcp_rec_resend_lost(struct tl_tcp *c);
+void tcp_retransmit_first(struct tl_tcp *c);
+
+/* tcp_rack.c: RACK-TLP, RFC 8985 */
+void tcp_rack_delivered(struct tl_tcp *c, const struct tcp_seg *g);
+void tcp_rack_dsack(struct tl_tcp *c);
+void tcp_rack_episode_end(struct tl_tcp *c);
+uint64_t tcp_rack_detect_loss(struct tl_tcp *c, uint32_t *newly_lost);
+uint64_t tcp_tlp_pto_us(const struct tl_tcp *c); /* UINT64_MAX: no probe now */
+void tcp_tlp_ack(struct tl_tcp *c, const struct tcp_hdr *th);
+void tcp_send_loss_probe(struct tl_tcp *c);
+
+/* tcp_cc.c: congestion control behind a table of operations */
+struct tcp_cc_ops {
+	const char *name;
+	void (*on_ack)(struct tl_tcp *c, uint32_t acked); /* grow, outside recovery */
+	uint32_t (*ssthresh)(struct tl_tcp *c);	/* after a loss */
+};
+const struct tcp_cc_ops *tcp_cc(const struct tl_tcp *c);
+void tcp_cc_init(struct tl_tcp *c);
+void tcp_cc_on_ack(struct tl_tcp *c, uint32_t acked);
+void tcp_cc_loss(struct tl_tcp *c);	/* a loss repaired by fast recovery */
+void tcp_cc_rto(struct tl_tcp *c);	/* a retransmission timeout */
 
 /* tcp_input.c */
 void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th);

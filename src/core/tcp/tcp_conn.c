@@ -136,6 +136,8 @@ static void release_empty(struct tl_tcp *c, uint32_t keep)
 		ring_free(&c->rcvbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
+	if (c->sb.n == 0 && c->sb.cap * sizeof *c->sb.seg > keep)
+		tcp_sb_free(c);
 }
 
 static bool has_empty_ring(const struct tl_tcp *c)
@@ -202,6 +204,7 @@ static void conn_free(struct tl_tcp *c)
 {
 	ring_free(&c->sndbuf);
 	ring_free(&c->rcvbuf);
+	free(c->sb.seg);
 	free(c->ooo);
 	free(c);
 }
@@ -300,11 +303,12 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	ring_init(&c->sndbuf, s->cfg.tcp_sndbuf);
 	ring_init(&c->rcvbuf, s->cfg.tcp_rcvbuf);
 	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
-	c->rto_us = s->cfg.tcp_rto_init_ms * 1000u;
+	c->rtt.rto_us = s->cfg.tcp_rto_init_ms * 1000u;
 	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = c->idle_at = TL_TIME_NEVER;
 	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sack_high = c->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
+	c->rec.reo_wnd_mult = 1;
 	uint32_t b = bucket_of(t, raddr, rport, lport);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;

@@ -48,11 +48,7 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->ws_ok = false;
 		c->snd_wscale = c->rcv_wscale = 0;
 	}
-	/* RFC 5681 3.1 and RFC 6928: IW = 10 segments, ssthresh starts high. */
-	c->cwnd = c->stack->cfg.tcp_init_cwnd * (uint32_t)c->mss;
-	if (c->cwnd < c->mss)
-		c->cwnd = c->mss;
-	c->ssthresh = UINT32_MAX;
+	tcp_cc_init(c);
 }
 
 static void learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th)
@@ -143,7 +139,7 @@ static void cookie_open(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip
 	cookie_syn(th, k, &syn);
 	learn_peer_syn(c, &syn);
 	c->iss = th->ack - 1;
-	c->snd_una = c->recover = c->sack_high = c->iss;
+	c->snd_una = c->recover = c->sb.high = c->iss;
 	c->snd_nxt = c->snd_max = th->ack; /* as if our SYN-ACK had gone out */
 	c->rcv_adv = c->rcv_nxt + (s->cfg.tcp_rcvbuf > 65535 ? 65535 : s->cfg.tcp_rcvbuf);
 	tcp_set_state(c, TL_SYN_RECEIVED);
@@ -210,7 +206,7 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 	}
 	if (iss_floor && seq_lt(c->iss, *iss_floor)) {
 		c->iss = *iss_floor;
-		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sack_high = c->iss;
+		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
 	}
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
 	c->listener = l;
@@ -250,9 +246,9 @@ static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	}
 	learn_peer_syn(c, th);
 	if (has_ack) {
-		if (c->rtt_timing) {
-			tcp_rtt_sample(c, (uint32_t)(s->now - c->rtt_start));
-			c->rtt_timing = false;
+		if (c->rtt.timing) {
+			tcp_rtt_sample(c, (uint32_t)(s->now - c->rtt.start));
+			c->rtt.timing = false;
 		}
 		c->snd_una = th->ack;
 	}
@@ -389,8 +385,8 @@ static void window_reopened(struct tl_tcp *c)
 	if (!seq_lt(c->snd_una + c->snd_wnd, c->snd_nxt))
 		return;
 	c->stack->cnt.tcp_snd_wnd_shrunk++;
-	c->rtt_timing = false; /* RFC 6298 3 (Karn): what follows is resent */
-	c->snd_nxt = c->snd_una;
+	c->rtt.timing = false; /* RFC 6298 3 (Karn): what follows is resent */
+	tcp_rec_window_reopened(c);
 	tcp_timer_rto_restart(c);
 }
 
@@ -414,90 +410,8 @@ static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 	}
 }
 
-static uint32_t flight_size(const struct tl_tcp *c)
-{
-	return c->snd_max - c->snd_una;
-}
-
-/* RFC 5681 3.1: slow start below ssthresh, congestion avoidance above. */
-static void cwnd_grow(struct tl_tcp *c, uint32_t acked)
-{
-	uint32_t segs = c->cwnd / c->mss;
-	/* RFC 3465 2.2: count bytes, up to 2*SMSS per ACK so that delayed ACKs
-	 * still double cwnd each round; 1*SMSS while repairing after a loss. */
-	uint32_t limit = seq_leq(c->snd_una, c->recover) ? c->mss : 2u * c->mss;
-	uint32_t inc = acked < limit ? acked : limit;
-
-	if (c->cwnd >= c->ssthresh) {
-		/* RFC 5681 3.1: one SMSS per cwnd of bytes acked, so stretch ACKs
-		 * (one ACK for many segments) grow cwnd as fast as many ACKs. */
-		c->ca_acked += acked;
-		inc = 0;
-		if (c->ca_acked >= c->cwnd) {
-			c->ca_acked -= c->cwnd;
-			inc = c->mss;
-		}
-	}
-	if (c->cwnd < (1u << 30))
-		c->cwnd += inc;
-	if (c->cwnd / c->mss != segs)
-		tcp_trace_cwnd(c, c->cwnd < c->ssthresh ? "slow start" : "congestion avoidance");
-}
-
-/* RFC 6582 3.2 steps 3 and 5: an ACK of new data during fast recovery. */
-static void recovery_ack(struct tl_tcp *c, uint32_t acked)
-{
-	if (seq_geq(c->snd_una, c->recover)) {
-		/* Full acknowledgment: min(ssthresh, max(FlightSize, SMSS) + SMSS). */
-		uint32_t f = (flight_size(c) > c->mss ? flight_size(c) : c->mss) + c->mss;
-		c->cwnd = f < c->ssthresh ? f : c->ssthresh;
-		c->in_recovery = false;
-		tcp_trace_cwnd(c, "recovery exit");
-		return;
-	}
-	/* Partial acknowledgment: resend the next hole, deflate by what was acked. */
-	if (seq_leq(c->rexmit_next, c->snd_una)) {
-		tcp_retransmit_first(c);
-		c->rexmit_next = c->snd_una + c->mss;
-	}
-	tcp_retransmit_hole(c);
-	c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-	if (acked >= c->mss)
-		c->cwnd += c->mss;
-	if (c->cwnd < c->mss)
-		c->cwnd = c->mss;
-	tcp_trace_cwnd(c, "partial ack");
-}
-
-/* RFC 8985 7.4: did a probe that resent old data repair a loss? A D-SACK
- * (RFC 2883: a block below the ACK) says the original arrived too; an ACK
- * past the probe without one says it did not: halve cwnd, as for a loss. */
-static void tlp_ack(struct tl_tcp *c, const struct tcp_hdr *th)
-{
-	if (!c->tlp_out)
-		return;
-	if (!c->tlp_rexmit) {
-		if (seq_geq(th->ack, c->tlp_end))
-			c->tlp_out = false; /* new data: loss shows the usual way */
-		return;
-	}
-	if (th->opts.sack_n && seq_leq(th->opts.sack[0][1], th->ack)) {
-		c->tlp_out = false;
-		return;
-	}
-	/* An ACK of exactly tlp_end cannot tell; wait for one past it (or the
-	 * RTO), as Linux does. A peer that sends no D-SACK (tcplab itself) thus
-	 * always looks repaired. */
-	if (seq_gt(th->ack, c->tlp_end)) {
-		uint32_t half = c->cwnd / 2;
-		c->ssthresh = c->cwnd = half > 2u * c->mss ? half : 2u * c->mss;
-		c->ca_acked = 0;
-		c->tlp_out = false;
-		c->stack->cnt.tcp_loss_probe_repairs++;
-		tcp_trace_cwnd(c, "loss probe repaired a loss");
-	}
-}
-
+/* RFC 9293 3.10.7.4 fifth: SND.UNA < SEG.ACK =< SND.NXT: set SND.UNA,
+ * drop what is acknowledged from the send queue, restart the timer. */
 void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t acked = th->ack - c->snd_una;
@@ -505,29 +419,22 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 
 	/* RFC 6298 2: an RTT sample when the timed segment is acknowledged
 	 * (and nothing was resent meanwhile that this ACK may have waited for). */
-	if (c->rtt_timing && seq_gt(th->ack, c->rtt_seq)) {
-		if (!c->rtt_dirty)
-			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt_start));
-		c->rtt_timing = false;
+	if (c->rtt.timing && seq_gt(th->ack, c->rtt.seq)) {
+		if (!c->rtt.dirty)
+			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt.start));
+		c->rtt.timing = false;
 	}
+	tcp_sb_ack(c, th->ack, tcp_rec_delivered);
 	ring_consume(&c->sndbuf, data);
 	tcp_buf_trim(c);
 	c->snd_una = th->ack;
 	/* Keep recover just behind SND.UNA outside recovery, so that it never
 	 * falls 2^31 behind and reads as ahead (RFC 6582 only compares with it). */
-	if (!c->in_recovery && seq_gt(c->snd_una, c->recover))
+	if (c->rec.state == TCP_REC_OPEN && seq_gt(c->snd_una, c->recover))
 		c->recover = c->snd_una - 1;
-	if (seq_lt(c->sack_high, c->snd_una))
-		c->sack_high = c->snd_una;
-	tcp_ranges_drop_below(c->sacked, &c->sacked_n, c->snd_una);
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
-	c->dupacks = c->sack_dupacks = 0;
-	if (c->in_recovery)
-		recovery_ack(c, acked);
-	else if (data)
-		cwnd_grow(c, data); /* data only: the ACK of a SYN grows nothing */
 	/* RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart. */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_rto_stop(c);
@@ -537,121 +444,11 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->pending |= TCP_EV_WRITABLE;
 }
 
-/* Adds the segment's SACK blocks to the scoreboard (RFC 6675 4); true if
- * one reaches past anything SACKed before. */
-static bool sacks_new_data(struct tl_tcp *c, const struct tcp_hdr *th)
-{
-	bool fresh = false;
-
-	for (uint8_t i = 0; i < th->opts.sack_n; i++) {
-		uint32_t start = th->opts.sack[i][0], end = th->opts.sack[i][1];
-		/* RFC 2018 4: only blocks inside what we sent and not yet acked. */
-		if (!seq_lt(start, end) || !seq_gt(start, c->snd_una) || seq_gt(end, c->snd_max))
-			continue;
-		tcp_ranges_add(c->sacked, &c->sacked_n, TCP_SACKED_MAX, start, end);
-		if (seq_gt(end, c->sack_high)) {
-			c->sack_high = end;
-			fresh = true;
-		}
-	}
-	/* RFC 6298 3: the timed segment, never resent, was SACKed: a sample
-	 * (the way Linux samples from SACKs; it keeps a backed-off RTO short-lived). */
-	if (c->rtt_timing && tcp_sacked_at(c, c->rtt_seq)) {
-		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt_start));
-		c->rtt_timing = false;
-	}
-	return fresh;
-}
-
-/* RFC 5681 2: a duplicate ACK repeats SND.UNA with no data and the same
- * window. A receiver that grows its window on every ACK (Linux does) would
- * hide every duplicate, so an ACK that SACKs new data counts too (RFC 6675 2). */
-static bool is_dupack(struct tl_tcp *c, const struct tcp_hdr *th, bool *sacked)
-{
-	if (th->ack != c->snd_una || c->snd_una == c->snd_max || th->data_len ||
-	    (th->flags & (TCP_SYN | TCP_FIN)))
-		return false;
-	/* RFC 9293 3.8.6.1: a closed window answers our probes; it says nothing of loss. */
-	if (th->wnd == 0)
-		return false;
-	*sacked = sacks_new_data(c, th);
-	return *sacked || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
-}
-
-/* Three, or fewer when too little is in flight to produce three and
- * nothing new can be sent (RFC 5827 early retransmit). */
-static uint32_t dupack_threshold(const struct tl_tcp *c)
-{
-	uint32_t oust = (flight_size(c) + c->mss - 1) / c->mss;
-
-	if (oust >= 2 && oust < 4 && c->snd_max == tcp_data_end(c))
-		return oust - 1;
-	return 3;
-}
-
-static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th, bool sacked)
-{
-	tl_stack *s = c->stack;
-
-	s->cnt.tcp_dupacks_in++;
-	c->dupacks++;
-	if (sacked)
-		c->sack_dupacks++;
-	if (c->in_recovery) {
-		c->cwnd += c->mss; /* RFC 6582 3.2 step 4: inflate per dup ACK */
-		/* RFC 8985 (RACK) in spirit: data sent after our retransmission of
-		 * SND.UNA (new data, or a hole resent later) was SACKed, so that
-		 * retransmission itself was lost. */
-		if (seq_gt(c->sack_high, c->rexmit_mark) ||
-		    (c->rexmit_after_set && tcp_sacked_at(c, c->rexmit_after))) {
-			tcp_retransmit_first(c);
-			tcp_trace_cwnd(c, "lost retransmission, sent again");
-			return;
-		}
-		/* RFC 6675 5 (C): a segment left the network: repair the next hole. */
-		tcp_retransmit_hole(c);
-		return;
-	}
-	/* RFC 8985 6.2 and 7.4: the loss probe went out a PTO (2 SRTT) after
-	 * the rest and was SACKed, so by RACK's rule what is missing below it is lost. */
-	bool probe_sacked = c->tlp_out && seq_geq(c->sack_high, c->tlp_end);
-	if (c->dupacks != dupack_threshold(c) && !probe_sacked)
-		return;
-	/* RFC 6582 3.2 step 2: only a loss after the last recovery point, or
-	 * (RFC 6582 4, its heuristic in SACK form) when every one of these dup
-	 * ACKs SACKed new data: what we resent arrived, so SND.UNA was lost again. */
-	if (!seq_gt(th->ack, c->recover) && !probe_sacked) {
-		if (c->sack_dupacks < c->dupacks)
-			return;
-		/* The RTO already answered this window's loss: resend, no new
-		 * reduction, and cwnd not inflated from a flight the RTO discounted. */
-		s->cnt.tcp_fast_rexmit++;
-		tcp_retransmit_first(c);
-		tcp_trace_cwnd(c, "lost again after the RTO, sent again");
-		return;
-	}
-	/* RFC 5681 3.2 steps 2-4: halve, resend the first hole, inflate by 3. */
-	uint32_t half = flight_size(c) / 2;
-	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-	c->ca_acked = 0;
-	c->recover = c->snd_max;
-	c->in_recovery = true;
-	c->tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
-	if (c->xtimer == TCP_XT_PTO)
-		tcp_timer_rto_restart(c); /* 7.2: no probe during recovery */
-	s->cnt.tcp_fast_rexmit++;
-	tcp_retransmit_first(c);
-	c->rexmit_next = c->snd_una + c->mss;
-	c->cwnd = c->ssthresh + 3u * c->mss;
-	tcp_trace_cwnd(c, "fast retransmit, recovery enter");
-}
-
 /* RFC 9293 3.10.7.4 fifth: the ACK field. False ends processing. */
 static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		      const struct tcp_hdr *th)
 {
 	tl_stack *s = c->stack;
-	bool sacked = false;
 
 	if (!(th->flags & TCP_ACK)) {
 		s->cnt.tcp_drop_other++;
@@ -674,11 +471,12 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		challenge_ack(c);
 		return false;
 	}
-	tlp_ack(c, th);
-	if (seq_gt(th->ack, c->snd_una))
+	uint32_t acked = th->ack - c->snd_una;
+	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
+	tcp_rec_sacks(c, th);
+	if (acked)
 		tcp_ack_received(c, th);
-	else if (is_dupack(c, th, &sacked))
-		dupack_received(c, th, sacked);
+	tcp_rec_ack(c, th, acked, data);
 	update_window(c, th);
 	switch (c->state) {
 	case TL_FIN_WAIT_1:

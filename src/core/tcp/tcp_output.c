@@ -216,12 +216,15 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	uint32_t end = seq + seg_len;
 	bool fresh = seq_geq(seq, c->snd_max);
 
+	tcp_sb_sent(c, seq, end);
+	if (c->rec.state == TCP_REC_FAST)
+		c->cong.prr_out += seg_len; /* RFC 6937 3 */
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
-	if (!c->rtt_timing && seq_geq(seq, c->snd_max)) {
-		c->rtt_timing = true;
-		c->rtt_dirty = false;
-		c->rtt_seq = seq;
-		c->rtt_start = c->stack->now;
+	if (!c->rtt.timing && seq_geq(seq, c->snd_max)) {
+		c->rtt.timing = true;
+		c->rtt.dirty = false;
+		c->rtt.seq = seq;
+		c->rtt.start = c->stack->now;
 	}
 	c->snd_nxt = end;
 	if (seq_gt(end, c->snd_max))
@@ -256,14 +259,19 @@ static bool can_send_data(enum tl_tcp_state st)
 /* How many bytes past snd_nxt the peer's window and cwnd allow. */
 static uint32_t usable_window(const struct tl_tcp *c)
 {
-	/* RFC 3042: the first two duplicate ACKs each let one new segment out. */
-	uint32_t cwnd = c->cwnd;
-	if (!c->in_recovery && c->dupacks && c->dupacks <= 2)
-		cwnd += c->dupacks * (uint32_t)c->mss;
-	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-	uint32_t edge = c->snd_una + wnd;
+	uint32_t edge = c->snd_una + c->snd_wnd, cwnd = c->cong.cwnd, used;
+	uint32_t wnd = seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
 
-	return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+	if (tcp_rec_rack(c)) {
+		used = tcp_sb_pipe(c); /* RFC 6675 5: what is in the network */
+	} else {
+		/* RFC 3042: the first two duplicate ACKs each let one new segment out. */
+		if (c->rec.state != TCP_REC_FAST && c->rec.dupacks && c->rec.dupacks <= 2)
+			cwnd += c->rec.dupacks * (uint32_t)c->mss;
+		used = c->snd_nxt - c->snd_una;
+	}
+	uint32_t room = cwnd > used ? cwnd - used : 0;
+	return wnd < room ? wnd : room;
 }
 
 static bool fin_due(const struct tl_tcp *c)
@@ -272,36 +280,18 @@ static bool fin_due(const struct tl_tcp *c)
 }
 
 /* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
-static uint32_t seg_room(const struct tl_tcp *c)
+uint32_t tcp_seg_room(const struct tl_tcp *c)
 {
 	uint32_t n = c->ooo_n < TCP_MAX_SACK ? c->ooo_n : TCP_MAX_SACK;
 
 	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);
 }
 
-/* The scoreboard range holding seq, or NULL (RFC 6675 IsLost's input). */
-const struct ooo_range *tcp_sacked_at(const struct tl_tcp *c, uint32_t seq)
-{
-	for (uint32_t i = 0; i < c->sacked_n; i++)
-		if (seq_in(seq, c->sacked[i].start, c->sacked[i].end))
-			return &c->sacked[i];
-	return NULL;
-}
-
-/* Bytes from seq up to the next SACKed range (or limit). */
-static uint32_t unsacked_run(const struct tl_tcp *c, uint32_t seq, uint32_t limit)
-{
-	for (uint32_t i = 0; i < c->sacked_n; i++)
-		if (seq_gt(c->sacked[i].start, seq) && c->sacked[i].start - seq < limit)
-			return c->sacked[i].start - seq;
-	return limit;
-}
-
 /* New data may go out in segments of many MSS when the driver offloads the
  * segmentation (TSO); always a whole number of segments but the last. */
 static uint32_t send_room(const struct tl_tcp *c)
 {
-	uint32_t room = seg_room(c), tso = c->stack->cfg.tcp_tso_max;
+	uint32_t room = tcp_seg_room(c), tso = c->stack->cfg.tcp_tso_max;
 
 	return tso > room ? tso / room * room : room;
 }
@@ -309,7 +299,7 @@ static uint32_t send_room(const struct tl_tcp *c)
 /* RFC 1122 4.2.3.4 (sender SWS) with Nagle, RFC 896: send now or wait? */
 static bool worth_sending(const struct tl_tcp *c, uint32_t len, uint32_t avail)
 {
-	if (len >= seg_room(c) || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
+	if (len >= tcp_seg_room(c) || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)
 		return true; /* a full segment, a retransmission, or the override */
 	if (len == avail && (c->nodelay || c->snd_una == c->snd_max))
 		return true; /* all we have, and nothing unacknowledged (Nagle) */
@@ -321,22 +311,24 @@ static bool output_data(struct tl_tcp *c)
 {
 	bool sent = false;
 
-	while (seq_lt(c->snd_nxt, tcp_data_end(c))) {
+	if (tcp_rec_rack(c))
+		sent = tcp_rec_resend_lost(c);
+	while (seq_lt(c->snd_nxt, tcp_data_end(c)) && !tcp_sb_full(c)) {
 		/* Resending after a timeout: skip what the peer has SACKed (RFC 6675 5.1). */
-		const struct ooo_range *skip = seq_lt(c->snd_nxt, c->snd_max) ? tcp_sacked_at(c, c->snd_nxt) : NULL;
-		if (skip) {
-			c->snd_nxt = skip->end;
+		uint32_t skip = seq_lt(c->snd_nxt, c->snd_max) ? tcp_sb_sacked_end(c, c->snd_nxt) : c->snd_nxt;
+		if (skip != c->snd_nxt) {
+			c->snd_nxt = skip;
 			continue;
 		}
 		uint32_t avail = tcp_data_end(c) - c->snd_nxt;
 		uint32_t len = usable_window(c);
 		if (len > avail)
 			len = avail;
-		uint32_t room = seq_lt(c->snd_nxt, c->snd_max) ? seg_room(c) : send_room(c);
+		uint32_t room = seq_lt(c->snd_nxt, c->snd_max) ? tcp_seg_room(c) : send_room(c);
 		if (len > room)
 			len = room;
 		if (seq_lt(c->snd_nxt, c->snd_max))
-			len = unsacked_run(c, c->snd_nxt, len);
+			len = tcp_sb_unsacked_run(c, c->snd_nxt, len);
 		if (len == 0 || !worth_sending(c, len, avail))
 			break;
 		uint8_t flags = TCP_ACK;
@@ -400,13 +392,12 @@ void tcp_send_probe(struct tl_tcp *c)
  * cumulative ACK past both may have waited for the resent one. */
 static void karn(struct tl_tcp *c, uint32_t seq, uint32_t len)
 {
-	if (c->rtt_timing && seq_in(c->rtt_seq, seq, seq + (len ? len : 1)))
-		c->rtt_timing = false;
-	c->rtt_dirty = true;
+	if (c->rtt.timing && seq_in(c->rtt.seq, seq, seq + (len ? len : 1)))
+		c->rtt.timing = false;
+	c->rtt.dirty = true;
 }
 
-/* Sends [seq, seq + len) again, with PSH and FIN where they were. */
-static void resend(struct tl_tcp *c, uint32_t seq, uint32_t len)
+void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len)
 {
 	uint8_t flags = TCP_ACK;
 
@@ -417,68 +408,7 @@ static void resend(struct tl_tcp *c, uint32_t seq, uint32_t len)
 	c->stack->cnt.tcp_rexmit++;
 	karn(c, seq, len);
 	send_segment(c, flags, seq, len);
-}
-
-void tcp_retransmit_first(struct tl_tcp *c)
-{
-	uint32_t seq = c->snd_una, end = tcp_data_end(c);
-	uint32_t len = end - seq < seg_room(c) ? end - seq : seg_room(c);
-	/* Resend only what was sent: never past SND.MAX from here. */
-	if (len > c->snd_max - seq)
-		len = c->snd_max - seq;
-
-	if (len == 0 && !(c->fin_sent && !tcp_fin_acked(c)))
-		return;
-	c->rexmit_mark = c->snd_max;
-	c->rexmit_after_set = false;
-	resend(c, seq, len);
-}
-
-void tcp_send_loss_probe(struct tl_tcp *c)
-{
-	uint32_t before = c->snd_max;
-
-	/* RFC 8985 7.3: one new segment, even past cwnd, if the peer's window
-	 * takes it... */
-	c->stack->cnt.tcp_loss_probes++;
-	c->tlp_out = true;
-	c->cwnd += c->mss;
-	tcp_output(c);
-	c->cwnd -= c->mss;
-	c->tlp_rexmit = c->snd_max == before;
-	if (c->tlp_rexmit) {
-		/* ...else the last segment sent, again. */
-		uint32_t end = c->fin_sent ? c->fin_seq : c->snd_max;
-		uint32_t len = end - c->snd_una < seg_room(c) ? end - c->snd_una : seg_room(c);
-		resend(c, end - len, len);
-	}
-	c->tlp_end = c->snd_max;
-	tcp_trace_cwnd(c, c->tlp_rexmit ? "loss probe, last segment again" : "loss probe, new data");
-	tcp_timer_rto_restart(c);
-}
-
-bool tcp_retransmit_hole(struct tl_tcp *c)
-{
-	uint32_t seq = seq_max(c->rexmit_next, c->snd_una);
-	const struct ooo_range *r;
-
-	while ((r = tcp_sacked_at(c, seq)))
-		seq = r->end;
-	/* Only below the highest SACK is a gap known to be lost. */
-	if (!seq_lt(seq, c->sack_high))
-		return false;
-	uint32_t len = unsacked_run(c, seq, seg_room(c));
-	if (len > c->sack_high - seq)
-		len = c->sack_high - seq;
-	if (len > tcp_data_end(c) - seq)
-		len = tcp_data_end(c) - seq;
-	if (len == 0)
-		return false;
-	if (!c->rexmit_after_set) {
-		c->rexmit_after = seq;
-		c->rexmit_after_set = true;
-	}
-	resend(c, seq, len);
-	c->rexmit_next = seq + len;
-	return true;
+	tcp_sb_sent(c, seq, seq + len + !!(flags & TCP_FIN));
+	if (c->rec.state == TCP_REC_FAST)
+		c->cong.prr_out += len; /* RFC 6937 3 */
 }

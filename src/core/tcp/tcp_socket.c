@@ -100,7 +100,7 @@ static void maybe_window_update(struct tl_tcp *c)
 		if (offered < c->mss) {
 			c->wupd_rcv_nxt = c->rcv_nxt;
 			c->wupd_left = 3;
-			tcp_set_wupd_at(c, c->stack->now + c->rto_us);
+			tcp_set_wupd_at(c, c->stack->now + c->rtt.rto_us);
 		}
 	}
 }

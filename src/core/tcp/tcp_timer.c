@@ -131,7 +131,7 @@ static void timer_start(struct tl_tcp *c, enum tcp_xtimer kind, uint64_t us)
 
 void tcp_timer_rto_restart(struct tl_tcp *c)
 {
-	timer_start(c, TCP_XT_RTO, c->rto_us);
+	timer_start(c, TCP_XT_RTO, c->rtt.rto_us);
 }
 
 void tcp_timer_rto_stop(struct tl_tcp *c)
@@ -140,37 +140,24 @@ void tcp_timer_rto_stop(struct tl_tcp *c)
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 }
 
-/* RFC 8985 7.2: a probe only outside recovery (fast or after an RTO), with
- * no probe unanswered, data in flight, an open window (else persist is the
- * timer's job) and SACK to read the answer. Checked again when it fires. */
-static bool probe_allowed(const struct tl_tcp *c)
-{
-	return c->stack->cfg.tcp_tlp && c->sack_ok && c->srtt_us && c->snd_max != c->snd_una &&
-	       c->snd_wnd && !c->in_recovery && !c->tlp_out && seq_geq(c->snd_una, c->recover) &&
-	       (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT);
-}
-
-/* PTO = 2 SRTT, plus the worst-case delayed ACK for one segment in flight,
- * and never under 10 ms. */
-static uint64_t pto_us(const struct tl_tcp *c)
-{
-	uint64_t pto = 2ull * c->srtt_us + (c->snd_max - c->snd_una <= c->mss ? 200000u : 0);
-
-	return pto < 10000 ? 10000 : pto;
-}
-
 void tcp_timer_arm(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
 
 	/* No probe unless it comes sooner than the RTO. */
-	uint64_t pto = probe_allowed(c) ? pto_us(c) : UINT64_MAX;
-	if (pto < c->rto_us) {
+	uint64_t pto = tcp_tlp_pto_us(c);
+	if (pto < c->rtt.rto_us) {
 		timer_start(c, TCP_XT_PTO, pto);
 		c->pto_from = s->now;
 		return;
 	}
 	tcp_timer_rto_restart(c);
+}
+
+void tcp_timer_reorder(struct tl_tcp *c, uint64_t us)
+{
+	if (c->rto_at == TL_TIME_NEVER || c->stack->now + us < c->rto_at)
+		timer_start(c, TCP_XT_REORDER, us);
 }
 
 static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
@@ -183,19 +170,19 @@ static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
 
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t r)
 {
-	if (c->srtt_us == 0) {
+	if (c->rtt.srtt_us == 0) {
 		/* RFC 6298 2.2: the first measurement. */
-		c->srtt_us = r ? r : 1;
-		c->rttvar_us = r / 2;
+		c->rtt.srtt_us = r ? r : 1;
+		c->rtt.rttvar_us = r / 2;
 	} else {
 		/* RFC 6298 2.3: beta = 1/4, alpha = 1/8. */
-		uint32_t diff = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
-		c->rttvar_us = (3 * c->rttvar_us + diff) / 4;
-		c->srtt_us = (7 * c->srtt_us + r) / 8;
+		uint32_t diff = c->rtt.srtt_us > r ? c->rtt.srtt_us - r : r - c->rtt.srtt_us;
+		c->rtt.rttvar_us = (3 * c->rtt.rttvar_us + diff) / 4;
+		c->rtt.srtt_us = (7 * c->rtt.srtt_us + r) / 8;
 	}
-	uint32_t k = 4 * c->rttvar_us;
+	uint32_t k = 4 * c->rtt.rttvar_us;
 	/* RFC 6298 2.2-2.4: RTO = SRTT + max(G, 4*RTTVAR), clamped. */
-	c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
+	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
 }
 
 void tcp_enter_time_wait(struct tl_tcp *c)
@@ -226,7 +213,7 @@ void tcp_timer_check(struct tl_tcp *c)
 		tcp_timer_arm(c);
 	/* ...and RFC 9293 3.8.6.1: the persist timer while data waits on the window. */
 	else if (seq_lt(c->snd_nxt, tcp_data_end(c)))
-		timer_start(c, TCP_XT_PERSIST, c->rto_us);
+		timer_start(c, TCP_XT_PERSIST, c->rtt.rto_us);
 }
 
 static bool synchronized(const struct tl_tcp *c)
@@ -254,18 +241,18 @@ static void persist_expired(struct tl_tcp *c)
 
 	c->retries++;
 	/* RFC 9293 3.8.6.1 and RFC 1122 4.2.2.17: probes back off like the RTO. */
-	c->rto_us = clamp_rto(c, (uint64_t)c->rto_us * 2);
+	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.rto_us * 2);
 	if (c->snd_wnd == 0) {
 		if (tl_tracing(s)) {
 			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
 					      KV_N("port", c->rport),
-					      KV_N("next_ms", c->rto_us / 1000) };
+					      KV_N("next_ms", c->rtt.rto_us / 1000) };
 			TL_TRACE_EV(s, "persist", kv,
 				    "%s:%u persist: zero-window probe, next in %u ms", a,
-				    c->rport, c->rto_us / 1000);
+				    c->rport, c->rtt.rto_us / 1000);
 		}
 		tcp_send_probe(c);
-		timer_start(c, TCP_XT_PERSIST, c->rto_us);
+		timer_start(c, TCP_XT_PERSIST, c->rtt.rto_us);
 		return;
 	}
 	c->force_send = true; /* RFC 1122 4.2.3.4 (d): the override timeout */
@@ -278,17 +265,21 @@ static void rto_expired(struct tl_tcp *c)
 	char a[16];
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
+	if (c->xtimer == TCP_XT_REORDER) {
+		tcp_rec_reorder_timeout(c);
+		return;
+	}
 	if (c->xtimer == TCP_XT_PTO) {
-		tl_time due = c->pto_from + pto_us(c);
-		if (!probe_allowed(c))
+		uint64_t pto = tcp_tlp_pto_us(c);
+		if (pto == UINT64_MAX)
 			tcp_timer_rto_restart(c); /* recovery began, the window closed... */
-		else if (due > s->now)
-			tcp_set_rto_at(c, due); /* new data since: RFC 8985 7.2 moved it */
+		else if (c->pto_from + pto > s->now)
+			tcp_set_rto_at(c, c->pto_from + pto); /* new data since: RFC 8985 7.2 moved it */
 		else
 			tcp_send_loss_probe(c);
 		return;
 	}
-	c->tlp_out = false;
+	c->rec.tlp_out = false;
 	if (c->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
@@ -308,50 +299,34 @@ static void rto_expired(struct tl_tcp *c)
 	}
 	c->retries++;
 	/* RFC 6298 5.5: back off the timer. */
-	c->rto_us = clamp_rto(c, (uint64_t)c->rto_us * 2);
+	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.rto_us * 2);
 	/* RFC 6298 3: Karn, no RTT sample from a retransmitted segment. */
-	c->rtt_timing = false;
+	c->rtt.timing = false;
 	s->cnt.tcp_rto++;
 	s->cnt.tcp_rexmit++;
 	if (!synchronized(c)) {
 		if (tl_tracing(s)) {
 			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
 					      KV_N("port", c->rport), KV_N("retry", c->retries),
-					      KV_N("next_ms", c->rto_us / 1000), KV_N("syn", 1) };
+					      KV_N("next_ms", c->rtt.rto_us / 1000), KV_N("syn", 1) };
 			TL_TRACE_EV(s, "rto", kv,
 				    "%s:%u RTO fired (retry %u), SYN again, next rto %u ms", a,
-				    c->rport, c->retries, c->rto_us / 1000);
+				    c->rport, c->retries, c->rtt.rto_us / 1000);
 		}
 		c->snd_nxt = c->iss;
 		tcp_output(c);
 		return;
 	}
-	uint32_t flight = c->snd_max - c->snd_una;
-	/* RFC 5681 3.1 (4) and RTO: ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 MSS. */
-	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
-	c->ca_acked = 0;
-	c->cwnd = c->mss;
-	/* RFC 6582 4: an RTO ends fast recovery; recover = highest sent. */
-	c->in_recovery = false;
-	c->recover = c->snd_max;
-	c->dupacks = c->sack_dupacks = 0;
-	c->rexmit_next = c->snd_una;
-	/* RFC 6675 5.1: resending can skip what was SACKed, unless timeouts
-	 * repeat: then the receiver may have dropped it (reneged); forget it. */
-	if (c->retries > 1) {
-		c->sacked_n = 0;
-		c->sack_high = c->snd_una;
-	}
+	tcp_rec_rto(c);
 	if (tl_tracing(s)) {
 		struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
 				      KV_N("retry", c->retries),
-				      KV_N("next_ms", c->rto_us / 1000) };
+				      KV_N("next_ms", c->rtt.rto_us / 1000) };
 		TL_TRACE_EV(s, "rto", kv, "%s:%u RTO fired (retry %u), next rto %u ms", a,
-			    c->rport, c->retries, c->rto_us / 1000);
+			    c->rport, c->retries, c->rtt.rto_us / 1000);
 	}
 	tcp_trace_cwnd(c, "RTO");
 	/* RFC 6298 5.4 + RFC 5681 3.1: resend from snd_una, one segment (cwnd). */
-	c->snd_nxt = c->snd_una;
 	tcp_output(c);
 }
 
@@ -377,7 +352,7 @@ static void conn_timers(struct tl_tcp *c)
 			c->wupd_left--;
 			c->ack_now = true;
 			tcp_output(c);
-			tcp_set_wupd_at(c, s->now + 2 * (tl_time)c->rto_us);
+			tcp_set_wupd_at(c, s->now + 2 * (tl_time)c->rtt.rto_us);
 		}
 	}
 	if (!c->dead && c->idle_at <= s->now)

@@ -73,9 +73,9 @@ void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
 	kv[n++] = (struct tl_kv)KV_S("opts", opts);
 	if (c && c->state >= TL_ESTABLISHED) {
 		/* The sender's state as the segment passed, for tools/plot-cwnd. */
-		kv[n++] = (struct tl_kv)KV_N("cwnd", c->cwnd);
+		kv[n++] = (struct tl_kv)KV_N("cwnd", c->cong.cwnd);
 		kv[n++] = (struct tl_kv)KV_N("ssthresh",
-					     c->ssthresh == UINT32_MAX ? 0 : c->ssthresh);
+					     c->cong.ssthresh == UINT32_MAX ? 0 : c->cong.ssthresh);
 		kv[n++] = (struct tl_kv)KV_N("flight", c->snd_max - c->snd_una);
 		kv[n++] = (struct tl_kv)KV_N("rwnd", c->snd_wnd);
 	}
@@ -93,13 +93,13 @@ void tcp_trace_cwnd(struct tl_tcp *c, const char *why)
 
 	if (!tl_tracing(s))
 		return;
-	if (c->ssthresh != UINT32_MAX)
-		snprintf(ss, sizeof ss, "%u", c->ssthresh);
+	if (c->cong.ssthresh != UINT32_MAX)
+		snprintf(ss, sizeof ss, "%u", c->cong.ssthresh);
 	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
-			      KV_N("cwnd", c->cwnd),
-			      KV_N("ssthresh", c->ssthresh == UINT32_MAX ? 0 : c->ssthresh),
+			      KV_N("cwnd", c->cong.cwnd),
+			      KV_N("ssthresh", c->cong.ssthresh == UINT32_MAX ? 0 : c->cong.ssthresh),
 			      KV_N("flight", c->snd_max - c->snd_una), KV_N("rwnd", c->snd_wnd),
 			      KV_N("mss", c->mss), KV_S("why", why) };
 	TL_TRACE_EV(s, "cwnd", kv, "%s:%u cwnd %u ssthresh %s flight %u (%s)", a, c->rport,
-		    c->cwnd, ss, c->snd_max - c->snd_una, why);
+		    c->cong.cwnd, ss, c->snd_max - c->snd_una, why);
 }
