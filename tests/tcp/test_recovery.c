@@ -713,6 +713,138 @@ START_TEST(timer_runs_while_data_outstanding)
 END_TEST
 
 
+
+/* After timed_sack_sender: the segments at relative offsets from MSS on
+ * are out; the peer has the first. */
+static uint32_t first_hole(const struct tcph *h) { return h->iss + 1 + MSS; }
+
+/* RFC 8985 6.2: one segment SACKed above a hole is not yet a loss (it may
+ * be reordering): the hole is resent when the reordering window (a quarter
+ * of the minimum RTT, at least 1 ms) has passed, by the reordering timer
+ * (6.3), with no duplicate ACK counting and no RTO. */
+START_TEST(rack_marks_loss_after_reordering_window)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 3 * MSS } };
+
+	sack_to(&h, MSS, 1, b);
+	tcph_drain(&h); /* the pipe fell by one segment: one new one may go */
+	ck_assert(c->xtimer == TCP_XT_REORDER);
+	ck_assert(!(c->rec.state == TCP_REC_FAST));
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "the hole, after the reordering window", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 8985 6.2 step 4: with DupThresh segments SACKed and no reordering
+ * seen, the window is 0: the hole is resent on that ACK. */
+START_TEST(rack_three_sacked_resend_at_once)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
+
+	sack_to(&h, MSS, 1, b);
+	tcph_expect(&h, "the hole at once", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert_uint_le(c->cong.ssthresh, c->rec.prior_cwnd);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 8985 6.2: the retransmission of the hole is lost too; data sent
+ * after it is SACKed, so it is resent again without waiting for the RTO. */
+START_TEST(rack_lost_retransmission)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
+
+	sack_to(&h, MSS, 1, b);
+	tcph_expect(&h, "the hole", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	tcph_drain(&h); /* PRR lets new data follow the retransmission */
+	uint32_t after = c->snd_max - h.iss - 1;
+	ck_assert_uint_gt(after, 5 * MSS);
+	/* 2 ms later the new data is SACKed, the hole still missing. */
+	tcph_advance(&h, 2);
+	tcph_drain(&h);
+	const uint32_t b2[][2] = { { 2 * MSS, after } };
+	sack_to(&h, MSS, 1, b2);
+	tcph_expect(&h, "the hole again", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 2);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 3708 and RFC 8985 6.2 step 4: the hole was only late. Its original
+ * arrives after the retransmission; the peer reports the copy in a D-SACK;
+ * the reduction is undone and the reordering window doubles. */
+START_TEST(dsack_undoes_spurious_recovery)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
+
+	uint32_t before = c->cong.cwnd;
+	sack_to(&h, MSS, 1, b);
+	tcph_expect(&h, "the hole", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	ck_assert_uint_lt(c->cong.ssthresh, before);
+	const uint32_t d[][2] = { { MSS, 2 * MSS } };
+	sack_to(&h, 5 * MSS, 1, d);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_in, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_undo, 1);
+	ck_assert_uint_ge(c->cong.cwnd, before);
+	ck_assert(c->rec.state == TCP_REC_OPEN);
+	ck_assert_uint_eq(c->rec.reo_wnd_mult, 2);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 6675 4 and issue 13: an ACK that moves SND.UNA is read for SACK
+ * blocks too, not only duplicates. */
+START_TEST(sack_read_on_advancing_ack)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 4 * MSS, 5 * MSS } };
+
+	sack_to(&h, 2 * MSS, 1, b);
+	ck_assert_uint_eq(c->snd_una, h.iss + 1 + 2 * MSS);
+	ck_assert_uint_eq(c->sb.sacked, MSS);
+	ck_assert(tcp_sb_is_sacked(c, h.iss + 1 + 4 * MSS));
+	ck_assert(!tcp_sb_is_sacked(c, h.iss + 1 + 3 * MSS));
+	ck_assert_uint_eq(c->sb.high, h.iss + 1 + 5 * MSS);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 6937 3.1: during recovery PRR sends about ssthresh/RecoverFS of what
+ * is delivered, and recovery ends with cwnd = ssthresh. */
+START_TEST(prr_recovery_ends_at_ssthresh)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
+
+	sack_to(&h, MSS, 1, b);
+	tcph_drain(&h);
+	ck_assert(c->rec.state == TCP_REC_FAST);
+	uint32_t recover = c->recover, ssthresh = c->cong.ssthresh;
+	ck_assert_uint_le(c->cong.prr_out, c->cong.prr_delivered + MSS);
+	tcph_send(&h, TCP_ACK, PISS + 1, recover, 512, NULL, 0);
+	ck_assert(c->rec.state == TCP_REC_OPEN);
+	ck_assert_uint_ge(c->cong.cwnd, ssthresh);
+	ck_assert_uint_le(c->cong.cwnd, ssthresh + 2 * MSS);
+	tcph_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_recovery");
@@ -744,6 +876,12 @@ int main(void)
 	tcase_add_test(t, tail_loss_probe_dsack_no_loss);
 	tcase_add_test(t, shrunk_window_reopens_below_snd_nxt);
 	tcase_add_test(t, timer_runs_while_data_outstanding);
+	tcase_add_test(t, rack_marks_loss_after_reordering_window);
+	tcase_add_test(t, rack_three_sacked_resend_at_once);
+	tcase_add_test(t, rack_lost_retransmission);
+	tcase_add_test(t, dsack_undoes_spurious_recovery);
+	tcase_add_test(t, sack_read_on_advancing_ack);
+	tcase_add_test(t, prr_recovery_ends_at_ssthresh);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }
