@@ -471,7 +471,8 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		challenge_ack(c);
 		return false;
 	}
-	uint32_t acked = th->ack - c->snd_una;
+	/* An old ACK (reordered on the way) acknowledges nothing new. */
+	uint32_t acked = seq_gt(th->ack, c->snd_una) ? th->ack - c->snd_una : 0;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
 	tcp_rec_sacks(c, th);
 	if (acked)
