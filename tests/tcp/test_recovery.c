@@ -845,6 +845,24 @@ START_TEST(prr_recovery_ends_at_ssthresh)
 }
 END_TEST
 
+
+/* RFC 9293 3.10.7.4 fifth: an ACK older than SND.UNA (reordered) is a
+ * duplicate at most; SND.UNA and the send queue stay where they are. */
+START_TEST(old_ack_moves_nothing)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+
+	ack_to(&h, 3 * MSS, 512);
+	tcph_drain(&h);
+	uint32_t una = c->snd_una, queued = c->sndbuf.len;
+	ack_to(&h, 2 * MSS, 512);
+	ck_assert_uint_eq(c->snd_una, una);
+	ck_assert_uint_eq(c->sndbuf.len, queued);
+	tcph_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_recovery");
@@ -882,6 +900,7 @@ int main(void)
 	tcase_add_test(t, dsack_undoes_spurious_recovery);
 	tcase_add_test(t, sack_read_on_advancing_ack);
 	tcase_add_test(t, prr_recovery_ends_at_ssthresh);
+	tcase_add_test(t, old_ack_moves_nothing);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }
