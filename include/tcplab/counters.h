@@ -46,6 +46,7 @@
 	X(tcp_drop_bad_offset, "TCP segments dropped: bad data offset")       \
 	X(tcp_drop_bad_options, "TCP segments dropped: malformed options")    \
 	X(tcp_drop_no_conn, "TCP segments to a closed port (answered by RST)") \
+	X(tcp_drop_paws, "TCP segments dropped: older timestamp than the last (PAWS)") \
 	X(tcp_drop_unacceptable, "TCP segments dropped: outside the window")  \
 	X(tcp_drop_listen_full, "TCP SYNs dropped: accept backlog full")      \
 	X(tcp_drop_table_full, "TCP SYNs dropped: connection table full")     \
@@ -59,7 +60,8 @@
 	X(tcp_fast_rexmit, "TCP fast recoveries entered (three duplicate ACKs, or RACK)") \
 	X(tcp_rack_lost, "TCP segments RACK deemed lost") \
 	X(tcp_dsack_in, "TCP D-SACKs received: a segment arrived twice") \
-	X(tcp_undo, "TCP window reductions undone: D-SACKs showed them spurious") \
+	X(tcp_spurious_rto, "TCP timeouts found spurious by their timestamps (Eifel)") \
+	X(tcp_undo, "TCP window reductions undone: D-SACKs or timestamps showed them spurious") \
 	X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 7)")          \
 	X(tcp_loss_probe_repairs, "TCP losses a tail loss probe repaired: cwnd reduced") \
 	X(tcp_dupacks_in, "TCP duplicate ACKs received")                      \

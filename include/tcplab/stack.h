@@ -61,6 +61,7 @@ struct tl_config {
 	uint32_t tcp_tlp;	  /* 1: tail loss probes on SACK connections (RFC 8985 7) */
 	uint32_t tcp_recovery;	  /* TL_RECOVERY_RACK or TL_RECOVERY_NEWRENO */
 	uint32_t tcp_cc;	  /* TL_CC_RENO or TL_CC_CUBIC */
+	uint32_t tcp_timestamps;  /* 1: offer and accept RFC 7323 timestamps */
 	uint32_t tcp_buf_idle_ms; /* an empty buffer is released after this; 0 = kept */
 	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
 				   * large segments itself (TUN offload), 0 = MSS */

@@ -265,6 +265,10 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 		buf[n++] = 2;
 	}
 	if (o->has_ts) {
+		if (!o->has_sack_perm) { /* RFC 7323 appendix A: NOP, NOP, TSopt */
+			buf[n++] = 1;
+			buf[n++] = 1;
+		}
 		buf[n++] = 8;
 		buf[n++] = 10;
 		put32(buf + n, o->ts_val);

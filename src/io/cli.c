@@ -36,6 +36,8 @@ static const char usage[] =
 	"                        0 = an ACK every second segment, RFC 1122)\n"
 	"  --tlp on|off          tail loss probes on SACK connections (RFC 8985 7;\n"
 	"                        default on)\n"
+	"  --timestamps on|off   TCP timestamps (RFC 7323: an RTT sample from every\n"
+	"                        ACK, PAWS, spurious timeouts undone; default on)\n"
 	"  --recovery rack|newreno\n"
 	"                        loss recovery with SACK: RACK with PRR (RFC 8985,\n"
 	"                        6675, 6937; default) or the classic duplicate-ACK\n"
@@ -285,6 +287,11 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 			o->tune.syncookies = !strcmp(v, "on");
 			o->tune.have_syncookies = true;
 		}
+	} else if (!strcmp(flag, "--timestamps")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return fail("bad value '%s' for %s (want on or off)", v, flag);
+		o->tune.timestamps = !strcmp(v, "on");
+		o->tune.have_timestamps = true;
 	} else if (!strcmp(flag, "--recovery")) {
 		if (strcmp(v, "rack") && strcmp(v, "newreno"))
 			return fail("bad value '%s' for %s (want rack or newreno)", v, flag);

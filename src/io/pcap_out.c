@@ -32,6 +32,14 @@ struct tl_pcap_out *tl_pcap_open(const char *path, uint64_t now_us, char *err, s
 		return NULL;
 	}
 	gettimeofday(&p->wall0, NULL);
+	/* The wall clock moved by under a millisecond to the monotonic clock's
+	 * phase: a replay then ticks TCP timestamps as this run did. */
+	long phase = (long)(now_us % 1000) - p->wall0.tv_usec % 1000;
+	p->wall0.tv_usec += phase < 0 ? phase + 1000 : phase;
+	if (p->wall0.tv_usec >= 1000000) {
+		p->wall0.tv_usec -= 1000000;
+		p->wall0.tv_sec++;
+	}
 	p->mono0 = now_us;
 	return p;
 }

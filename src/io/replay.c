@@ -19,6 +19,8 @@ struct conn {
 	uint16_t pport, hport;
 	bool rec_known, stack_known;
 	uint32_t rec_iss, stack_iss;	/* the host's ISS: recorded, and ours */
+	bool rec_ts_known, stack_ts_known;
+	uint32_t rec_ts, stack_ts;	/* the host's first TSval: recorded, and ours */
 };
 
 struct emitted {
@@ -30,6 +32,7 @@ struct emitted {
 struct rp {
 	const struct tl_replay_opts *o;
 	const struct capture *cap;
+	tl_time base;			/* virtual time of the first packet */
 	uint32_t host;
 	tl_stack *s;
 	struct emitted *q;
@@ -74,9 +77,9 @@ static void emit(void *ctx, const uint8_t *pkt, size_t len)
 
 static void trace_line(void *ctx, tl_time now, const char *line)
 {
-	const struct tl_replay_opts *o = ctx;
+	const struct rp *r = ctx;
 
-	tl_print_trace(stdout, (double)(now - TIME_BASE) / 1e6, o->trace_json, line);
+	tl_print_trace(stdout, (double)(now - r->base) / 1e6, r->o->trace_json, line);
 }
 
 /* The host under test: the first SYN-ACK's sender, else the first ICMP echo
@@ -127,7 +130,7 @@ static struct conn *conn_find(struct rp *r, uint32_t peer, uint16_t pport, uint1
 
 static tl_time vtime(const struct rp *r, const struct cap_packet *p)
 {
-	return TIME_BASE + (p->ts_us - r->cap->p[0].ts_us);
+	return r->base + (p->ts_us - r->cap->p[0].ts_us);
 }
 
 /* Fires every timer due by now at its own deadline, so emissions carry the
@@ -167,6 +170,10 @@ static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
 		if (kind == 5)
 			for (size_t b = i + 2; b + 4 <= i + olen; b += 4)
 				put32(seg + b, get32(seg + b) + delta);
+		/* RFC 7323 3.2: TSecr echoes the host's clock: the recorded one's, so ours. */
+		if (kind == 8 && olen == 10 && i + 10 <= th.hdr_len && c->rec_ts_known &&
+		    c->stack_ts_known && get32(seg + i + 6))
+			put32(seg + i + 6, get32(seg + i + 6) + (c->stack_ts - c->rec_ts));
 		i += olen;
 	}
 	put16(seg + 16, 0);
@@ -241,6 +248,12 @@ static void view_of(struct rp *r, const uint8_t *pkt, size_t len, bool stack, st
 				c->stack_known = true, c->stack_iss = v->tcp.seq;
 			else
 				c->rec_known = true, c->rec_iss = v->tcp.seq;
+		}
+		if (c && (v->tcp.flags & TCP_SYN) && v->tcp.opts.has_ts) {
+			if (stack)
+				c->stack_ts_known = true, c->stack_ts = v->tcp.opts.ts_val;
+			else
+				c->rec_ts_known = true, c->rec_ts = v->tcp.opts.ts_val;
 		}
 		if (c && (stack ? c->stack_known : c->rec_known)) {
 			v->rel = true;
@@ -359,11 +372,11 @@ static void divergence(struct rp *r, const struct cap_packet *p, const char *wha
 
 	describe(e, a, sizeof a);
 	printf("DIVERGENCE at packet %u (t=%.6f s): %s differs\n", p->frame,
-	       (double)(vtime(r, p) - TIME_BASE) / 1e6, what);
+	       (double)(vtime(r, p) - r->base) / 1e6, what);
 	printf("  recorded: %s\n", a);
 	if (g) {
 		describe(g, b, sizeof b);
-		printf("  tcplab:   %s  (t=%.6f s)\n", b, (double)(gt - TIME_BASE) / 1e6);
+		printf("  tcplab:   %s  (t=%.6f s)\n", b, (double)(gt - r->base) / 1e6);
 	} else {
 		printf("  tcplab:   sent nothing\n");
 	}
@@ -491,16 +504,19 @@ int tl_replay_run(const struct tl_replay_opts *o)
 	cfg.output_ctx = &r;
 	if (o->trace) {
 		cfg.trace = trace_line;
-		cfg.trace_ctx = (void *)o;
+		cfg.trace_ctx = &r;
 		cfg.trace_json = o->trace_json;
 	}
+	/* The live clock's sub-millisecond phase (pcap_out keeps it), so that our
+	 * millisecond timestamps tick where the recorded host's did. */
+	r.base = TIME_BASE + (cap.n ? cap.p[0].ts_us % 1000 : 0);
 	r.s = tl_stack_new(&cfg);
 	if (!r.s || tl_apps_start(r.s) < 0) {
 		fprintf(stderr, "tcplab: cannot start the stack\n");
 		capture_free(&cap);
 		return 2;
 	}
-	tl_stack_poll(r.s, TIME_BASE);
+	tl_stack_poll(r.s, r.base);
 	int status = replay(&r);
 	if (status == 0)
 		printf("replay %s: host %s, %zu packets: %zu fed to tcplab, %zu answers matched, "

@@ -24,6 +24,7 @@ bad "--mtu needs a value" --mtu
 bad "bad value 'maybe' for --syncookies" --syncookies maybe
 bad "bad value 'yes' for --tlp" --tlp yes
 bad "bad value 'fast' for --recovery" --recovery fast
+bad "bad value 'yes' for --timestamps" --timestamps yes
 bad "bad value 'x' for --time-wait-max" --time-wait-max x
 bad "bad value '-1' for --ooo-max" --ooo-max -1
 bad "bad value 'x' for --rst-rate" --rst-rate x
@@ -34,7 +35,7 @@ bad "no such user 'nosuchuser_zz'" --user nosuchuser_zz
 echo "ok: bad values are refused with one line each"
 help=$("$tcplab" --help) || fail "--help exited $?"
 for f in --trace --rcvbuf --sndbuf --init-cwnd --delack --replay --pcap --seed --offload \
-	--ack-batch --syncookies --time-wait-max --ooo-max --rst-rate --challenge-ack-rate --challenge-ack-interval --tlp --recovery --user; do
+	--ack-batch --syncookies --time-wait-max --ooo-max --rst-rate --challenge-ack-rate --challenge-ack-interval --tlp --recovery --timestamps --user; do
 	grep -q -- "$f" <<<"$help" || fail "--help does not mention $f"
 done
 echo "ok: --help lists every flag"

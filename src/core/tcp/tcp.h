@@ -110,6 +110,9 @@ struct tcp_rec {
 	uint32_t undo_marker;		/* SND.UNA when the episode began */
 	uint32_t prior_cwnd, prior_ssthresh;
 	uint32_t delivered;		/* bytes this ACK newly delivered (RFC 6937) */
+	tl_time delivered_xmit;		/* earliest send time among them never resent, or 0 */
+	bool eifel_armed;		/* RFC 3522: an RTO went out at... */
+	uint32_t eifel_ts;		/* ...this TSval; an echo of an older one says spurious */
 	bool sacked_new;		/* this ACK SACKed past the highest SACK */
 };
 
@@ -121,6 +124,15 @@ struct tcp_cong {
 	uint32_t w_max, w_est;		/* CUBIC, RFC 9438 4: bytes */
 	uint32_t k_ms;			/* CUBIC: time to reach w_max */
 	tl_time epoch;			/* CUBIC: start of this avoidance epoch, 0 = none */
+};
+
+/* Timestamps, RFC 7323 3-5: a millisecond clock offset per connection. */
+struct tcp_tsopt {
+	bool ok;			/* both SYNs carried TSopt */
+	uint32_t offset;		/* added to our clock, RFC 7323 7.1 */
+	uint32_t recent;		/* TS.Recent, RFC 7323 4.3 */
+	tl_time recent_at;		/* when TS.Recent was taken (PAWS' 24 days) */
+	uint32_t last_ack_sent;		/* Last.ACK.sent, RFC 7323 4.3 */
 };
 
 /* One received-but-not-yet-contiguous range [start, end). */
@@ -149,6 +161,7 @@ struct tl_tcp {
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok;			/* both sides sent wscale, RFC 7323 2.2 */
 	bool sack_ok;			/* the peer sent SACK-permitted, RFC 2018 */
+	struct tcp_tsopt ts;		/* RFC 7323 timestamps */
 	uint16_t mss;			/* largest segment we send */
 	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
 	bool fin_queued;		/* FIN follows the last byte in sndbuf */
@@ -236,6 +249,13 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog);
 /* Picks a free ephemeral port towards raddr:rport, 0 if none. */
 uint16_t tcp_ephemeral_port(tl_stack *s, uint32_t raddr, uint16_t rport);
 uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* RFC 7323 7.1: a keyed hash of the 4-tuple offsets each connection's clock. */
+uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* Our TSval now: RFC 7323 5.4, one tick per millisecond. */
+static inline uint32_t tcp_ts_now(const struct tl_tcp *c)
+{
+	return (uint32_t)(c->stack->now / 1000) + c->ts.offset;
+}
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st);
 /* The TIME_WAIT list: tcp_tw_track (re)appends c, enforcing the cap. */
 void tcp_tw_track(struct tl_tcp *c);
@@ -315,6 +335,9 @@ void tcp_timer_arm(struct tl_tcp *c); /* the loss probe timer if due, else the R
 void tcp_timer_reorder(struct tl_tcp *c, uint64_t us);
 void tcp_timer_rto_stop(struct tl_tcp *c);
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t rtt_us);
+/* RFC 7323 4.2 and appendix G: with timestamps, a sample from every ACK
+ * of new data (the scoreboard's send time, or TSecr after a resend). */
+void tcp_rtt_from_ack(struct tl_tcp *c, const struct tcp_hdr *th);
 void tcp_enter_time_wait(struct tl_tcp *c);
 /* Arms the RTO if data is outstanding and no timer runs, else the persist
  * timer if data waits on the window. */
@@ -334,6 +357,7 @@ bool tcp_sb_split(struct tl_tcp *c, uint32_t i, uint32_t seq);
 void tcp_sb_mark_sacked(struct tl_tcp *c, struct tcp_seg *g);
 void tcp_sb_mark_lost(struct tl_tcp *c, struct tcp_seg *g);
 void tcp_sb_mark_all_lost(struct tl_tcp *c, bool forget_sacks);
+void tcp_sb_unmark_lost(struct tl_tcp *c);
 uint32_t tcp_sb_sacked_end(const struct tl_tcp *c, uint32_t seq);
 uint32_t tcp_sb_unsacked_run(const struct tl_tcp *c, uint32_t seq, uint32_t limit);
 bool tcp_sb_is_sacked(const struct tl_tcp *c, uint32_t seq);

@@ -61,6 +61,14 @@ uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 	return (uint32_t)(s->now / 4) + (uint32_t)siphash2(s->tcp->isn_key, a, p);
 }
 
+uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
+	uint64_t p = 1ull << 63 | (uint64_t)lport << 16 | rport;
+
+	return (uint32_t)siphash2(s->tcp->isn_key, a, p);
+}
+
 /* RFC 4987 3.6: the MSS a cookie can say, in 3 bits (its low ones). */
 static const uint16_t cookie_mss[8] = { 64, 536, 1200, 1300, 1400, 1440, 1460, 8960 };
 #define COOKIE_NO_WSCALE 15
@@ -307,6 +315,7 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = c->idle_at = TL_TIME_NEVER;
 	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
+	c->ts.offset = tcp_ts_offset(s, raddr, rport, lport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
 	c->rec.reo_wnd_mult = 1;
 	uint32_t b = bucket_of(t, raddr, rport, lport);

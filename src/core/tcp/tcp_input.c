@@ -4,6 +4,8 @@
 
 #include "tcp.h"
 
+#define PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: 24 days, in us */
+
 /* The part of a segment that survives trimming to the receive window. */
 struct seg_text {
 	uint32_t seq;
@@ -38,6 +40,12 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 		mss = ours;
 	c->mss = mss < 64 ? 64 : mss; /* RFC 9293 3.7.1: a tiny MSS is hostile */
 	c->sack_ok = th->opts.has_sack_perm;
+	/* RFC 7323 3.2: timestamps only when both SYNs carry them. */
+	c->ts.ok = c->stack->cfg.tcp_timestamps && th->opts.has_ts;
+	if (c->ts.ok) {
+		c->ts.recent = th->opts.ts_val;
+		c->ts.recent_at = c->stack->now;
+	}
 	if (th->opts.has_wscale) {
 		/* RFC 7323 2.3: a shift above 14 is used as 14. */
 		c->ws_ok = true;
@@ -418,13 +426,15 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
 
 	/* RFC 6298 2: an RTT sample when the timed segment is acknowledged
-	 * (and nothing was resent meanwhile that this ACK may have waited for). */
-	if (c->rtt.timing && seq_gt(th->ack, c->rtt.seq)) {
+	 * (and nothing was resent meanwhile that this ACK may have waited for);
+	 * with timestamps, every ACK gives one (tcp_rtt_from_ack). */
+	if (c->rtt.timing && seq_gt(th->ack, c->rtt.seq) && !c->ts.ok) {
 		if (!c->rtt.dirty)
 			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt.start));
 		c->rtt.timing = false;
 	}
 	tcp_sb_ack(c, th->ack, tcp_rec_delivered);
+	tcp_rtt_from_ack(c, th);
 	ring_consume(&c->sndbuf, data);
 	tcp_buf_trim(c);
 	c->snd_una = th->ack;
@@ -568,6 +578,30 @@ static void fin_input(struct tl_tcp *c)
 	}
 }
 
+/* RFC 7323 5.3 R1 (PAWS), before the sequence check: a TSval older than
+ * TS.Recent marks an old duplicate, unless the connection idled 24 days. */
+static bool paws_reject(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	if (!c->ts.ok || !th->opts.has_ts || (th->flags & TCP_RST) ||
+	    !seq_lt(th->opts.ts_val, c->ts.recent))
+		return false;
+	if (c->stack->now - c->ts.recent_at <= PAWS_IDLE)
+		return true;
+	c->ts.recent = th->opts.ts_val;
+	c->ts.recent_at = c->stack->now;
+	return false;
+}
+
+/* RFC 7323 4.3 (2): keep the TSval of the segment our next ACK answers. */
+static void ts_update_recent(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	if (c->ts.ok && th->opts.has_ts && seq_geq(th->opts.ts_val, c->ts.recent) &&
+	    seq_leq(th->seq, c->ts.last_ack_sent)) {
+		c->ts.recent = th->opts.ts_val;
+		c->ts.recent_at = c->stack->now;
+	}
+}
+
 /* Steps one to eight for a synchronized connection (and SYN-RECEIVED). */
 static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			    const struct tcp_hdr *th)
@@ -579,6 +613,11 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		syn_received_syn(c, th);
 		return;
 	}
+	if (paws_reject(c, th)) {
+		s->cnt.tcp_drop_paws++;
+		c->ack_now = true; /* RFC 7323 5.3 R1: as for an unacceptable segment */
+		return;
+	}
 	if (!acceptable(c, th)) {
 		s->cnt.tcp_drop_unacceptable++;
 		/* RFC 9293 3.10.7.4 first: answer with <SEQ=SND.NXT><ACK=RCV.NXT>. */
@@ -588,6 +627,7 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			tcp_enter_time_wait(c); /* a retransmitted FIN restarts 2 MSL */
 		return;
 	}
+	ts_update_recent(c, th);
 	struct seg_text t = trim(c, th);
 	if (th->data_len && t.len == 0) {
 		s->cnt.tcp_dup_data++;

@@ -35,6 +35,12 @@ static uint16_t window_field(struct tl_tcp *c, uint8_t flags)
 	return (uint16_t)(field > 65535 ? 65535 : field);
 }
 
+/* RFC 2018 3: four blocks fit the option space, three beside timestamps. */
+static uint32_t sack_max(const struct tl_tcp *c)
+{
+	return c->ts.ok ? TCP_MAX_SACK - 1 : TCP_MAX_SACK;
+}
+
 /* RFC 2018 4: the block holding the latest arrival first, then the others. */
 static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
 {
@@ -46,7 +52,7 @@ static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
 	o->sack[0][0] = c->ooo[first].start;
 	o->sack[0][1] = c->ooo[first].end;
 	o->sack_n = 1;
-	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < TCP_MAX_SACK; i++) {
+	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < sack_max(c); i++) {
 		if (i == first)
 			continue;
 		o->sack[o->sack_n][0] = c->ooo[i].start;
@@ -69,8 +75,16 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 		o.wscale = c->rcv_wscale;
 		/* RFC 2018 2: SACK-permitted, likewise only if the SYN had it. */
 		o.has_sack_perm = !(flags & TCP_ACK) || c->sack_ok;
-	} else if ((flags & TCP_ACK) && c->sack_ok && c->ooo_n) {
-		sack_blocks(c, &o);
+		/* RFC 7323 3.2: TSopt in a SYN; in a SYN-ACK only if the SYN had it. */
+		o.has_ts = (flags & TCP_ACK) ? c->ts.ok : c->stack->cfg.tcp_timestamps != 0;
+	} else {
+		o.has_ts = c->ts.ok; /* RFC 7323 3.2: then in every segment */
+		if ((flags & TCP_ACK) && c->sack_ok && c->ooo_n)
+			sack_blocks(c, &o);
+	}
+	if (o.has_ts) {
+		o.ts_val = tcp_ts_now(c);
+		o.ts_ecr = (flags & TCP_ACK) ? c->ts.recent : 0; /* RFC 7323 3.2 */
 	}
 	return tcp_build_options(buf, &o);
 }
@@ -96,6 +110,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	tcp_build(seg, c->laddr, c->raddr, &h, opt_len, len);
 	if (flags & TCP_ACK) {
 		tcp_set_delack_at(c, TL_TIME_NEVER);
+		c->ts.last_ack_sent = c->rcv_nxt; /* RFC 7323 4.3 */
 		c->unacked_segs = 0;
 		c->unacked_bytes = 0;
 		c->ack_at_poll = false;
@@ -282,9 +297,9 @@ static bool fin_due(const struct tl_tcp *c)
 /* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
 uint32_t tcp_seg_room(const struct tl_tcp *c)
 {
-	uint32_t n = c->ooo_n < TCP_MAX_SACK ? c->ooo_n : TCP_MAX_SACK;
+	uint32_t n = c->ooo_n < sack_max(c) ? c->ooo_n : sack_max(c);
 
-	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);
+	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0) - (c->ts.ok ? 12 : 0);
 }
 
 /* New data may go out in segments of many MSS when the driver offloads the

@@ -83,7 +83,11 @@ static void dsack_seen(struct tl_tcp *c, uint32_t start, uint32_t end)
 
 void tcp_rec_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 {
-	c->rec.delivered += g->end - g->start;
+	struct tcp_rec *r = &c->rec;
+
+	r->delivered += g->end - g->start;
+	if (!(g->flags & TCP_SEG_EVER_RETRANS) && (!r->delivered_xmit || g->xmit < r->delivered_xmit))
+		r->delivered_xmit = g->xmit;
 	tcp_rack_delivered(c, g);
 }
 
@@ -138,6 +142,7 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 	uint8_t first = 0;
 
 	c->rec.delivered = 0;
+	c->rec.delivered_xmit = 0;
 	c->rec.sacked_new = false;
 	tcp_tlp_ack(c, th);
 	if (!c->sack_ok || th->opts.sack_n == 0)
@@ -151,7 +156,7 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 		sack_range(c, blk[i][0], blk[i][1]);
 	/* RFC 6298 3: the timed segment, never resent, was SACKed: a sample
 	 * (the way Linux samples from SACKs; it keeps a backed-off RTO short-lived). */
-	if (c->rtt.timing && tcp_sb_is_sacked(c, c->rtt.seq)) {
+	if (c->rtt.timing && !c->ts.ok && tcp_sb_is_sacked(c, c->rtt.seq)) {
 		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt.start));
 		c->rtt.timing = false;
 	}
@@ -416,8 +421,25 @@ static void rack_ack(struct tl_tcp *c, uint32_t data)
 		tcp_timer_reorder(c, wait);
 }
 
+/* RFC 3522 2 (Eifel): the first ACK after an RTO echoes a TSval older
+ * than the retransmission's: the original arrived, the timeout was
+ * spurious. RFC 4015 3: take the reduction back, resend nothing more. */
+static void eifel_check(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	c->rec.eifel_armed = false;
+	if (!th->opts.has_ts || !seq_lt(th->opts.ts_ecr, c->rec.eifel_ts))
+		return;
+	c->stack->cnt.tcp_spurious_rto++;
+	tcp_sb_unmark_lost(c);
+	if (!tcp_rec_rack(c))
+		c->snd_nxt = c->snd_max;
+	undo(c);
+}
+
 void tcp_rec_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t acked, uint32_t data)
 {
+	if (acked && c->rec.eifel_armed)
+		eifel_check(c, th);
 	if (tcp_rec_rack(c))
 		rack_ack(c, data);
 	else
@@ -469,8 +491,11 @@ void tcp_rec_rto(struct tl_tcp *c)
 	struct tcp_rec *r = &c->rec;
 	bool rack = tcp_rec_rack(c);
 
-	if (rack && r->state != TCP_REC_LOSS)
+	if (r->state != TCP_REC_LOSS)
 		arm_undo(c);
+	/* RFC 3522 2: remember the TSval of the first retransmission. */
+	r->eifel_armed = c->ts.ok && c->retries == 1;
+	r->eifel_ts = tcp_ts_now(c);
 	tcp_cc_rto(c);
 	/* RFC 6582 4: an RTO ends fast recovery; recover = highest sent. */
 	r->state = TCP_REC_LOSS;

@@ -133,6 +133,15 @@ void tcp_sb_mark_all_lost(struct tl_tcp *c, bool forget_sacks)
 		c->sb.high = c->snd_una;
 }
 
+/* RFC 4015 3: the RTO was spurious: what it marked lost, and did not
+ * resend yet, is still in flight. */
+void tcp_sb_unmark_lost(struct tl_tcp *c)
+{
+	for (uint32_t i = 0; i < c->sb.n; i++)
+		if (!(at(&c->sb, i)->flags & TCP_SEG_RETRANS))
+			clear_flag(&c->sb, at(&c->sb, i), TCP_SEG_LOST);
+}
+
 /* Records [seq, end) going out: a new segment, or every entry it resends. */
 void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end)
 {

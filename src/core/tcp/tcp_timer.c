@@ -168,21 +168,53 @@ static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
 	return (uint32_t)(rto < lo ? lo : rto > hi ? hi : rto);
 }
 
+/* RFC 6298 2.3 with alpha = 1/(8 n), beta = 1/(4 n): n = 1 for one
+ * sample per round trip, more when every ACK gives one (RFC 7323 G). */
+static void rtt_update(struct tl_tcp *c, uint32_t r, uint32_t n)
+{
+	struct tcp_rtt *t = &c->rtt;
+
+	if (t->srtt_us == 0) {
+		/* RFC 6298 2.2: the first measurement. */
+		t->srtt_us = r ? r : 1;
+		t->rttvar_us = r / 2;
+	} else {
+		int64_t diff = (int64_t)t->srtt_us - r;
+		int64_t var = (int64_t)t->rttvar_us + ((diff < 0 ? -diff : diff) - t->rttvar_us) / (4 * n);
+		t->rttvar_us = (uint32_t)var;
+		t->srtt_us = (uint32_t)((int64_t)t->srtt_us - diff / (8 * n));
+		if (t->srtt_us == 0)
+			t->srtt_us = 1;
+	}
+	uint32_t k = 4 * t->rttvar_us;
+	/* RFC 6298 2.2-2.4: RTO = SRTT + max(G, 4*RTTVAR), clamped. */
+	c->rtt.rto_us = clamp_rto(c, (uint64_t)t->srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
+}
+
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t r)
 {
-	if (c->rtt.srtt_us == 0) {
-		/* RFC 6298 2.2: the first measurement. */
-		c->rtt.srtt_us = r ? r : 1;
-		c->rtt.rttvar_us = r / 2;
+	rtt_update(c, r, 1);
+}
+
+void tcp_rtt_from_ack(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	uint32_t r;
+
+	if (!c->ts.ok)
+		return;
+	if (c->rec.delivered_xmit) {
+		r = (uint32_t)(c->stack->now - c->rec.delivered_xmit); /* to the us, as Linux prefers */
+	} else if (th->opts.has_ts && th->opts.ts_ecr) {
+		uint32_t ms = tcp_ts_now(c) - th->opts.ts_ecr; /* RFC 7323 4.2: RTTM */
+		if (ms > c->stack->cfg.tcp_rto_max_ms)
+			return; /* a TSecr from another life */
+		r = ms * 1000;
 	} else {
-		/* RFC 6298 2.3: beta = 1/4, alpha = 1/8. */
-		uint32_t diff = c->rtt.srtt_us > r ? c->rtt.srtt_us - r : r - c->rtt.srtt_us;
-		c->rtt.rttvar_us = (3 * c->rtt.rttvar_us + diff) / 4;
-		c->rtt.srtt_us = (7 * c->rtt.srtt_us + r) / 8;
+		return;
 	}
-	uint32_t k = 4 * c->rtt.rttvar_us;
-	/* RFC 6298 2.2-2.4: RTO = SRTT + max(G, 4*RTTVAR), clamped. */
-	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
+	/* RFC 7323 G: ExpectedSamples = ceiling(FlightSize / (SMSS * 2)). */
+	uint32_t flight = c->snd_max - th->ack, n = (flight + 2u * c->mss - 1) / (2u * c->mss);
+	rtt_update(c, r, n ? n : 1);
 }
 
 void tcp_enter_time_wait(struct tl_tcp *c)
