@@ -59,6 +59,7 @@
 	X(tcp_rto, "TCP retransmission timeouts")                             \
 	X(tcp_fast_rexmit, "TCP fast recoveries entered (three duplicate ACKs, or RACK)") \
 	X(tcp_rack_lost, "TCP segments RACK deemed lost") \
+	X(tcp_dsack_out, "TCP D-SACKs sent: data that arrived twice (RFC 2883)") \
 	X(tcp_dsack_in, "TCP D-SACKs received: a segment arrived twice") \
 	X(tcp_spurious_rto, "TCP timeouts found spurious by their timestamps (Eifel)") \
 	X(tcp_undo, "TCP window reductions undone: D-SACKs or timestamps showed them spurious") \

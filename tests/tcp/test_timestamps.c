@@ -173,6 +173,31 @@ START_TEST(eifel_keeps_real_timeout)
 }
 END_TEST
 
+/* RFC 2883 4: a segment that arrives again (its ACK was lost, the sender
+ * resent it) is reported in the first SACK block of the ACK it causes. */
+START_TEST(dsack_reports_a_duplicate)
+{
+	struct tcph h;
+	uint32_t theirs = ts_handshake(&h, NULL);
+
+	struct tcp_opts a = ts_opts(theirs);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 100, &a);
+	tcph_drain(&h);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 100, &a);
+	struct seg *g = tcph_expect(&h, "ACK with a D-SACK", TCP_ACK, h.iss + 1, PISS + 101, 0);
+	ck_assert_uint_eq(g->h.opts.sack_n, 1);
+	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 1);
+	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 101);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_out, 1);
+	/* Reported once: the next ACK carries no block. */
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 101, h.iss + 1, 512, blob, 10, &a);
+	tcph_advance(&h, 40);
+	g = tcph_expect(&h, "a plain ACK", TCP_ACK, h.iss + 1, PISS + 111, 0);
+	ck_assert_uint_eq(g->h.opts.sack_n, 0);
+	tcph_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_timestamps");
@@ -186,6 +211,7 @@ int main(void)
 	tcase_add_test(t, rtt_sample_from_every_ack);
 	tcase_add_test(t, eifel_undoes_spurious_timeout);
 	tcase_add_test(t, eifel_keeps_real_timeout);
+	tcase_add_test(t, dsack_reports_a_duplicate);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

@@ -182,6 +182,8 @@ struct tl_tcp {
 	struct ooo_range *ooo;
 	uint32_t ooo_n;
 	uint32_t ooo_last;		/* seq of the latest out-of-order arrival */
+	bool dsack_pending;		/* RFC 2883: report [dsack_start, dsack_end) */
+	uint32_t dsack_start, dsack_end; /* ...a duplicate, in the next ACK */
 	uint32_t ooo_held;		/* rcv_nxt to the end of the last range */
 	bool fin_rcvd;			/* the peer's FIN is in sequence */
 	bool rcv_fin_known;		/* a FIN arrived out of order */

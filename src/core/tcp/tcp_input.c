@@ -345,6 +345,21 @@ static struct seg_text trim(const struct tl_tcp *c, const struct tcp_hdr *th)
 	return t;
 }
 
+/* RFC 2883 4: data below RCV.NXT arrived again; the next ACK says so in
+ * its first SACK block, so the sender can tell a needless retransmission. */
+static void dsack_note(struct tl_tcp *c, const struct tcp_hdr *th)
+{
+	uint32_t start = th->seq + !!(th->flags & TCP_SYN);
+
+	if (!c->sack_ok || th->data_len == 0 || !seq_lt(start, c->rcv_nxt))
+		return;
+	uint32_t end = seq_min(start + (uint32_t)th->data_len, c->rcv_nxt);
+	c->dsack_pending = true;
+	c->dsack_start = start;
+	c->dsack_end = end;
+	c->stack->cnt.tcp_dsack_out++;
+}
+
 /* RFC 9293 3.10.7.4 second, with RFC 5961 3.2 and RFC 1337. */
 static void rst_input(struct tl_tcp *c, const struct tcp_hdr *th)
 {
@@ -618,6 +633,8 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		c->ack_now = true; /* RFC 7323 5.3 R1: as for an unacceptable segment */
 		return;
 	}
+	if (!(th->flags & TCP_RST))
+		dsack_note(c, th);
 	if (!acceptable(c, th)) {
 		s->cnt.tcp_drop_unacceptable++;
 		/* RFC 9293 3.10.7.4 first: answer with <SEQ=SND.NXT><ACK=RCV.NXT>. */

@@ -41,17 +41,26 @@ static uint32_t sack_max(const struct tl_tcp *c)
 	return c->ts.ok ? TCP_MAX_SACK - 1 : TCP_MAX_SACK;
 }
 
-/* RFC 2018 4: the block holding the latest arrival first, then the others. */
+/* RFC 2018 4: the block holding the latest arrival first, then the others;
+ * before them all, RFC 2883 4: a duplicate just received. */
 static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
 {
 	uint32_t first = 0;
 
+	o->sack_n = 0;
+	if (c->dsack_pending) {
+		o->sack[0][0] = c->dsack_start;
+		o->sack[0][1] = c->dsack_end;
+		o->sack_n = 1;
+	}
+	if (c->ooo_n == 0)
+		return;
 	for (uint32_t i = 0; i < c->ooo_n; i++)
 		if (seq_in(c->ooo_last, c->ooo[i].start, c->ooo[i].end))
 			first = i;
-	o->sack[0][0] = c->ooo[first].start;
-	o->sack[0][1] = c->ooo[first].end;
-	o->sack_n = 1;
+	o->sack[o->sack_n][0] = c->ooo[first].start;
+	o->sack[o->sack_n][1] = c->ooo[first].end;
+	o->sack_n++;
 	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < sack_max(c); i++) {
 		if (i == first)
 			continue;
@@ -79,7 +88,7 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 		o.has_ts = (flags & TCP_ACK) ? c->ts.ok : c->stack->cfg.tcp_timestamps != 0;
 	} else {
 		o.has_ts = c->ts.ok; /* RFC 7323 3.2: then in every segment */
-		if ((flags & TCP_ACK) && c->sack_ok && c->ooo_n)
+		if ((flags & TCP_ACK) && c->sack_ok && (c->ooo_n || c->dsack_pending))
 			sack_blocks(c, &o);
 	}
 	if (o.has_ts) {
@@ -111,6 +120,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	if (flags & TCP_ACK) {
 		tcp_set_delack_at(c, TL_TIME_NEVER);
 		c->ts.last_ack_sent = c->rcv_nxt; /* RFC 7323 4.3 */
+		c->dsack_pending = false; /* RFC 2883 4: reported once */
 		c->unacked_segs = 0;
 		c->unacked_bytes = 0;
 		c->ack_at_poll = false;
@@ -297,7 +307,8 @@ static bool fin_due(const struct tl_tcp *c)
 /* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
 uint32_t tcp_seg_room(const struct tl_tcp *c)
 {
-	uint32_t n = c->ooo_n < sack_max(c) ? c->ooo_n : sack_max(c);
+	uint32_t blocks = c->ooo_n + c->dsack_pending;
+	uint32_t n = blocks < sack_max(c) ? blocks : sack_max(c);
 
 	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0) - (c->ts.ok ? 12 : 0);
 }
