@@ -2,6 +2,7 @@
  * TCP internals. The TCB uses RFC 9293's own names (snd_una, snd_nxt,
  * rcv_nxt, ...) so the code reads next to the RFC. One concern per file:
  *   tcp_conn.c    connection table, ISNs, creation and destruction
+ *   tcp_cookie.c  SYN cookies (RFC 4987 3.6)
  *   tcp_input.c   SEGMENT ARRIVES, RFC 9293 3.10.7, step by step
  *   tcp_output.c  building and sending segments
  *   tcp_sb.c      the scoreboard: each segment sent, SACKed, lost, resent
@@ -267,7 +268,7 @@ void tcp_destroy(struct tl_tcp *c);
 /* Tells the application (unless it closed) and destroys c. */
 void tcp_drop(struct tl_tcp *c, int err);
 void tcp_reap(tl_stack *s);
-/* RFC 4987 3.6: the ISN of a stateless SYN-ACK answering th. */
+/* tcp_cookie.c: the ISN of a stateless SYN-ACK answering th (RFC 4987 3.6). */
 uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 			 struct tcp_cookie *out);
 /* True if th->ack - 1 is a cookie we made lately for this peer; fills out. */
@@ -403,6 +404,17 @@ void tcp_cc_rto(struct tl_tcp *c);	/* a retransmission timeout */
 
 /* tcp_input.c */
 void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th);
+/* RFC 9293 3.10.7.2-3: take the peer's ISN, window and SYN options. */
+void tcp_learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th);
+/* A segment for connection c, then its events and output. */
+void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th);
+
+/* tcp_cookie.c: SYN cookies, RFC 4987 3.6 */
+void tcp_cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+		      const struct tcp_hdr *th);
+/* RFC 9293 3.10.7.2 second: an ACK for a listener (a cookie's, or a RST). */
+void tcp_listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
+		    const struct tcp_hdr *th);
 /* Delivers the events collected in c->pending. */
 void tcp_fire_events(struct tl_tcp *c);
 

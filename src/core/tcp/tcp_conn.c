@@ -4,46 +4,7 @@
 #include <string.h>
 
 #include "tcp.h"
-
-static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
-
-static void sip_round(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
-	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
-}
-
-static void sip_word(uint64_t v[4], uint64_t m)
-{
-	v[3] ^= m;
-	sip_round(v);
-	sip_round(v);
-	v[0] ^= m;
-}
-
-/* SipHash-2-4 of n 64-bit words: a keyed PRF, as RFC 6528 3 asks for. */
-static uint64_t siphash(const uint64_t k[2], const uint64_t *m, unsigned n)
-{
-	uint64_t v[4] = { k[0] ^ 0x736f6d6570736575ull, k[1] ^ 0x646f72616e646f6dull,
-			  k[0] ^ 0x6c7967656e657261ull, k[1] ^ 0x7465646279746573ull };
-
-	for (unsigned i = 0; i < n; i++)
-		sip_word(v, m[i]);
-	sip_word(v, (uint64_t)(8 * n) << 56);
-	v[2] ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sip_round(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-static uint64_t siphash2(const uint64_t k[2], uint64_t m0, uint64_t m1)
-{
-	uint64_t m[2] = { m0, m1 };
-
-	return siphash(k, m, 2);
-}
+#include "../siphash.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -58,7 +19,7 @@ uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
 	uint64_t p = (uint64_t)lport << 16 | rport;
 	/* RFC 6528 3: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
-	return (uint32_t)(s->now / 4) + (uint32_t)siphash2(s->tcp->isn_key, a, p);
+	return (uint32_t)(s->now / 4) + (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
 
 uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -66,70 +27,7 @@ uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lpo
 	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
 	uint64_t p = 1ull << 63 | (uint64_t)lport << 16 | rport;
 
-	return (uint32_t)siphash2(s->tcp->isn_key, a, p);
-}
-
-/* RFC 4987 3.6: the MSS a cookie can say, in 3 bits (its low ones). */
-static const uint16_t cookie_mss[8] = { 64, 536, 1200, 1300, 1400, 1440, 1460, 8960 };
-#define COOKIE_NO_WSCALE 15
-
-/* The low 8 bits: MSS index, the peer's window scale (15: none), SACK-permitted. */
-static uint32_t cookie_bits(tl_stack *s, const struct tcp_hdr *th)
-{
-	uint32_t mss = th->opts.has_mss ? th->opts.mss : TCP_DEFAULT_MSS, i = 7;
-	uint32_t ws = th->opts.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : th->opts.wscale;
-
-	if (mss > tcp_our_mss(s))
-		mss = tcp_our_mss(s);
-	while (i > 0 && cookie_mss[i] > mss)
-		i--;
-	ws = th->opts.has_wscale ? ws : COOKIE_NO_WSCALE;
-	return i << 5 | ws << 1 | th->opts.has_sack_perm;
-}
-
-/* RFC 4987 3.6: 24 bits of a keyed hash of 4-tuple, peer ISN, counter and bits. */
-static uint32_t cookie_hash(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport,
-			    uint32_t pisn, uint64_t counter, uint32_t bits)
-{
-	uint64_t m[3] = { (uint64_t)s->cfg.addr << 32 | raddr,
-			  (uint64_t)lport << 48 | (uint64_t)rport << 32 | pisn,
-			  counter << 8 | bits };
-
-	return (uint32_t)(siphash(s->tcp->cookie_key, m, 3) >> 40);
-}
-
-static void cookie_decode(uint32_t bits, struct tcp_cookie *k)
-{
-	k->mss = cookie_mss[bits >> 5 & 7];
-	k->has_wscale = (bits >> 1 & 15) != COOKIE_NO_WSCALE;
-	k->wscale = k->has_wscale ? (uint8_t)(bits >> 1 & 15) : 0;
-	k->sack_ok = bits & 1;
-}
-
-uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
-			 struct tcp_cookie *out)
-{
-	uint64_t counter = s->now / TL_MS(TCP_COOKIE_PERIOD_MS);
-	uint32_t bits = cookie_bits(s, th);
-
-	cookie_decode(bits, out);
-	return cookie_hash(s, raddr, th->sport, th->dport, th->seq, counter, bits) << 8 | bits;
-}
-
-bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
-		      struct tcp_cookie *out)
-{
-	uint64_t counter = s->now / TL_MS(TCP_COOKIE_PERIOD_MS);
-	uint32_t cookie = th->ack - 1, bits = cookie & 0xff;
-
-	/* RFC 4987 3.6: valid for the current counter or the one before it. */
-	for (uint64_t age = 0; age < 2 && age <= counter; age++)
-		if (cookie_hash(s, raddr, th->sport, th->dport, th->seq - 1, counter - age,
-				bits) == cookie >> 8) {
-			cookie_decode(bits, out);
-			return true;
-		}
-	return false;
+	return (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
 
 /* Frees the rings that are empty and hold more than keep bytes. */

@@ -59,7 +59,7 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 	tcp_cc_init(c);
 }
 
-static void learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th)
+void tcp_learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	c->irs = th->seq;
 	c->irs_known = true;
@@ -73,109 +73,6 @@ static void learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->snd_wl2 = th->ack;
 }
 
-static void conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
-		       const struct tcp_hdr *th);
-
-/* RFC 4987 3.6: the backlog is full, so the SYN-ACK carries all we must know. */
-static void cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
-			 const struct tcp_hdr *th)
-{
-	struct tcp_cookie k;
-	uint32_t isn = tcp_cookie_make(s, ip->src, th, &k);
-
-	l->cookie_at = s->now ? s->now : 1;
-	s->cnt.tcp_syncookies_sent++;
-	tcp_send_cookie_synack(s, ip, th, isn, &k);
-}
-
-/* Did this listener send cookies within the two counters a cookie lives? */
-static bool cookies_recent(const tl_stack *s, const struct tl_tcp *l)
-{
-	return l->cookie_at && s->now - l->cookie_at < 2 * TL_MS(TCP_COOKIE_PERIOD_MS);
-}
-
-/* The SYN the cookie stands for, as learn_peer_syn wants it. */
-static void cookie_syn(const struct tcp_hdr *th, const struct tcp_cookie *k,
-		       struct tcp_hdr *syn)
-{
-	memset(syn, 0, sizeof *syn);
-	syn->seq = th->seq - 1;
-	syn->ack = th->ack;
-	syn->flags = TCP_SYN;
-	syn->wnd = th->wnd; /* RFC 4987 3.6: the SYN's own window is not kept */
-	syn->opts.has_mss = true;
-	syn->opts.mss = k->mss;
-	syn->opts.has_wscale = k->has_wscale;
-	syn->opts.wscale = k->wscale;
-	syn->opts.has_sack_perm = k->sack_ok;
-}
-
-static void trace_cookie(tl_stack *s, const struct ipv4_hdr *ip, const struct tcp_hdr *th,
-			 const struct tcp_cookie *k)
-{
-	char a[16];
-	int ws = k && k->has_wscale ? k->wscale : -1;
-	struct tl_kv kv[] = { KV_S("peer", ip_str(ip->src, a)), KV_N("port", th->sport),
-			      KV_N("valid", k != NULL), KV_N("mss", k ? k->mss : 0),
-			      KV_N("wscale", ws), KV_N("sack", k && k->sack_ok) };
-
-	if (k)
-		TL_TRACE_EV(s, "cookie", kv, "%s:%u SYN cookie valid: mss %u, wscale %d, sack %s",
-			    a, th->sport, k->mss, ws, k->sack_ok ? "yes" : "no");
-	else
-		TL_TRACE_EV(s, "cookie", kv, "%s:%u SYN cookie invalid or expired: RST", a,
-			    th->sport);
-}
-
-/* RFC 4987 3.6: a valid cookie ACK rebuilds the SYN-RECEIVED connection
- * (MSS rounded down to a table entry; window scale and SACK-permitted are
- * encoded; timestamps and SYN data are lost) and then takes the ACK. */
-static void cookie_open(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
-			const struct tcp_hdr *th, const struct tcp_cookie *k)
-{
-	struct tl_tcp *c = tcp_conn_new(s, ip->src, th->sport, th->dport);
-	struct tcp_hdr syn;
-
-	if (!c) {
-		s->cnt.tcp_drop_table_full++;
-		return;
-	}
-	s->cnt.tcp_syncookies_ok++;
-	s->cnt.tcp_passive_opens++;
-	c->listener = l;
-	c->passive = true;
-	cookie_syn(th, k, &syn);
-	learn_peer_syn(c, &syn);
-	c->iss = th->ack - 1;
-	c->snd_una = c->recover = c->sb.high = c->iss;
-	c->snd_nxt = c->snd_max = th->ack; /* as if our SYN-ACK had gone out */
-	c->rcv_adv = c->rcv_nxt + (s->cfg.tcp_rcvbuf > 65535 ? 65535 : s->cfg.tcp_rcvbuf);
-	tcp_set_state(c, TL_SYN_RECEIVED);
-	l->half_open++;
-	conn_input(c, ip, th);
-	if (!c->dead && c->state == TL_SYN_RECEIVED)
-		tcp_destroy(c); /* no timer would ever end it: no SYN-ACK is outstanding */
-}
-
-/* RFC 9293 3.10.7.2 second: an ACK for LISTEN; a cookie's ACK is good. */
-static void listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
-		       const struct tcp_hdr *th)
-{
-	struct tcp_cookie k;
-
-	if (!(th->flags & TCP_SYN) && cookies_recent(s, l)) {
-		bool ok = tcp_cookie_check(s, ip->src, th, &k);
-		if (tl_tracing(s))
-			trace_cookie(s, ip, th, ok ? &k : NULL);
-		if (ok) {
-			cookie_open(s, l, ip, th, &k);
-			return;
-		}
-		s->cnt.tcp_syncookies_failed++;
-	}
-	tcp_send_reset_reply(s, ip, th); /* any other ACK is bad */
-}
-
 static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 		       const struct tcp_hdr *th, const uint32_t *iss_floor);
 
@@ -186,7 +83,7 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 	if (th->flags & TCP_RST)
 		return; /* first: an incoming RST is ignored */
 	if (th->flags & TCP_ACK) {
-		listen_ack(s, l, ip, th); /* second */
+		tcp_listen_ack(s, l, ip, th); /* second */
 		return;
 	}
 	if (!(th->flags & TCP_SYN)) {
@@ -202,7 +99,7 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 {
 	if (l->half_open >= l->backlog) {
 		if (s->cfg.tcp_syncookies)
-			cookie_reply(s, l, ip, th);
+			tcp_cookie_reply(s, l, ip, th);
 		else
 			s->cnt.tcp_drop_listen_full++;
 		return;
@@ -219,7 +116,7 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
 	c->listener = l;
 	c->passive = true;
-	learn_peer_syn(c, th);
+	tcp_learn_peer_syn(c, th);
 	tcp_set_state(c, TL_SYN_RECEIVED);
 	l->half_open++;
 	s->cnt.tcp_passive_opens++;
@@ -252,7 +149,7 @@ static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		s->cnt.tcp_drop_other++;
 		return;
 	}
-	learn_peer_syn(c, th);
+	tcp_learn_peer_syn(c, th);
 	if (has_ack) {
 		if (c->rtt.timing) {
 			tcp_rtt_sample(c, (uint32_t)(s->now - c->rtt.start));
@@ -701,8 +598,7 @@ void tcp_fire_events(struct tl_tcp *c)
 		c->ev->readable(c->arg, c);
 }
 
-static void conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
-		       const struct tcp_hdr *th)
+void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th)
 {
 	c->in_input = true;
 	if (c->state == TL_SYN_SENT)
@@ -747,7 +643,7 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
 		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
 	if (c) {
 		if (!time_wait_reopen(s, c, ip, &th))
-			conn_input(c, ip, &th);
+			tcp_conn_input(c, ip, &th);
 	} else {
 		struct tl_tcp *l = tcp_find_listener(s, th.dport);
 		if (l) {

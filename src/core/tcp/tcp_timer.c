@@ -291,10 +291,43 @@ static void persist_expired(struct tl_tcp *c)
 	tcp_output(c);
 }
 
+static void trace_timeout(struct tl_tcp *c)
+{
+	char a[16];
+	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
+			      KV_N("retries", c->retries) };
+
+	TL_TRACE_EV(c->stack, "timeout", kv, "%s:%u timeout after %u retransmissions", a,
+		    c->rport, c->retries);
+}
+
+static void trace_rto(struct tl_tcp *c, bool syn)
+{
+	char a[16];
+	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
+			      KV_N("retry", c->retries), KV_N("next_ms", c->rtt.rto_us / 1000),
+			      KV_N("syn", 1) };
+
+	tl_trace_ev(c->stack, "rto", kv, syn ? 5 : 4, "%s:%u RTO fired (retry %u), %snext rto %u ms",
+		    a, c->rport, c->retries, syn ? "SYN again, " : "", c->rtt.rto_us / 1000);
+}
+
+/* RFC 8985 7.2-7.3: the probe timer fired; it may have moved meanwhile. */
+static void pto_expired(struct tl_tcp *c)
+{
+	uint64_t pto = tcp_tlp_pto_us(c);
+
+	if (pto == UINT64_MAX)
+		tcp_timer_rto_restart(c); /* recovery began, the window closed... */
+	else if (c->pto_from + pto > c->stack->now)
+		tcp_set_rto_at(c, c->pto_from + pto); /* new data since: RFC 8985 7.2 moved it */
+	else
+		tcp_send_loss_probe(c);
+}
+
 static void rto_expired(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
-	char a[16];
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 	if (c->xtimer == TCP_XT_REORDER) {
@@ -302,26 +335,15 @@ static void rto_expired(struct tl_tcp *c)
 		return;
 	}
 	if (c->xtimer == TCP_XT_PTO) {
-		uint64_t pto = tcp_tlp_pto_us(c);
-		if (pto == UINT64_MAX)
-			tcp_timer_rto_restart(c); /* recovery began, the window closed... */
-		else if (c->pto_from + pto > s->now)
-			tcp_set_rto_at(c, c->pto_from + pto); /* new data since: RFC 8985 7.2 moved it */
-		else
-			tcp_send_loss_probe(c);
+		pto_expired(c);
 		return;
 	}
 	c->rec.tlp_out = false;
 	if (c->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
-		if (tl_tracing(s)) {
-			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
-					      KV_N("port", c->rport),
-					      KV_N("retries", c->retries) };
-			TL_TRACE_EV(s, "timeout", kv, "%s:%u timeout after %u retransmissions",
-				    a, c->rport, c->retries);
-		}
+		if (tl_tracing(s))
+			trace_timeout(c);
 		tcp_drop(c, -ETIMEDOUT);
 		return;
 	}
@@ -336,28 +358,16 @@ static void rto_expired(struct tl_tcp *c)
 	c->rtt.timing = false;
 	s->cnt.tcp_rto++;
 	s->cnt.tcp_rexmit++;
-	if (!synchronized(c)) {
-		if (tl_tracing(s)) {
-			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
-					      KV_N("port", c->rport), KV_N("retry", c->retries),
-					      KV_N("next_ms", c->rtt.rto_us / 1000), KV_N("syn", 1) };
-			TL_TRACE_EV(s, "rto", kv,
-				    "%s:%u RTO fired (retry %u), SYN again, next rto %u ms", a,
-				    c->rport, c->retries, c->rtt.rto_us / 1000);
-		}
-		c->snd_nxt = c->iss;
-		tcp_output(c);
-		return;
+	if (synchronized(c)) {
+		tcp_rec_rto(c);
+	} else {
+		c->snd_nxt = c->iss; /* the SYN again */
 	}
-	tcp_rec_rto(c);
 	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
-				      KV_N("retry", c->retries),
-				      KV_N("next_ms", c->rtt.rto_us / 1000) };
-		TL_TRACE_EV(s, "rto", kv, "%s:%u RTO fired (retry %u), next rto %u ms", a,
-			    c->rport, c->retries, c->rtt.rto_us / 1000);
+		trace_rto(c, !synchronized(c));
+		if (synchronized(c))
+			tcp_trace_cwnd(c, "RTO");
 	}
-	tcp_trace_cwnd(c, "RTO");
 	/* RFC 6298 5.4 + RFC 5681 3.1: resend from snd_una, one segment (cwnd). */
 	tcp_output(c);
 }
