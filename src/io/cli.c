@@ -40,6 +40,8 @@ static const char usage[] =
 	"                        loss recovery with SACK: RACK with PRR (RFC 8985,\n"
 	"                        6675, 6937; default) or the classic duplicate-ACK\n"
 	"                        path (RFC 5681, 6582), which peers without SACK get\n"
+	"  --cc reno|cubic       congestion control: Reno (RFC 5681; default) or\n"
+	"                        CUBIC (RFC 9438)\n"
 	"  --syncookies on|off   answer SYNs past a full backlog with SYN cookies\n"
 	"                        (RFC 4987; default on)\n"
 	"  --time-wait-max N     TIME_WAIT entries kept; past it the oldest goes\n"
@@ -290,6 +292,11 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 			return fail("bad value '%s' for %s (want rack or newreno)", v, flag);
 		o->tune.recovery = strcmp(v, "rack") ? TL_RECOVERY_NEWRENO : TL_RECOVERY_RACK;
 		o->tune.have_recovery = true;
+	} else if (!strcmp(flag, "--cc")) {
+		if (strcmp(v, "reno") && strcmp(v, "cubic"))
+			return fail("bad value '%s' for %s (want reno or cubic)", v, flag);
+		o->tune.cc = strcmp(v, "cubic") ? TL_CC_RENO : TL_CC_CUBIC;
+		o->tune.have_cc = true;
 	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
 		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
 		if (parse_uint(v, UINT32_MAX, &n) < 0)
