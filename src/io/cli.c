@@ -42,6 +42,8 @@ static const char usage[] =
 	"                        loss recovery with SACK: RACK with PRR (RFC 8985,\n"
 	"                        6675, 6937; default) or the classic duplicate-ACK\n"
 	"                        path (RFC 5681, 6582), which peers without SACK get\n"
+	"  --cc reno|cubic       congestion control: Reno (RFC 5681; default) or\n"
+	"                        CUBIC (RFC 9438)\n"
 	"  --syncookies on|off   answer SYNs past a full backlog with SYN cookies\n"
 	"                        (RFC 4987; default on)\n"
 	"  --time-wait-max N     TIME_WAIT entries kept; past it the oldest goes\n"
@@ -214,6 +216,87 @@ static int fault_spec(struct tl_fault_cfg *c, const char *flag, const char *spec
 	return 0;
 }
 
+/* A TCP setting that is a number: 1 if flag is one, 0 if not, -1 after
+ * printing why its value is bad. */
+static int tune_number(struct tl_tune *t, const char *flag, const char *v)
+{
+	unsigned long long n;
+
+	if (!strcmp(flag, "--rcvbuf") || !strcmp(flag, "--sndbuf")) {
+		if (parse_uint(v, 1u << 30, &n) < 0 || n < 1024)
+			return fail("bad size '%s' for %s (want 1024..1073741824 bytes)", v, flag);
+		*(flag[2] == 'r' ? &t->rcvbuf : &t->sndbuf) = (uint32_t)n;
+	} else if (!strcmp(flag, "--init-cwnd")) {
+		if (parse_uint(v, 1000, &n) < 0 || n < 1)
+			return fail("bad value '%s' for %s (want 1..1000 segments)", v, flag);
+		t->init_cwnd = (uint32_t)n;
+	} else if (!strcmp(flag, "--delack")) {
+		if (parse_uint(v, 500, &n) < 0)
+			return fail("bad value '%s' for %s (want 0..500 ms)", v, flag);
+		t->delack_ms = (uint32_t)n;
+		t->have_delack = true;
+	} else if (!strcmp(flag, "--ack-batch")) {
+		if (parse_uint(v, 1u << 30, &n) < 0)
+			return fail("bad size '%s' for %s (want bytes, 0 = off)", v, flag);
+		t->ack_batch = (uint32_t)n;
+		t->have_ack_batch = true;
+	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
+		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
+		if (parse_uint(v, UINT32_MAX, &n) < 0)
+			return fail("bad value '%s' for %s (want a number, 0 = no bound)", v, flag);
+		uint32_t *field = flag[2] == 't' ? &t->time_wait_max
+				  : flag[2] == 'o' ? &t->ooo_bytes_max
+				  : flag[2] == 'r' ? &t->rst_per_sec : &t->challenge_per_sec;
+		bool *have = flag[2] == 't' ? &t->have_time_wait_max
+			     : flag[2] == 'o' ? &t->have_ooo_bytes_max
+			     : flag[2] == 'r' ? &t->have_rst : &t->have_challenge;
+		*field = (uint32_t)n;
+		*have = true;
+	} else if (!strcmp(flag, "--challenge-ack-interval")) {
+		if (parse_uint(v, 3600000, &n) < 0)
+			return fail("bad value '%s' for %s (want milliseconds, 0 = no limit)", v, flag);
+		t->challenge_interval_ms = (uint32_t)n;
+		t->have_challenge_interval = true;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* A TCP setting that is a choice of names: 1, 0 or -1 as tune_number. */
+static int tune_choice(struct tl_tune *t, const char *flag, const char *v)
+{
+	if (!strcmp(flag, "--syncookies") || !strcmp(flag, "--tlp")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return fail("bad value '%s' for %s (want on or off)", v, flag);
+		if (flag[2] == 't') {
+			t->tlp = !strcmp(v, "on");
+			t->have_tlp = true;
+		} else {
+			t->syncookies = !strcmp(v, "on");
+			t->have_syncookies = true;
+		}
+	} else if (!strcmp(flag, "--recovery")) {
+		if (strcmp(v, "rack") && strcmp(v, "newreno"))
+			return fail("bad value '%s' for %s (want rack or newreno)", v, flag);
+		t->recovery = strcmp(v, "rack") ? TL_RECOVERY_NEWRENO : TL_RECOVERY_RACK;
+		t->have_recovery = true;
+	} else if (!strcmp(flag, "--timestamps")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return fail("bad value '%s' for %s (want on or off)", v, flag);
+		t->timestamps = !strcmp(v, "on");
+		t->have_timestamps = true;
+	} else if (!strcmp(flag, "--cc")) {
+		if (strcmp(v, "reno") && strcmp(v, "cubic"))
+			return fail("bad value '%s' for %s (want reno or cubic)", v, flag);
+		t->cc = strcmp(v, "cubic") ? TL_CC_RENO : TL_CC_CUBIC;
+		t->have_cc = true;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 /* One flag that takes a value; returns 0, or -1 after printing why. */
 static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 {
@@ -255,71 +338,20 @@ static int value_flag(struct tl_opts *o, const char *flag, const char *v)
 		if (parse_endpoint(v, &o->connect_to) < 0)
 			return fail("bad endpoint '%s' for %s (want A.B.C.D:PORT)", v, flag);
 		o->connect = true;
-	} else if (!strcmp(flag, "--rcvbuf") || !strcmp(flag, "--sndbuf")) {
-		if (parse_uint(v, 1u << 30, &n) < 0 || n < 1024)
-			return fail("bad size '%s' for %s (want 1024..1073741824 bytes)", v, flag);
-		*(flag[2] == 'r' ? &o->tune.rcvbuf : &o->tune.sndbuf) = (uint32_t)n;
-	} else if (!strcmp(flag, "--init-cwnd")) {
-		if (parse_uint(v, 1000, &n) < 0 || n < 1)
-			return fail("bad value '%s' for %s (want 1..1000 segments)", v, flag);
-		o->tune.init_cwnd = (uint32_t)n;
-	} else if (!strcmp(flag, "--delack")) {
-		if (parse_uint(v, 500, &n) < 0)
-			return fail("bad value '%s' for %s (want 0..500 ms)", v, flag);
-		o->tune.delack_ms = (uint32_t)n;
-		o->tune.have_delack = true;
-	} else if (!strcmp(flag, "--ack-batch")) {
-		if (parse_uint(v, 1u << 30, &n) < 0)
-			return fail("bad size '%s' for %s (want bytes, 0 = off)", v, flag);
-		o->tune.ack_batch = (uint32_t)n;
-		o->tune.have_ack_batch = true;
 	} else if (!strcmp(flag, "--user")) {
 		if (!*v || strlen(v) > 64)
 			return fail("bad user name '%s' for %s", v, flag);
 		o->user = v;
-	} else if (!strcmp(flag, "--syncookies") || !strcmp(flag, "--tlp")) {
-		if (strcmp(v, "on") && strcmp(v, "off"))
-			return fail("bad value '%s' for %s (want on or off)", v, flag);
-		if (flag[2] == 't') {
-			o->tune.tlp = !strcmp(v, "on");
-			o->tune.have_tlp = true;
-		} else {
-			o->tune.syncookies = !strcmp(v, "on");
-			o->tune.have_syncookies = true;
-		}
-	} else if (!strcmp(flag, "--timestamps")) {
-		if (strcmp(v, "on") && strcmp(v, "off"))
-			return fail("bad value '%s' for %s (want on or off)", v, flag);
-		o->tune.timestamps = !strcmp(v, "on");
-		o->tune.have_timestamps = true;
-	} else if (!strcmp(flag, "--recovery")) {
-		if (strcmp(v, "rack") && strcmp(v, "newreno"))
-			return fail("bad value '%s' for %s (want rack or newreno)", v, flag);
-		o->tune.recovery = strcmp(v, "rack") ? TL_RECOVERY_NEWRENO : TL_RECOVERY_RACK;
-		o->tune.have_recovery = true;
-	} else if (!strcmp(flag, "--time-wait-max") || !strcmp(flag, "--ooo-max") ||
-		   !strcmp(flag, "--rst-rate") || !strcmp(flag, "--challenge-ack-rate")) {
-		if (parse_uint(v, UINT32_MAX, &n) < 0)
-			return fail("bad value '%s' for %s (want a number, 0 = no bound)", v, flag);
-		uint32_t *field = flag[2] == 't' ? &o->tune.time_wait_max
-				  : flag[2] == 'o' ? &o->tune.ooo_bytes_max
-				  : flag[2] == 'r' ? &o->tune.rst_per_sec : &o->tune.challenge_per_sec;
-		bool *have = flag[2] == 't' ? &o->tune.have_time_wait_max
-			     : flag[2] == 'o' ? &o->tune.have_ooo_bytes_max
-			     : flag[2] == 'r' ? &o->tune.have_rst : &o->tune.have_challenge;
-		*field = (uint32_t)n;
-		*have = true;
-	} else if (!strcmp(flag, "--challenge-ack-interval")) {
-		if (parse_uint(v, 3600000, &n) < 0)
-			return fail("bad value '%s' for %s (want milliseconds, 0 = no limit)", v, flag);
-		o->tune.challenge_interval_ms = (uint32_t)n;
-		o->tune.have_challenge_interval = true;
 	} else if (!strcmp(flag, "--faults-in")) {
 		return fault_spec(&o->faults_in, flag, v);
 	} else if (!strcmp(flag, "--faults-out")) {
 		return fault_spec(&o->faults_out, flag, v);
 	} else {
-		int r = fault_flag(o, flag, v);
+		int r = tune_number(&o->tune, flag, v);
+		if (r == 0)
+			r = tune_choice(&o->tune, flag, v);
+		if (r == 0)
+			r = fault_flag(o, flag, v);
 		return r == 1 ? 0 : r == 0 ? fail("unknown option '%s'%s", flag, "") : -1;
 	}
 	return 0;

@@ -33,6 +33,8 @@ void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg)
 		cfg->tcp_recovery = t->recovery;
 	if (t->have_timestamps)
 		cfg->tcp_timestamps = t->timestamps;
+	if (t->have_cc)
+		cfg->tcp_cc = t->cc;
 }
 
 void tl_print_trace(FILE *f, double secs, bool json, const char *line)

@@ -20,8 +20,8 @@ struct tl_tune {
 	bool have_syncookies, have_time_wait_max, have_ooo_bytes_max, have_rst, have_challenge;
 	uint32_t challenge_interval_ms;
 	bool have_challenge_interval;
-	uint32_t tlp, recovery, timestamps;
-	bool have_tlp, have_recovery, have_timestamps;
+	uint32_t tlp, recovery, cc, timestamps;
+	bool have_tlp, have_recovery, have_cc, have_timestamps;
 };
 void tl_tune_apply(const struct tl_tune *t, struct tl_config *cfg);
 

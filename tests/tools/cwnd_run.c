@@ -6,7 +6,8 @@
  * So the trace shows slow start, losses at the queue, fast retransmit,
  * congestion avoidance and an RTO: tools/plot-cwnd draws it.
  *
- * usage: cwnd_run [BYTES]   (default 8000000)
+ * usage: cwnd_run [BYTES [CC]]   (default 8000000 and the stack's default
+ *        congestion control; CC is reno or cubic)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,12 @@ int main(int argc, char **argv)
 	uint64_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 8000000;
 
 	tl_config_defaults(&cfg);
+	if (argc > 2 && strcmp(argv[2], "reno") && strcmp(argv[2], "cubic")) {
+		fprintf(stderr, "usage: cwnd_run [BYTES [reno|cubic]]\n");
+		return 2;
+	}
+	if (argc > 2)
+		cfg.tcp_cc = strcmp(argv[2], "cubic") ? TL_CC_RENO : TL_CC_CUBIC;
 	cfg.output = stack_out;
 	cfg.output_ctx = &m;
 	cfg.trace = trace;

@@ -10,6 +10,9 @@
  *
  * usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED [TLP]]]]]
  *        (default 4194304 0.10 1 1 1; TLP 0 turns tail loss probes off)
+ * TL_LOSSSIM_CC=reno or cubic picks the congestion control (default: the
+ * stack's, tl_config_defaults); TL_LOSSSIM_TRACE=1 prints the JSON trace
+ * on standard error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +219,13 @@ int main(int argc, char **argv)
 	tl_config_defaults(&cfg);
 	if (argc > 5)
 		cfg.tcp_tlp = (uint32_t)atoi(argv[5]);
+	const char *cc = getenv("TL_LOSSSIM_CC");
+	if (cc && strcmp(cc, "reno") && strcmp(cc, "cubic")) {
+		fprintf(stderr, "tl-bench-losssim: TL_LOSSSIM_CC is reno or cubic, not '%s'\n", cc);
+		return 2;
+	}
+	if (cc)
+		cfg.tcp_cc = strcmp(cc, "cubic") ? TL_CC_RENO : TL_CC_CUBIC;
 	cfg.output = stack_out;
 	if (getenv("TL_LOSSSIM_TRACE")) {
 		cfg.trace = trace;

@@ -122,9 +122,17 @@ struct tcp_cong {
 	uint32_t cwnd, ssthresh;
 	uint32_t ca_acked;		/* bytes acked towards the next CA increase */
 	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
-	uint32_t w_max, w_est;		/* CUBIC, RFC 9438 4: bytes */
-	uint32_t k_ms;			/* CUBIC: time to reach w_max */
-	tl_time epoch;			/* CUBIC: start of this avoidance epoch, 0 = none */
+	/* CUBIC, RFC 9438 4: windows in bytes, times in microseconds. */
+	uint32_t w_max;			/* the plateau: cwnd at the last congestion event */
+	uint32_t cwnd_prior;		/* cwnd when ssthresh was last set (4.3) */
+	uint32_t w_est;			/* what Reno's cwnd would be (4.3) */
+	uint64_t w_est_frac, cwnd_frac;	/* remainders of their per-ACK divisions */
+	int64_t k_us;			/* from the epoch's start to the plateau (4.2) */
+	tl_time epoch;			/* start of this congestion avoidance stage */
+	tl_time epoch_ack;		/* the stage's latest ACK */
+	bool in_epoch;			/* a stage is under way: epoch is valid */
+	bool after_rto;			/* the next stage follows a timeout (4.8) */
+	bool idle;			/* nothing in flight or queued after epoch_ack */
 };
 
 /* Timestamps, RFC 7323 3-5: a millisecond clock offset per connection. */
@@ -394,7 +402,8 @@ void tcp_send_loss_probe(struct tl_tcp *c);
 struct tcp_cc_ops {
 	const char *name;
 	void (*on_ack)(struct tl_tcp *c, uint32_t acked); /* grow, outside recovery */
-	uint32_t (*ssthresh)(struct tl_tcp *c);	/* after a loss */
+	uint32_t (*ssthresh)(struct tl_tcp *c);	/* after a loss (also an RTO's) */
+	void (*on_rto)(struct tl_tcp *c);	/* after ssthresh on a timeout; may be NULL */
 };
 const struct tcp_cc_ops *tcp_cc(const struct tl_tcp *c);
 void tcp_cc_init(struct tl_tcp *c);
