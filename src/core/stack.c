@@ -32,7 +32,7 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->tcp_challenge_ack_interval_ms = 500; /* Linux's tcp_invalid_ratelimit */
 	cfg->tcp_tlp = 1;
 	cfg->tcp_timestamps = 1;
-	cfg->tcp_cc = TL_CC_RENO; /* docs/09-congestion-control.md#cubic: measured */
+	cfg->tcp_cc = TL_CC_CUBIC; /* docs/09-congestion-control.md#cubic: measured */
 	cfg->tcp_buf_idle_ms = 1000;
 }
 

@@ -131,7 +131,7 @@ START_TEST(loss_sets_ssthresh_to_beta_cwnd)
 	ck_assert_uint_eq(c->cong.w_max, cwnd);
 	ck_assert_uint_eq(c->cong.cwnd_prior, cwnd);
 	ck_assert(!c->cong.in_epoch); /* 4.2: the event ends the stage */
-	/* Reno, the default, halves the flight instead (RFC 5681 3.1 (4)). */
+	/* Reno halves cwnd instead (RFC 5681 3.1 (4)). */
 	ck_assert_str_eq(tcp_cc(c)->name, "cubic");
 	tcph_free(&h);
 }
@@ -380,14 +380,14 @@ START_TEST(no_growth_while_application_limited)
 }
 END_TEST
 
-START_TEST(reno_is_the_default)
+START_TEST(cubic_is_the_default)
 {
 	struct tcph h;
 
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 9, PISS);
-	ck_assert_uint_eq(h.cfg.tcp_cc, TL_CC_RENO);
-	ck_assert_str_eq(tcp_cc(tcb(&h))->name, "reno");
+	ck_assert_uint_eq(h.cfg.tcp_cc, TL_CC_CUBIC);
+	ck_assert_str_eq(tcp_cc(tcb(&h))->name, "cubic");
 	tcph_free(&h);
 }
 END_TEST
@@ -404,7 +404,7 @@ int main(void)
 	tcase_add_test(t, fast_convergence_lowers_w_max);
 	tcase_add_test(t, rto_restarts_the_stage);
 	tcase_add_test(t, no_growth_while_application_limited);
-	tcase_add_test(t, reno_is_the_default);
+	tcase_add_test(t, cubic_is_the_default);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

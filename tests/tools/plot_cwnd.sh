@@ -6,7 +6,7 @@ tool=$1 run=$2
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$run" >"$tmp/trace.jsonl" 2>"$tmp/run.err" || fail "cwnd_run: $(cat "$tmp/run.err")"
+"$run" 8000000 reno >"$tmp/trace.jsonl" 2>"$tmp/run.err" || fail "cwnd_run: $(cat "$tmp/run.err")"
 cat "$tmp/run.err"
 # The trace itself: slow start doubles cwnd per round trip before the first
 # loss; a fast retransmit halves it; an RTO drops it to one segment.

@@ -34,10 +34,11 @@ static void reno_on_ack(struct tl_tcp *c, uint32_t acked)
 		g->cwnd += inc;
 }
 
-/* RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
+/* RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 * SMSS), FlightSize
+ * at most cwnd: with SACK the flight also holds what the peer SACKed. */
 static uint32_t reno_ssthresh(struct tl_tcp *c)
 {
-	uint32_t half = flight_size(c) / 2;
+	uint32_t f = flight_size(c), half = (f < c->cong.cwnd ? f : c->cong.cwnd) / 2;
 
 	return half > 2u * c->mss ? half : 2u * c->mss;
 }
