@@ -4,6 +4,8 @@
  *
  *   send ADDR PORT BYTES       bulk send into discard: MB/s
  *   recv ADDR PORT BYTES       bulk receive from chargen: MB/s
+ *   recv-time ADDR PORT BYTES  the same, printed as seconds from connect()
+ *                              to the last byte (for the loss table)
  *   rr ADDR PORT SECONDS       1-byte TCP echo round trips: per second
  *   conn ADDR PORT SECONDS N   connect, 1-byte echo, close, N threads: per second
  *   idle ADDR PORT COUNT       open COUNT connections, print "ready", hold
@@ -104,19 +106,33 @@ static void bulk_send(const struct sockaddr_in *sa, long long bytes)
 	printf("%.1f MB/s\n", (double)bytes / t / 1e6);
 }
 
-static void bulk_recv(const struct sockaddr_in *sa, long long bytes)
+/* Reads at least BYTES from a new connection; returns the seconds it took,
+ * the handshake included, and in *got what was read. */
+static double timed_recv(const struct sockaddr_in *sa, long long bytes, long long *got_out)
 {
 	double t0 = now_s();
 	int fd = dial(sa);
 	long long got = 0;
 	while (got < bytes) {
 		ssize_t n = read(fd, buf, sizeof buf);
-		if (n <= 0)
+		if (n < 0)
 			die("read");
+		if (n == 0) {
+			fprintf(stderr, "tl-bench-client: connection closed after %lld bytes\n", got);
+			exit(1);
+		}
 		got += n;
 	}
 	double t = now_s() - t0;
 	close(fd);
+	*got_out = got;
+	return t;
+}
+
+static void bulk_recv(const struct sockaddr_in *sa, long long bytes)
+{
+	long long got;
+	double t = timed_recv(sa, bytes, &got);
 	printf("%.1f MB/s\n", (double)got / t / 1e6);
 }
 
@@ -397,6 +413,8 @@ int main(int argc, char **argv)
 		bulk_send(&sa, atoll(argv[4]));
 	else if (!strcmp(m, "recv"))
 		bulk_recv(&sa, atoll(argv[4]));
+	else if (!strcmp(m, "recv-time"))
+		printf("%.4f s\n", timed_recv(&sa, atoll(argv[4]), &(long long){ 0 }));
 	else if (!strcmp(m, "rr"))
 		rr(&sa, atof(argv[4]));
 	else if (!strcmp(m, "conn") && argc == 6)
