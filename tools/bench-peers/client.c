@@ -4,9 +4,9 @@
  *
  *   send ADDR PORT BYTES       bulk send into discard: MB/s
  *   recv ADDR PORT BYTES       bulk receive from chargen: MB/s
- *   recv-time ADDR PORT BYTES  the same, in seconds from connect() to the
- *                              last byte, then the handshake's share of them
- *                              (for the loss table)
+ *   recv-time ADDR PORT BYTES  the same, in seconds from the end of connect()
+ *                              to the last byte, then the seconds connect()
+ *                              took (for the loss table)
  *   rr ADDR PORT SECONDS       1-byte TCP echo round trips: per second
  *   conn ADDR PORT SECONDS N   connect, 1-byte echo, close, N threads: per second
  *   idle ADDR PORT COUNT       open COUNT connections, print "ready", hold
@@ -143,7 +143,7 @@ static void recv_time(const struct sockaddr_in *sa, long long bytes)
 {
 	long long got;
 	double hs, t = timed_recv(sa, bytes, &got, &hs);
-	printf("%.4f s (handshake %.4f s)\n", t, hs);
+	printf("%.4f s after the handshake (%.4f s)\n", t - hs, hs);
 }
 
 static void ping_pong(int fd, double seconds, const char *what)
