@@ -4,6 +4,9 @@
  *
  *   send ADDR PORT BYTES       bulk send into discard: MB/s
  *   recv ADDR PORT BYTES       bulk receive from chargen: MB/s
+ *   recv-time ADDR PORT BYTES  the same, in seconds from the end of connect()
+ *                              to the last byte, then the seconds connect()
+ *                              took (for the loss table)
  *   rr ADDR PORT SECONDS       1-byte TCP echo round trips: per second
  *   conn ADDR PORT SECONDS N   connect, 1-byte echo, close, N threads: per second
  *   idle ADDR PORT COUNT       open COUNT connections, print "ready", hold
@@ -104,20 +107,43 @@ static void bulk_send(const struct sockaddr_in *sa, long long bytes)
 	printf("%.1f MB/s\n", (double)bytes / t / 1e6);
 }
 
-static void bulk_recv(const struct sockaddr_in *sa, long long bytes)
+/* Reads at least BYTES from a new connection; returns the seconds it took,
+ * the handshake included, in *got what was read and in *hs the handshake. */
+static double timed_recv(const struct sockaddr_in *sa, long long bytes, long long *got_out,
+			 double *hs)
 {
 	double t0 = now_s();
 	int fd = dial(sa);
 	long long got = 0;
+	*hs = now_s() - t0;
 	while (got < bytes) {
 		ssize_t n = read(fd, buf, sizeof buf);
-		if (n <= 0)
+		if (n < 0)
 			die("read");
+		if (n == 0) {
+			fprintf(stderr, "tl-bench-client: connection closed after %lld bytes\n", got);
+			exit(1);
+		}
 		got += n;
 	}
 	double t = now_s() - t0;
 	close(fd);
+	*got_out = got;
+	return t;
+}
+
+static void bulk_recv(const struct sockaddr_in *sa, long long bytes)
+{
+	long long got;
+	double hs, t = timed_recv(sa, bytes, &got, &hs);
 	printf("%.1f MB/s\n", (double)got / t / 1e6);
+}
+
+static void recv_time(const struct sockaddr_in *sa, long long bytes)
+{
+	long long got;
+	double hs, t = timed_recv(sa, bytes, &got, &hs);
+	printf("%.4f s after the handshake (%.4f s)\n", t - hs, hs);
 }
 
 static void ping_pong(int fd, double seconds, const char *what)
@@ -397,6 +423,8 @@ int main(int argc, char **argv)
 		bulk_send(&sa, atoll(argv[4]));
 	else if (!strcmp(m, "recv"))
 		bulk_recv(&sa, atoll(argv[4]));
+	else if (!strcmp(m, "recv-time"))
+		recv_time(&sa, atoll(argv[4]));
 	else if (!strcmp(m, "rr"))
 		rr(&sa, atof(argv[4]));
 	else if (!strcmp(m, "conn") && argc == 6)

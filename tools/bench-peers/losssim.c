@@ -8,12 +8,17 @@
  * ranges in SACK blocks (RFC 2018 4), and ACKs every second in-order segment
  * at once and anything out of order immediately, as Linux does.
  *
- * usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED [TLP]]]]]
- *        (default 4194304 0.10 1 1 1; TLP 0 turns tail loss probes off)
+ * Losses are independent unless --burst makes them come in runs, and the
+ * path keeps packets in order unless --reorder holds some back. Neither
+ * touches the handshake, which is not what is measured. Without those flags
+ * a seed gives the same losses, and the same output, as before they existed.
+ * tl-bench-losssim --help prints the usage (usage_text below).
  * TL_LOSSSIM_CC=reno or cubic picks the congestion control (default: the
  * stack's, tl_config_defaults); TL_LOSSSIM_TRACE=1 prints the JSON trace
  * on standard error.
  */
+#include <errno.h>
+#include <math.h> /* isfinite, a macro: no libm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +30,39 @@
 #define RCV_WND (4u << 20)
 #define WSCALE 7
 
+static const char usage_text[] =
+	"usage: tl-bench-losssim [OPTIONS] [BYTES [P [ONE_WAY_MS [SEED [TLP]]]]]\n"
+	"  defaults 4194304 0.10 1 1 1: P is the loss rate each way (0 <= P < 1),\n"
+	"  TLP 0 turns tail loss probes off\n"
+	"  --burst L[,H]   losses in bursts: per direction a Gilbert-Elliott chain whose\n"
+	"                  bad state lasts L packets on average (L >= 1) and loses each\n"
+	"                  packet in it with probability H (default 1); P stays the\n"
+	"                  long-run loss rate, so P < H\n"
+	"  --reorder F,MS  each packet that gets through is held back MS ms more with\n"
+	"                  probability F (0 <= F <= 1), so later ones overtake it\n"
+	"  --limit S       give up after S seconds of virtual time (default 36000)\n"
+	"  -h, --help      this text\n"
+	"prints \"T s for N bytes; ...\" and exits 0, or \"incomplete: ...\" and exits 1\n";
+
+enum { DOWN, UP }; /* stack to peer, peer to stack */
+
+/* One direction's impairments and what they did. */
+struct path {
+	bool bad;	   /* the Gilbert-Elliott chain's state */
+	unsigned run;	   /* losses in a row so far */
+	unsigned longest;  /* the longest such run */
+	uint64_t lost, reordered;
+};
+
 static struct {
 	tl_stack *s;
 	tl_time now, delay;
 	double loss;
+	bool burst;
+	double ge_p, ge_r, ge_h; /* good -> bad, bad -> good, loss when bad */
+	double reorder;		 /* probability of being held back */
+	tl_time reorder_hold;
+	struct path path[2];
 	uint64_t rng;
 	struct sim_link down, up;
 	uint32_t irs, rcv_nxt, snd_nxt;
@@ -36,7 +70,7 @@ static struct {
 	uint32_t ooo[NRANGE][2]; /* [start, end) from irs, most recent first */
 	int ooo_n;
 	unsigned unacked;
-	uint64_t received, lost_down, lost_up;
+	uint64_t received;
 } m;
 
 /* xorshift64*: the same losses for the same seed. */
@@ -48,6 +82,39 @@ static double rnd(void)
 	return (double)((m.rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
 }
 
+/* The path's verdict on a packet going dir: true if it is lost. */
+static bool path_loses(int dir)
+{
+	struct path *w = &m.path[dir];
+	bool lost;
+
+	if (!m.burst) {
+		lost = rnd() < m.loss;
+	} else {
+		/* Gilbert-Elliott: the state moves, then the packet meets it. */
+		w->bad = w->bad ? rnd() >= m.ge_r : rnd() < m.ge_p;
+		lost = w->bad && (m.ge_h >= 1 || rnd() < m.ge_h);
+	}
+	w->run = lost ? w->run + 1 : 0;
+	if (w->run > w->longest)
+		w->longest = w->run;
+	w->lost += lost;
+	return lost;
+}
+
+/* When a packet sent now the way dir arrives: the one-way delay, and with
+ * --reorder sometimes a hold on top, in which later packets pass it. */
+static tl_time arrival(int dir)
+{
+	tl_time at = m.now + m.delay;
+
+	if (m.connected && m.reorder > 0 && rnd() < m.reorder) {
+		m.path[dir].reordered++;
+		at += m.reorder_hold;
+	}
+	return at;
+}
+
 static void trace(void *ctx, tl_time now, const char *line)
 {
 	(void)ctx;
@@ -57,14 +124,11 @@ static void trace(void *ctx, tl_time now, const char *line)
 static void stack_out(void *ctx, const uint8_t *data, size_t len)
 {
 	(void)ctx;
-	if (m.connected && rnd() < m.loss) {
-		m.lost_down++;
+	if (m.connected && path_loses(DOWN))
 		return;
-	}
-	struct sim_pkt *p = len <= SIM_MAXPKT ? sim_push(&m.down) : NULL;
+	struct sim_pkt *p = len <= SIM_MAXPKT ? sim_push_at(&m.down, arrival(DOWN)) : NULL;
 	if (!p)
 		return;
-	p->at = m.now + m.delay;
 	p->len = len;
 	memcpy(p->data, data, len);
 }
@@ -87,16 +151,13 @@ static void peer_send(uint8_t flags, const struct tcp_opts *o)
 	ipv4_build(buf, SIM_PEER, SIM_STACK, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len), 1);
 	if (flags & TCP_SYN)
 		m.snd_nxt++;
-	if (m.connected && rnd() < m.loss) { /* the handshake is not what is measured */
-		m.lost_up++;
+	if (m.connected && path_loses(UP)) /* the handshake is not what is measured */
 		return;
-	}
-	struct sim_pkt *p = sim_push(&m.up);
+	struct sim_pkt *p = sim_push_at(&m.up, arrival(UP));
 	if (!p)
 		return;
 	p->len = IPV4_HDR_LEN + TCP_HDR_LEN + opt_len;
 	memcpy(p->data, buf, p->len);
-	p->at = m.now + m.delay;
 }
 
 static void send_ack(void)
@@ -204,21 +265,164 @@ static void peer_input(void *ctx, const uint8_t *data, size_t len)
 		send_ack();
 }
 
+/* One line: the figures tools/bench reads first (time, then RTOs as the
+ * sixth word), what the flags did after them. */
+static void report(const struct tl_counters *c, uint64_t want, tl_time limit)
+{
+	if (m.received < want)
+		printf("incomplete (%s): %llu of %llu bytes; ",
+		       c->tcp_timeouts ? "the stack gave up" : m.now >= limit ? "time limit" : "stuck",
+		       (unsigned long long)m.received, (unsigned long long)want);
+	printf("%.3f s for %llu bytes; %llu RTOs, %llu fast retransmits, %llu retransmitted, "
+	       "lost %llu down and %llu up",
+	       (double)m.now / 1e6, (unsigned long long)m.received, (unsigned long long)c->tcp_rto,
+	       (unsigned long long)c->tcp_fast_rexmit, (unsigned long long)c->tcp_rexmit,
+	       (unsigned long long)m.path[DOWN].lost, (unsigned long long)m.path[UP].lost);
+	if (m.burst)
+		printf("; longest loss runs %u down and %u up", m.path[DOWN].longest,
+		       m.path[UP].longest);
+	if (m.reorder > 0)
+		printf("; held back %llu down and %llu up", (unsigned long long)m.path[DOWN].reordered,
+		       (unsigned long long)m.path[UP].reordered);
+	printf("\n");
+}
+
+/* Strict number parsing: the whole string, finite, in [lo, hi]. */
+static bool num(const char *str, double lo, double hi, double *out)
+{
+	char *end;
+
+	errno = 0;
+	double v = strtod(str, &end);
+	if (end == str || *end || errno || !isfinite(v) || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "A,B" into a and b; without ",B", b keeps its value. */
+static bool num_pair(const char *str, double lo_a, double hi_a, double *a, double lo_b,
+		     double hi_b, double *b)
+{
+	char first[64];
+	const char *comma = strchr(str, ',');
+	size_t n = comma ? (size_t)(comma - str) : strlen(str);
+
+	if (n >= sizeof first)
+		return false;
+	memcpy(first, str, n);
+	first[n] = 0;
+	return num(first, lo_a, hi_a, a) && (!comma || num(comma + 1, lo_b, hi_b, b));
+}
+
+static int bad_arg(const char *what, const char *arg)
+{
+	fprintf(stderr, "tl-bench-losssim: bad %s '%s' (tl-bench-losssim --help)\n", what, arg);
+	return 2;
+}
+
+struct args {
+	uint64_t bytes, seed, limit;
+	uint32_t tlp;
+	bool seed_given, tlp_given;
+};
+
+/* One of the flags that take a value into a and m; 0 or 2. */
+static int parse_flag(const char *o, const char *v, struct args *a)
+{
+	double x, y = 0;
+
+	if (!v)
+		return bad_arg(o, "(no value)");
+	if (!strcmp(o, "--limit")) {
+		if (!num(v, 1e-3, 1e9, &x))
+			return bad_arg(o, v);
+		a->limit = (tl_time)(x * 1e6 + 0.5);
+	} else if (!strcmp(o, "--reorder")) {
+		if (!strchr(v, ',') || !num_pair(v, 0, 1, &m.reorder, 0, 1e6, &y))
+			return bad_arg(o, v);
+		m.reorder_hold = (tl_time)(y * 1000 + 0.5);
+	} else {
+		y = 1;
+		if (!num_pair(v, 1, 1e9, &x, 1e-6, 1, &y))
+			return bad_arg(o, v);
+		m.burst = true;
+		m.ge_r = 1 / x; /* bad runs last 1/r packets on average */
+		m.ge_h = y;
+	}
+	return 0;
+}
+
+/* Gilbert-Elliott's good -> bad probability for a long-run loss rate P: the
+ * chain is bad a fraction P/H of the time, P/H = p / (p + r). */
+static int burst_setup(void)
+{
+	double bad = m.loss / m.ge_h;
+
+	m.ge_p = bad < 1 ? bad * m.ge_r / (1 - bad) : 2;
+	if (m.ge_p > 1) {
+		fprintf(stderr, "tl-bench-losssim: --burst L,H cannot lose %g of packets: "
+				"needs P/H <= L/(L+1)\n", m.loss);
+		return 2;
+	}
+	return 0;
+}
+
+/* The command line into a and m; 0, 2 for a bad one, -1 for --help. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const char *const names[] = { "BYTES", "P", "ONE_WAY_MS", "SEED", "TLP" };
+	static const double lo[] = { 1, 0, 0, 0, 0 }, hi[] = { 1e15, 0.999999, 1e6, 1e15, 1 };
+	double pos[] = { 4u << 20, 0.10, 1, 1, 1 };
+	int npos = 0, rc;
+
+	*a = (struct args){ .limit = TL_MS(36000 * 1000) };
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
+			return -1;
+		if (!strcmp(o, "--burst") || !strcmp(o, "--reorder") || !strcmp(o, "--limit")) {
+			if ((rc = parse_flag(o, i + 1 < argc ? argv[i + 1] : NULL, a)))
+				return rc;
+			i++;
+			continue;
+		}
+		if (o[0] == '-' && !(o[1] >= '0' && o[1] <= '9'))
+			return bad_arg("option", o);
+		if (npos == 5)
+			return bad_arg("extra argument", o);
+		bool whole = npos == 0 || npos >= 3; /* BYTES, SEED, TLP */
+		double *v = &pos[npos];
+		if (!num(o, lo[npos], hi[npos], v) || (whole && *v != (double)(uint64_t)*v))
+			return bad_arg(names[npos], o);
+		npos++;
+	}
+	a->bytes = (uint64_t)pos[0];
+	m.loss = pos[1];
+	m.delay = (tl_time)(pos[2] * 1000 + 0.5);
+	a->seed = (uint64_t)pos[3];
+	a->tlp = (uint32_t)pos[4];
+	a->seed_given = npos > 3;
+	a->tlp_given = npos > 4;
+	return m.burst ? burst_setup() : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tl_config cfg;
-	uint64_t want = argc > 1 ? strtoull(argv[1], NULL, 10) : 4u << 20;
-	m.loss = argc > 2 ? atof(argv[2]) : 0.10;
-	m.delay = TL_MS(argc > 3 ? strtoull(argv[3], NULL, 10) : 1);
-	m.rng = argc > 4 ? strtoull(argv[4], NULL, 10) * 0x9e3779b97f4a7c15ull + 1 : 1;
-	if (!want || m.loss < 0 || m.loss >= 1) {
-		fprintf(stderr, "usage: tl-bench-losssim [BYTES [P [ONE_WAY_MS [SEED [TLP]]]]] (0 <= P < 1)\n");
-		return 2;
+	struct args a;
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc) {
+		if (rc < 0)
+			fputs(usage_text, stdout);
+		return rc < 0 ? 0 : rc;
 	}
+	m.rng = a.seed_given ? a.seed * 0x9e3779b97f4a7c15ull + 1 : 1;
 
 	tl_config_defaults(&cfg);
-	if (argc > 5)
-		cfg.tcp_tlp = (uint32_t)atoi(argv[5]);
+	if (a.tlp_given)
+		cfg.tcp_tlp = a.tlp;
 	const char *cc = getenv("TL_LOSSSIM_CC");
 	if (cc && strcmp(cc, "reno") && strcmp(cc, "cubic")) {
 		fprintf(stderr, "tl-bench-losssim: TL_LOSSSIM_CC is reno or cubic, not '%s'\n", cc);
@@ -239,16 +443,10 @@ int main(int argc, char **argv)
 	m.snd_nxt = 1000;
 	peer_send(TCP_SYN, &syn);
 
-	const tl_time limit = TL_MS(3600 * 1000);
-	while (m.received < want && m.now < limit &&
+	while (m.received < a.bytes && m.now < a.limit &&
 	       sim_step(m.s, &m.now, &m.down, &m.up, peer_input, NULL))
 		;
-	const struct tl_counters *c = tl_stack_counters(m.s);
-	printf("%.3f s for %llu bytes; %llu RTOs, %llu fast retransmits, %llu retransmitted, "
-	       "lost %llu down and %llu up\n",
-	       (double)m.now / 1e6, (unsigned long long)m.received, (unsigned long long)c->tcp_rto,
-	       (unsigned long long)c->tcp_fast_rexmit, (unsigned long long)c->tcp_rexmit,
-	       (unsigned long long)m.lost_down, (unsigned long long)m.lost_up);
+	report(tl_stack_counters(m.s), a.bytes, a.limit);
 	tl_stack_free(m.s);
-	return m.received >= want ? 0 : 1;
+	return m.received >= a.bytes ? 0 : 1;
 }

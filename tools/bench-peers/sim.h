@@ -1,6 +1,7 @@
 /*
  * What the two virtual-time simulators share (tests/tools/cwnd_run.c and
- * tools/bench-peers/losssim.c): a FIFO of packets in flight one way, the
+ * tools/bench-peers/losssim.c): a queue of packets in flight one way (a FIFO,
+ * or in order of arrival with sim_push_at), the
  * stack they drive, the client's SYN options, and one step of the event loop.
  */
 #ifndef TL_SIM_H
@@ -36,6 +37,25 @@ static inline struct sim_pkt *sim_push(struct sim_link *l)
 	if (l->n == SIM_NPKT)
 		return NULL;
 	return &l->p[(l->head + l->n++) % SIM_NPKT];
+}
+
+/* A slot for a packet due at `at`, and `at` set: behind every packet due no
+ * later, so one held back lets later ones pass it; NULL when the link is full.
+ * With `at` never earlier than the tail's this is sim_push. */
+static inline struct sim_pkt *sim_push_at(struct sim_link *l, tl_time at)
+{
+	if (l->n == SIM_NPKT)
+		return NULL;
+	unsigned i = l->n++;
+	for (; i > 0; i--) {
+		struct sim_pkt *prev = &l->p[(l->head + i - 1) % SIM_NPKT];
+		if (prev->at <= at)
+			break;
+		l->p[(l->head + i) % SIM_NPKT] = *prev;
+	}
+	struct sim_pkt *p = &l->p[(l->head + i) % SIM_NPKT];
+	p->at = at;
+	return p;
 }
 
 static inline struct sim_pkt *sim_peek(struct sim_link *l)
