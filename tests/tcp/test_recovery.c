@@ -733,7 +733,7 @@ static uint32_t first_hole(const struct tcph *h) { return h->iss + 1 + MSS; }
 
 /* RFC 8985 6.2: one segment SACKed above a hole is not yet a loss (it may
  * be reordering): the hole is resent when the reordering window (a quarter
- * of the minimum RTT, at least 1 ms) has passed, by the reordering timer
+ * of the minimum RTT, here SRTT's 0.5 ms, the smaller) has passed, by the reordering timer
  * (6.3), with no duplicate ACK counting and no RTO. */
 START_TEST(rack_marks_loss_after_reordering_window)
 {

@@ -241,7 +241,8 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	uint32_t end = seq + seg_len;
 	bool fresh = seq_geq(seq, c->snd_max);
 
-	tcp_sb_sent(c, seq, end);
+	if (seq != c->iss)
+		tcp_sb_sent(c, seq, end); /* data and FIN: the SYN is not on the scoreboard */
 	if (c->rec.state == TCP_REC_FAST)
 		c->cong.prr_out += seg_len; /* RFC 6937 3 */
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */

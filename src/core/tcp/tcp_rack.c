@@ -6,7 +6,6 @@
 
 #define DUPTHRESH 3u	/* RFC 8985 6.2 step 4, as RFC 5681's */
 #define PERSIST_ROUNDS 16u /* RFC 8985 6.2 step 4: reo_wnd_persist */
-#define REO_WND_MIN_US 1000u
 
 /* RFC 8985 6.2: was (t1, s1) sent after (t2, s2)? */
 static bool sent_after(tl_time t1, uint32_t s1, tl_time t2, uint32_t s2)
@@ -73,10 +72,7 @@ static uint64_t reo_wnd(const struct tl_tcp *c)
 			return 0;
 	}
 	uint64_t w = (uint64_t)r->min_rtt_us / 4 * (r->reo_wnd_mult ? r->reo_wnd_mult : 1);
-	w = w < c->rtt.srtt_us ? w : c->rtt.srtt_us;
-	/* Not in RFC 8985: at least a timer tick, as Linux's jiffies make it, so
-	 * the µs a driver takes to read a packet cannot change a decision. */
-	return w > REO_WND_MIN_US ? w : REO_WND_MIN_US;
+	return w < c->rtt.srtt_us ? w : c->rtt.srtt_us;
 }
 
 /* RFC 8985 6.2 step 5: marks lost each segment sent a reordering window
