@@ -143,7 +143,7 @@ START_TEST(eifel_undoes_spurious_timeout)
 	uint32_t cwnd = c->cong.cwnd;
 	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_expect(&h, "the RTO", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
-	ck_assert_uint_eq(c->cong.cwnd, MSS);
+	ck_assert_uint_eq(c->cong.cwnd, ROOM); /* one segment: SMSS is the MSS less TSopt */
 	struct tcp_opts a = ts_opts(first_ts); /* echoes the original, not the resend */
 	(void)theirs;
 	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + 2 * ROOM, 512, NULL, 0, &a);

@@ -112,6 +112,7 @@ struct tcp_rec {
 	uint32_t prior_cwnd, prior_ssthresh;
 	uint32_t delivered;		/* bytes this ACK newly delivered (RFC 6937) */
 	tl_time delivered_xmit;		/* earliest send time among them never resent, or 0 */
+	bool delivered_resent;		/* one of them was resent: its ACK is ambiguous */
 	bool eifel_armed;		/* RFC 3522: an RTO went out at... */
 	uint32_t eifel_ts;		/* ...this TSval; an echo of an older one says spurious */
 	bool sacked_new;		/* this ACK SACKed past the highest SACK */

@@ -45,6 +45,7 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (c->ts.ok) {
 		c->ts.recent = th->opts.ts_val;
 		c->ts.recent_at = c->stack->now;
+		c->mss -= 12; /* RFC 6691 2: SMSS excludes the 12 bytes of TSopt each segment carries */
 	}
 	if (th->opts.has_wscale) {
 		/* RFC 7323 2.3: a shift above 14 is used as 14. */
@@ -400,6 +401,9 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	if (acked)
 		tcp_ack_received(c, th);
 	tcp_rec_ack(c, th, acked, data);
+	/* RFC 8985 7.2: recovery may have ended on this ACK: the probe timer now. */
+	if (acked && c->xtimer == TCP_XT_RTO && c->snd_una != c->snd_max)
+		tcp_timer_arm(c);
 	update_window(c, th);
 	switch (c->state) {
 	case TL_FIN_WAIT_1:

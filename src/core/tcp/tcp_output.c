@@ -311,7 +311,7 @@ uint32_t tcp_seg_room(const struct tl_tcp *c)
 	uint32_t blocks = c->ooo_n + c->dsack_pending;
 	uint32_t n = blocks < sack_max(c) ? blocks : sack_max(c);
 
-	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0) - (c->ts.ok ? 12 : 0);
+	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);
 }
 
 /* New data may go out in segments of many MSS when the driver offloads the

@@ -34,7 +34,7 @@ static void arm_undo(struct tl_tcp *c)
 
 /* RFC 3708 2: every retransmission of the episode came back as a D-SACK:
  * none was needed, so neither was the reduction. */
-static void undo(struct tl_tcp *c)
+static void undo(struct tl_tcp *c, const char *why)
 {
 	struct tcp_rec *r = &c->rec;
 
@@ -48,7 +48,7 @@ static void undo(struct tl_tcp *c)
 		tcp_rack_episode_end(c);
 	}
 	c->stack->cnt.tcp_undo++;
-	tcp_trace_cwnd(c, "D-SACK: the retransmissions were spurious, reduction undone");
+	tcp_trace_cwnd(c, why);
 }
 
 /* RFC 2883 4: the first block reports a duplicate when it lies below the
@@ -78,7 +78,7 @@ static void dsack_seen(struct tl_tcp *c, uint32_t start, uint32_t end)
 		return;
 	r->undo_retrans = r->undo_retrans > segs ? r->undo_retrans - segs : 0;
 	if (r->undo_retrans == 0)
-		undo(c);
+		undo(c, "D-SACK: the retransmissions were spurious, reduction undone");
 }
 
 void tcp_rec_delivered(struct tl_tcp *c, const struct tcp_seg *g)
@@ -86,7 +86,9 @@ void tcp_rec_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 	struct tcp_rec *r = &c->rec;
 
 	r->delivered += g->end - g->start;
-	if (!(g->flags & TCP_SEG_EVER_RETRANS) && (!r->delivered_xmit || g->xmit < r->delivered_xmit))
+	if (g->flags & TCP_SEG_EVER_RETRANS)
+		r->delivered_resent = true;
+	else if (!r->delivered_xmit || g->xmit < r->delivered_xmit)
 		r->delivered_xmit = g->xmit;
 	tcp_rack_delivered(c, g);
 }
@@ -143,6 +145,7 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 
 	c->rec.delivered = 0;
 	c->rec.delivered_xmit = 0;
+	c->rec.delivered_resent = false;
 	c->rec.sacked_new = false;
 	tcp_tlp_ack(c, th);
 	if (!c->sack_ok || th->opts.sack_n == 0)
@@ -433,7 +436,7 @@ static void eifel_check(struct tl_tcp *c, const struct tcp_hdr *th)
 	tcp_sb_unmark_lost(c);
 	if (!tcp_rec_rack(c))
 		c->snd_nxt = c->snd_max;
-	undo(c);
+	undo(c, "Eifel: the timeout was spurious, reduction undone");
 }
 
 void tcp_rec_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t acked, uint32_t data)

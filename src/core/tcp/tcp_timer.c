@@ -202,7 +202,8 @@ void tcp_rtt_from_ack(struct tl_tcp *c, const struct tcp_hdr *th)
 
 	if (!c->ts.ok)
 		return;
-	if (c->rec.delivered_xmit) {
+	/* Karn in spirit: an ACK that also covers resent data may have waited for it. */
+	if (c->rec.delivered_xmit && !c->rec.delivered_resent) {
 		r = (uint32_t)(c->stack->now - c->rec.delivered_xmit); /* to the us, as Linux prefers */
 	} else if (th->opts.has_ts && th->opts.ts_ecr) {
 		uint32_t ms = tcp_ts_now(c) - th->opts.ts_ecr; /* RFC 7323 4.2: RTTM */
