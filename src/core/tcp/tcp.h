@@ -85,6 +85,7 @@ enum tcp_rec_state {
 /* Loss detection and repair (tcp_recovery.c): RACK (RFC 8985), the
  * classic duplicate-ACK path (RFC 5681, 6582) and what both share. */
 struct tcp_rec {
+	bool rack;			/* the RACK path: SACK and --recovery rack */
 	enum tcp_rec_state state;
 	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
 	uint32_t sack_dupacks;		/* of those, the ones that SACKed new data */
@@ -319,7 +320,11 @@ void tcp_send_probe(struct tl_tcp *c);
 /* Sends [seq, seq + len) again, with PSH and FIN where they were. */
 void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len);
 /* Data per segment: the MSS less the options it carries. */
-uint32_t tcp_seg_room(const struct tl_tcp *c);
+uint32_t tcp_seg_room_sack(const struct tl_tcp *c);
+static inline uint32_t tcp_seg_room(const struct tl_tcp *c)
+{
+	return c->ooo_n == 0 && !c->dsack_pending ? c->mss : tcp_seg_room_sack(c);
+}
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 
@@ -361,7 +366,6 @@ void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end);
 /* Removes what ack covers; delivered sees each segment not SACKed before. */
 void tcp_sb_ack(struct tl_tcp *c, uint32_t ack,
 		void (*delivered)(struct tl_tcp *, const struct tcp_seg *));
-bool tcp_sb_full(const struct tl_tcp *c);
 void tcp_sb_free(struct tl_tcp *c);
 struct tcp_seg *tcp_sb_at(const struct tl_tcp *c, uint32_t i);
 uint32_t tcp_sb_find(const struct tl_tcp *c, uint32_t seq);
@@ -373,10 +377,26 @@ void tcp_sb_unmark_lost(struct tl_tcp *c);
 uint32_t tcp_sb_sacked_end(const struct tl_tcp *c, uint32_t seq);
 uint32_t tcp_sb_unsacked_run(const struct tl_tcp *c, uint32_t seq, uint32_t limit);
 bool tcp_sb_is_sacked(const struct tl_tcp *c, uint32_t seq);
-uint32_t tcp_sb_pipe(const struct tl_tcp *c);
+#define TCP_SB_MAX (1u << 17) /* segments: bounds a peer that SACKs every other byte */
+static inline bool tcp_sb_full(const struct tl_tcp *c)
+{
+	return c->sb.n == c->sb.cap && c->sb.cap >= TCP_SB_MAX;
+}
+/* RFC 6675 4: the sender's estimate of the bytes in the network. */
+static inline uint32_t tcp_sb_pipe(const struct tl_tcp *c)
+{
+	const struct tcp_sb *b = &c->sb;
+	uint32_t out = c->snd_max - c->snd_una, gone = b->sacked + b->lost;
+
+	return (out > gone ? out - gone : 0) + b->retrans;
+}
 
 /* tcp_recovery.c: loss detection and repair, the verbs the input path calls */
-bool tcp_rec_rack(const struct tl_tcp *c); /* RACK, or the classic path */
+/* RACK, or the classic path (decided by the SYNs). */
+static inline bool tcp_rec_rack(const struct tl_tcp *c)
+{
+	return c->rec.rack;
+}
 /* Every ACK, first: its SACK blocks (D-SACK too) onto the scoreboard. */
 void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th);
 /* Every ACK, after SND.UNA moved by acked (of which data were data bytes). */

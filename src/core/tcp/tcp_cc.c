@@ -278,7 +278,7 @@ void tcp_cc_on_ack(struct tl_tcp *c, uint32_t acked)
 	uint32_t segs = c->cong.cwnd / c->mss;
 
 	tcp_cc(c)->on_ack(c, acked);
-	if (c->cong.cwnd / c->mss != segs)
+	if (tl_tracing(c->stack) && c->cong.cwnd / c->mss != segs)
 		tcp_trace_cwnd(c, c->cong.cwnd < c->cong.ssthresh ? "slow start" : "congestion avoidance");
 }
 

@@ -40,6 +40,7 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 		mss = ours;
 	c->mss = mss < 64 ? 64 : mss; /* RFC 9293 3.7.1: a tiny MSS is hostile */
 	c->sack_ok = th->opts.has_sack_perm;
+	c->rec.rack = c->sack_ok && c->stack->cfg.tcp_recovery == TL_RECOVERY_RACK;
 	/* RFC 7323 3.2: timestamps only when both SYNs carry them. */
 	c->ts.ok = c->stack->cfg.tcp_timestamps && th->opts.has_ts;
 	if (c->ts.ok) {
@@ -397,12 +398,14 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	/* An old ACK (reordered on the way) acknowledges nothing new. */
 	uint32_t acked = seq_gt(th->ack, c->snd_una) ? th->ack - c->snd_una : 0;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
+	enum tcp_rec_state was = c->rec.state;
 	tcp_rec_sacks(c, th);
 	if (acked)
 		tcp_ack_received(c, th);
 	tcp_rec_ack(c, th, acked, data);
-	/* RFC 8985 7.2: recovery may have ended on this ACK: the probe timer now. */
-	if (acked && c->xtimer == TCP_XT_RTO && c->snd_una != c->snd_max)
+	/* RFC 8985 7.2: recovery ended on this ACK: the probe timer may run now. */
+	if (was != TCP_REC_OPEN && c->rec.state == TCP_REC_OPEN && c->xtimer == TCP_XT_RTO &&
+	    c->snd_una != c->snd_max)
 		tcp_timer_arm(c);
 	update_window(c, th);
 	switch (c->state) {

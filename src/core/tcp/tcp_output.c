@@ -306,7 +306,7 @@ static bool fin_due(const struct tl_tcp *c)
 }
 
 /* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
-uint32_t tcp_seg_room(const struct tl_tcp *c)
+uint32_t tcp_seg_room_sack(const struct tl_tcp *c)
 {
 	uint32_t blocks = c->ooo_n + c->dsack_pending;
 	uint32_t n = blocks < sack_max(c) ? blocks : sack_max(c);
@@ -338,7 +338,7 @@ static bool output_data(struct tl_tcp *c)
 {
 	bool sent = false;
 
-	if (tcp_rec_rack(c))
+	if (tcp_rec_rack(c) && c->sb.lost > c->sb.retrans)
 		sent = tcp_rec_resend_lost(c);
 	while (seq_lt(c->snd_nxt, tcp_data_end(c)) && !tcp_sb_full(c)) {
 		/* Resending after a timeout: skip what the peer has SACKed (RFC 6675 5.1). */

@@ -8,11 +8,6 @@
  * tcp_cc.c's. */
 #include "tcp.h"
 
-bool tcp_rec_rack(const struct tl_tcp *c)
-{
-	return c->sack_ok && c->stack->cfg.tcp_recovery == TL_RECOVERY_RACK;
-}
-
 static uint32_t flight_size(const struct tl_tcp *c)
 {
 	return c->snd_max - c->snd_una;

@@ -6,7 +6,6 @@
 #include "tcp.h"
 
 #define SB_MIN_CAP 16u
-#define SB_MAX_CAP (1u << 17) /* bounds a peer that SACKs every other byte */
 
 static struct tcp_seg *at(const struct tcp_sb *b, uint32_t i)
 {
@@ -23,7 +22,7 @@ static bool sb_room(struct tcp_sb *b)
 {
 	if (b->n < b->cap)
 		return true;
-	if (b->cap >= SB_MAX_CAP)
+	if (b->cap >= TCP_SB_MAX)
 		return false;
 	uint32_t cap = b->cap ? 2 * b->cap : SB_MIN_CAP;
 	struct tcp_seg *v = malloc(cap * sizeof *v);
@@ -36,11 +35,6 @@ static bool sb_room(struct tcp_sb *b)
 	b->cap = cap;
 	b->head = 0;
 	return true;
-}
-
-bool tcp_sb_full(const struct tl_tcp *c)
-{
-	return c->sb.n == c->sb.cap && c->sb.cap >= SB_MAX_CAP;
 }
 
 void tcp_sb_free(struct tl_tcp *c)
@@ -149,7 +143,7 @@ void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end)
 	tl_time now = c->stack->now;
 
 	if (seq_geq(seq, c->snd_max)) {
-		if (sb_room(b))
+		if (b->n < b->cap || sb_room(b))
 			*at(b, b->n++) = (struct tcp_seg){ .start = seq, .end = end, .xmit = now };
 		return;
 	}
@@ -184,9 +178,11 @@ void tcp_sb_ack(struct tl_tcp *c, uint32_t ack, void (*delivered)(struct tl_tcp 
 		struct tcp_seg *g = at(b, 0);
 		if (!(g->flags & TCP_SEG_SACKED))
 			delivered(c, g);
-		clear_flag(b, g, TCP_SEG_SACKED);
-		clear_flag(b, g, TCP_SEG_LOST);
-		clear_flag(b, g, TCP_SEG_RETRANS);
+		if (g->flags & (TCP_SEG_SACKED | TCP_SEG_LOST | TCP_SEG_RETRANS)) {
+			clear_flag(b, g, TCP_SEG_SACKED);
+			clear_flag(b, g, TCP_SEG_LOST);
+			clear_flag(b, g, TCP_SEG_RETRANS);
+		}
 		b->head = (b->head + 1) & (b->cap - 1);
 		b->n--;
 	}
@@ -225,13 +221,4 @@ bool tcp_sb_is_sacked(const struct tl_tcp *c, uint32_t seq)
 
 	return i < c->sb.n && seq_leq(at(&c->sb, i)->start, seq) &&
 	       (at(&c->sb, i)->flags & TCP_SEG_SACKED);
-}
-
-/* RFC 6675 4: the sender's estimate of the bytes in the network. */
-uint32_t tcp_sb_pipe(const struct tl_tcp *c)
-{
-	const struct tcp_sb *b = &c->sb;
-	uint32_t out = c->snd_max - c->snd_una, gone = b->sacked + b->lost;
-
-	return (out > gone ? out - gone : 0) + b->retrans;
 }
