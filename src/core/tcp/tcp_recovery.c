@@ -271,8 +271,8 @@ static void dupack_in_recovery(struct tl_tcp *c)
 	retransmit_hole(c); /* RFC 6675 5 (C): a segment left the network */
 }
 
-/* RFC 5681 3.2 steps 2-4: reduce, resend the first hole, inflate by 3. */
-static void fast_retransmit(struct tl_tcp *c)
+/* Both paths: reduce once, and recover up to what has been sent. */
+static void begin_fast_recovery(struct tl_tcp *c)
 {
 	tcp_cc_loss(c);
 	c->recover = c->snd_max;
@@ -281,6 +281,12 @@ static void fast_retransmit(struct tl_tcp *c)
 	if (c->xtimer == TCP_XT_PTO)
 		tcp_timer_rto_restart(c); /* 7.2: no probe during recovery */
 	c->stack->cnt.tcp_fast_rexmit++;
+}
+
+/* RFC 5681 3.2 steps 2-4: reduce, resend the first hole, inflate by 3. */
+static void fast_retransmit(struct tl_tcp *c)
+{
+	begin_fast_recovery(c);
 	tcp_retransmit_first(c);
 	c->rec.rexmit_next = c->snd_una + c->mss;
 	c->cong.cwnd = c->cong.ssthresh + 3u * c->mss;
@@ -376,15 +382,9 @@ static void enter_fast(struct tl_tcp *c)
 	struct tcp_cong *g = &c->cong;
 
 	arm_undo(c);
-	tcp_cc_loss(c);
-	c->recover = c->snd_max;
-	c->rec.state = TCP_REC_FAST;
-	c->rec.tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
-	if (c->xtimer == TCP_XT_PTO)
-		tcp_timer_rto_restart(c); /* 7.2: no probe during recovery */
+	begin_fast_recovery(c);
 	g->prr_delivered = g->prr_out = 0;
 	g->recover_fs = flight_size(c); /* RFC 6937 3: RecoverFS */
-	c->stack->cnt.tcp_fast_rexmit++;
 	tcp_trace_cwnd(c, "RACK: loss detected, recovery enter");
 }
 
