@@ -13,6 +13,12 @@
  * touches the handshake, which is not what is measured. Without those flags
  * a seed gives the same losses, and the same output, as before they existed.
  * tl-bench-losssim --help prints the usage (usage_text below).
+ *
+ * --pcap FILE writes what the stack sees, stamped with the virtual time: its
+ * own packets as sent (before the path loses any) and the peer's as they
+ * reach it (after loss and reordering). `tcplab --replay FILE` replays it
+ * exactly, since nothing in it depends on a real clock (captures/rack_loss
+ * and captures/dsack_undo are recorded so, by tools/record).
  * TL_LOSSSIM_CC=reno or cubic picks the congestion control (default: the
  * stack's, tl_config_defaults); TL_LOSSSIM_TRACE=1 prints the JSON trace
  * on standard error.
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcap_out.h"
 #include "sim.h"
 
 #define PEER_PORT 40000
@@ -41,6 +48,8 @@ static const char usage_text[] =
 	"  --reorder F,MS  each packet that gets through is held back MS ms more with\n"
 	"                  probability F (0 <= F <= 1), so later ones overtake it\n"
 	"  --limit S       give up after S seconds of virtual time (default 36000)\n"
+	"  --pcap FILE     write what the stack sees to FILE: its packets as sent, the\n"
+	"                  peer's as delivered, stamped with the virtual time\n"
 	"  -h, --help      this text\n"
 	"prints \"T s for N bytes; ...\" and exits 0, or \"incomplete: ...\" and exits 1\n";
 
@@ -71,6 +80,7 @@ static struct {
 	int ooo_n;
 	unsigned unacked;
 	uint64_t received;
+	struct tl_pcap_out *pcap;
 } m;
 
 /* xorshift64*: the same losses for the same seed. */
@@ -121,9 +131,18 @@ static void trace(void *ctx, tl_time now, const char *line)
 	fprintf(stderr, "%.6f %s\n", (double)now / 1e6, line);
 }
 
+/* --pcap: a packet the stack sent, or one the peer's link hands it. */
+static void capture(void *ctx, const uint8_t *data, size_t len, tl_time now)
+{
+	(void)ctx;
+	if (m.pcap)
+		tl_pcap_write(m.pcap, data, len, now);
+}
+
 static void stack_out(void *ctx, const uint8_t *data, size_t len)
 {
 	(void)ctx;
+	capture(NULL, data, len, m.now);
 	if (m.connected && path_loses(DOWN))
 		return;
 	struct sim_pkt *p = len <= SIM_MAXPKT ? sim_push_at(&m.down, arrival(DOWN)) : NULL;
@@ -322,6 +341,7 @@ static int bad_arg(const char *what, const char *arg)
 }
 
 struct args {
+	const char *pcap;
 	uint64_t bytes, seed, limit;
 	uint32_t tlp;
 	bool seed_given, tlp_given;
@@ -381,6 +401,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		const char *o = argv[i];
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			return -1;
+		if (!strcmp(o, "--pcap")) {
+			if (i + 1 == argc)
+				return bad_arg(o, "(no value)");
+			a->pcap = argv[++i];
+			continue;
+		}
 		if (!strcmp(o, "--burst") || !strcmp(o, "--reorder") || !strcmp(o, "--limit")) {
 			if ((rc = parse_flag(o, i + 1 < argc ? argv[i + 1] : NULL, a)))
 				return rc;
@@ -435,6 +461,14 @@ int main(int argc, char **argv)
 		cfg.trace = trace;
 		cfg.trace_json = true;
 	}
+	if (a.pcap) {
+		char err[256];
+		if (!(m.pcap = tl_pcap_open(a.pcap, m.now, err, sizeof err))) {
+			fprintf(stderr, "tl-bench-losssim: %s\n", err);
+			return 1;
+		}
+		m.up.tap = capture;
+	}
 	if (!(m.s = sim_stack(&cfg))) {
 		fprintf(stderr, "tl-bench-losssim: cannot start the stack\n");
 		return 1;
@@ -447,6 +481,7 @@ int main(int argc, char **argv)
 	       sim_step(m.s, &m.now, &m.down, &m.up, peer_input, NULL))
 		;
 	report(tl_stack_counters(m.s), a.bytes, a.limit);
+	tl_pcap_close(m.pcap);
 	tl_stack_free(m.s);
 	return m.received >= a.bytes ? 0 : 1;
 }

@@ -29,6 +29,10 @@ struct sim_link {
 	struct sim_pkt p[SIM_NPKT];
 	unsigned head, n;
 	tl_time busy_until; /* a bottleneck's transmitter, if the link has one */
+	/* If set, sees each packet as sim_step hands it to the stack (losssim's
+	 * --pcap); only the link towards the stack is tapped. */
+	void (*tap)(void *ctx, const uint8_t *data, size_t len, tl_time now);
+	void *tap_ctx;
 };
 
 /* A slot at the tail, or NULL when the link is full. */
@@ -113,6 +117,8 @@ static inline bool sim_step(tl_stack *s, tl_time *now, struct sim_link *down,
 	if (next > *now)
 		*now = next;
 	if (u && u->at <= *now) {
+		if (up->tap)
+			up->tap(up->tap_ctx, u->data, u->len, *now);
 		tl_stack_input(s, u->data, u->len, *now);
 		sim_pop(up);
 	} else if (d && d->at <= *now) {
