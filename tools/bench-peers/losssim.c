@@ -6,7 +6,9 @@
  *
  * The receiver keeps all out-of-order data, reports the three most recent
  * ranges in SACK blocks (RFC 2018 4), and ACKs every second in-order segment
- * at once and anything out of order immediately, as Linux does.
+ * at once and anything out of order immediately, as Linux does. A segment it
+ * already holds whole is reported in a D-SACK, the first block of the next
+ * ACK (RFC 2883 4), so the stack can tell a spurious retransmission.
  *
  * Losses are independent unless --burst makes them come in runs, and the
  * path keeps packets in order unless --reorder holds some back. Neither
@@ -78,6 +80,9 @@ static struct {
 	bool connected;
 	uint32_t ooo[NRANGE][2]; /* [start, end) from irs, most recent first */
 	int ooo_n;
+	uint32_t dsack[2]; /* a duplicate the next ACK reports, if dsack_due */
+	bool dsack_due;
+	uint64_t dsacks;
 	unsigned unacked;
 	uint64_t received;
 	struct tl_pcap_out *pcap;
@@ -184,10 +189,19 @@ static void send_ack(void)
 	struct tcp_opts o;
 
 	memset(&o, 0, sizeof o);
+	/* RFC 2883 4: the duplicate first, in this ACK only; no timestamps, so
+	 * a fourth block fits (RFC 2018 3). */
+	if (m.dsack_due) {
+		o.sack[0][0] = m.irs + m.dsack[0];
+		o.sack[0][1] = m.irs + m.dsack[1];
+		o.sack_n = 1;
+		m.dsack_due = false;
+		m.dsacks++;
+	}
 	for (int i = 0; i < m.ooo_n && i < 3; i++) {
-		o.sack[i][0] = m.irs + m.ooo[i][0];
-		o.sack[i][1] = m.irs + m.ooo[i][1];
-		o.sack_n = (uint8_t)(i + 1);
+		o.sack[o.sack_n][0] = m.irs + m.ooo[i][0];
+		o.sack[o.sack_n][1] = m.irs + m.ooo[i][1];
+		o.sack_n++;
 	}
 	m.unacked = 0;
 	peer_send(TCP_ACK, &o);
@@ -202,16 +216,29 @@ static void to_front(int i)
 	m.ooo[0][1] = r[1];
 }
 
+/* RFC 2883 4: [start, end) arrived again; the next ACK says so. */
+static void duplicate(uint32_t start, uint32_t end)
+{
+	m.dsack[0] = start;
+	m.dsack[1] = end;
+	m.dsack_due = true;
+}
+
 /* Returns true if the segment was out of order (or a duplicate). */
 static bool peer_receive(uint32_t start, uint32_t end)
 {
-	if (end <= m.rcv_nxt)
+	if (end <= m.rcv_nxt) {
+		duplicate(start, end); /* RFC 2883 4.1.1: below the cumulative ACK */
 		return true;
+	}
 	if (start > m.rcv_nxt) {
 		int i;
 		for (i = 0; i < m.ooo_n; i++)
 			if (start <= m.ooo[i][1] && end >= m.ooo[i][0])
 				break;
+		/* RFC 2883 4.1.2: inside a range held; that range is the second block. */
+		if (i < m.ooo_n && start >= m.ooo[i][0] && end <= m.ooo[i][1])
+			duplicate(start, end);
 		if (i < m.ooo_n) {
 			if (start < m.ooo[i][0])
 				m.ooo[i][0] = start;
@@ -303,7 +330,9 @@ static void report(const struct tl_counters *c, uint64_t want, tl_time limit)
 	if (m.reorder > 0)
 		printf("; held back %llu down and %llu up", (unsigned long long)m.path[DOWN].reordered,
 		       (unsigned long long)m.path[UP].reordered);
-	printf("\n");
+	printf("; RACK marked %llu lost, %llu D-SACKs, %llu reductions undone\n",
+	       (unsigned long long)c->tcp_rack_lost, (unsigned long long)m.dsacks,
+	       (unsigned long long)c->tcp_undo);
 }
 
 /* Strict number parsing: the whole string, finite, in [lo, hi]. */
