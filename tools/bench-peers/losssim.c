@@ -21,7 +21,8 @@
  * reach it (after loss and reordering). `tcplab --replay FILE` replays it
  * exactly, since nothing in it depends on a real clock (captures/rack_loss
  * and captures/dsack_undo are recorded so, by tools/record).
- * TL_LOSSSIM_CC=reno or cubic picks the congestion control (default: the
+ * TL_LOSSSIM_CC=reno or cubic picks the congestion control and
+ * TL_LOSSSIM_RECOVERY=rack or newreno the loss recovery (default: the
  * stack's, tl_config_defaults); TL_LOSSSIM_TRACE=1 prints the JSON trace
  * on standard error.
  */
@@ -53,6 +54,8 @@ static const char usage_text[] =
 	"  --pcap FILE     write what the stack sees to FILE: its packets as sent, the\n"
 	"                  peer's as delivered, stamped with the virtual time\n"
 	"  -h, --help      this text\n"
+	"environment: TL_LOSSSIM_CC=reno|cubic, TL_LOSSSIM_RECOVERY=rack|newreno (default:\n"
+	"  the stack's), TL_LOSSSIM_TRACE=1 (the JSON trace on standard error)\n"
 	"prints \"T s for N bytes; ...\" and exits 0, or \"incomplete: ...\" and exits 1\n";
 
 enum { DOWN, UP }; /* stack to peer, peer to stack */
@@ -462,6 +465,43 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return m.burst ? burst_setup() : 0;
 }
 
+/* One of the environment's two choices: NAME is A (0) or B (1), or unset
+ * (keep). False for anything else. */
+static bool env_choice(const char *name, const char *a, const char *b, uint32_t *out)
+{
+	const char *v = getenv(name);
+
+	if (!v)
+		return true;
+	if (strcmp(v, a) && strcmp(v, b)) {
+		fprintf(stderr, "tl-bench-losssim: %s is %s or %s, not '%s'\n", name, a, b, v);
+		return false;
+	}
+	*out = strcmp(v, a) ? 1 : 0;
+	return true;
+}
+
+/* The stack's settings from the flags and the environment; false if bad. */
+static bool configure(struct tl_config *cfg, const struct args *a)
+{
+	tl_config_defaults(cfg);
+	uint32_t cc = cfg->tcp_cc == TL_CC_CUBIC, rec = cfg->tcp_recovery == TL_RECOVERY_NEWRENO;
+
+	if (!env_choice("TL_LOSSSIM_CC", "reno", "cubic", &cc) ||
+	    !env_choice("TL_LOSSSIM_RECOVERY", "rack", "newreno", &rec))
+		return false;
+	cfg->tcp_cc = cc ? TL_CC_CUBIC : TL_CC_RENO;
+	cfg->tcp_recovery = rec ? TL_RECOVERY_NEWRENO : TL_RECOVERY_RACK;
+	if (a->tlp_given)
+		cfg->tcp_tlp = a->tlp;
+	cfg->output = stack_out;
+	if (getenv("TL_LOSSSIM_TRACE")) {
+		cfg->trace = trace;
+		cfg->trace_json = true;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct tl_config cfg;
@@ -474,22 +514,8 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	m.rng = a.seed_given ? a.seed * 0x9e3779b97f4a7c15ull + 1 : 1;
-
-	tl_config_defaults(&cfg);
-	if (a.tlp_given)
-		cfg.tcp_tlp = a.tlp;
-	const char *cc = getenv("TL_LOSSSIM_CC");
-	if (cc && strcmp(cc, "reno") && strcmp(cc, "cubic")) {
-		fprintf(stderr, "tl-bench-losssim: TL_LOSSSIM_CC is reno or cubic, not '%s'\n", cc);
+	if (!configure(&cfg, &a))
 		return 2;
-	}
-	if (cc)
-		cfg.tcp_cc = strcmp(cc, "cubic") ? TL_CC_RENO : TL_CC_CUBIC;
-	cfg.output = stack_out;
-	if (getenv("TL_LOSSSIM_TRACE")) {
-		cfg.trace = trace;
-		cfg.trace_json = true;
-	}
 	if (a.pcap) {
 		char err[256];
 		if (!(m.pcap = tl_pcap_open(a.pcap, m.now, err, sizeof err))) {
