@@ -6,14 +6,23 @@
  *
  * The receiver keeps all out-of-order data, reports the three most recent
  * ranges in SACK blocks (RFC 2018 4), and ACKs every second in-order segment
- * at once and anything out of order immediately, as Linux does.
+ * at once and anything out of order immediately, as Linux does. A segment it
+ * already holds whole is reported in a D-SACK, the first block of the next
+ * ACK (RFC 2883 4), so the stack can tell a spurious retransmission.
  *
  * Losses are independent unless --burst makes them come in runs, and the
  * path keeps packets in order unless --reorder holds some back. Neither
  * touches the handshake, which is not what is measured. Without those flags
  * a seed gives the same losses, and the same output, as before they existed.
  * tl-bench-losssim --help prints the usage (usage_text below).
- * TL_LOSSSIM_CC=reno or cubic picks the congestion control (default: the
+ *
+ * --pcap FILE writes what the stack sees, stamped with the virtual time: its
+ * own packets as sent (before the path loses any) and the peer's as they
+ * reach it (after loss and reordering). `tcplab --replay FILE` replays it
+ * exactly, since nothing in it depends on a real clock (captures/rack_loss
+ * and captures/dsack_undo are recorded so, by tools/record).
+ * TL_LOSSSIM_CC=reno or cubic picks the congestion control and
+ * TL_LOSSSIM_RECOVERY=rack or newreno the loss recovery (default: the
  * stack's, tl_config_defaults); TL_LOSSSIM_TRACE=1 prints the JSON trace
  * on standard error.
  */
@@ -23,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcap_out.h"
 #include "sim.h"
 
 #define PEER_PORT 40000
@@ -41,7 +51,11 @@ static const char usage_text[] =
 	"  --reorder F,MS  each packet that gets through is held back MS ms more with\n"
 	"                  probability F (0 <= F <= 1), so later ones overtake it\n"
 	"  --limit S       give up after S seconds of virtual time (default 36000)\n"
+	"  --pcap FILE     write what the stack sees to FILE: its packets as sent, the\n"
+	"                  peer's as delivered, stamped with the virtual time\n"
 	"  -h, --help      this text\n"
+	"environment: TL_LOSSSIM_CC=reno|cubic, TL_LOSSSIM_RECOVERY=rack|newreno (default:\n"
+	"  the stack's), TL_LOSSSIM_TRACE=1 (the JSON trace on standard error)\n"
 	"prints \"T s for N bytes; ...\" and exits 0, or \"incomplete: ...\" and exits 1\n";
 
 enum { DOWN, UP }; /* stack to peer, peer to stack */
@@ -69,8 +83,12 @@ static struct {
 	bool connected;
 	uint32_t ooo[NRANGE][2]; /* [start, end) from irs, most recent first */
 	int ooo_n;
+	uint32_t dsack[2]; /* a duplicate the next ACK reports, if dsack_due */
+	bool dsack_due;
+	uint64_t dsacks;
 	unsigned unacked;
 	uint64_t received;
+	struct tl_pcap_out *pcap;
 } m;
 
 /* xorshift64*: the same losses for the same seed. */
@@ -121,9 +139,18 @@ static void trace(void *ctx, tl_time now, const char *line)
 	fprintf(stderr, "%.6f %s\n", (double)now / 1e6, line);
 }
 
+/* --pcap: a packet the stack sent, or one the peer's link hands it. */
+static void capture(void *ctx, const uint8_t *data, size_t len, tl_time now)
+{
+	(void)ctx;
+	if (m.pcap)
+		tl_pcap_write(m.pcap, data, len, now);
+}
+
 static void stack_out(void *ctx, const uint8_t *data, size_t len)
 {
 	(void)ctx;
+	capture(NULL, data, len, m.now);
 	if (m.connected && path_loses(DOWN))
 		return;
 	struct sim_pkt *p = len <= SIM_MAXPKT ? sim_push_at(&m.down, arrival(DOWN)) : NULL;
@@ -165,10 +192,19 @@ static void send_ack(void)
 	struct tcp_opts o;
 
 	memset(&o, 0, sizeof o);
+	/* RFC 2883 4: the duplicate first, in this ACK only; no timestamps, so
+	 * a fourth block fits (RFC 2018 3). */
+	if (m.dsack_due) {
+		o.sack[0][0] = m.irs + m.dsack[0];
+		o.sack[0][1] = m.irs + m.dsack[1];
+		o.sack_n = 1;
+		m.dsack_due = false;
+		m.dsacks++;
+	}
 	for (int i = 0; i < m.ooo_n && i < 3; i++) {
-		o.sack[i][0] = m.irs + m.ooo[i][0];
-		o.sack[i][1] = m.irs + m.ooo[i][1];
-		o.sack_n = (uint8_t)(i + 1);
+		o.sack[o.sack_n][0] = m.irs + m.ooo[i][0];
+		o.sack[o.sack_n][1] = m.irs + m.ooo[i][1];
+		o.sack_n++;
 	}
 	m.unacked = 0;
 	peer_send(TCP_ACK, &o);
@@ -183,16 +219,29 @@ static void to_front(int i)
 	m.ooo[0][1] = r[1];
 }
 
+/* RFC 2883 4: [start, end) arrived again; the next ACK says so. */
+static void duplicate(uint32_t start, uint32_t end)
+{
+	m.dsack[0] = start;
+	m.dsack[1] = end;
+	m.dsack_due = true;
+}
+
 /* Returns true if the segment was out of order (or a duplicate). */
 static bool peer_receive(uint32_t start, uint32_t end)
 {
-	if (end <= m.rcv_nxt)
+	if (end <= m.rcv_nxt) {
+		duplicate(start, end); /* RFC 2883 4.1.1: below the cumulative ACK */
 		return true;
+	}
 	if (start > m.rcv_nxt) {
 		int i;
 		for (i = 0; i < m.ooo_n; i++)
 			if (start <= m.ooo[i][1] && end >= m.ooo[i][0])
 				break;
+		/* RFC 2883 4.1.2: inside a range held; that range is the second block. */
+		if (i < m.ooo_n && start >= m.ooo[i][0] && end <= m.ooo[i][1])
+			duplicate(start, end);
 		if (i < m.ooo_n) {
 			if (start < m.ooo[i][0])
 				m.ooo[i][0] = start;
@@ -284,7 +333,9 @@ static void report(const struct tl_counters *c, uint64_t want, tl_time limit)
 	if (m.reorder > 0)
 		printf("; held back %llu down and %llu up", (unsigned long long)m.path[DOWN].reordered,
 		       (unsigned long long)m.path[UP].reordered);
-	printf("\n");
+	printf("; RACK marked %llu lost, %llu D-SACKs, %llu reductions undone\n",
+	       (unsigned long long)c->tcp_rack_lost, (unsigned long long)m.dsacks,
+	       (unsigned long long)c->tcp_undo);
 }
 
 /* Strict number parsing: the whole string, finite, in [lo, hi]. */
@@ -322,6 +373,7 @@ static int bad_arg(const char *what, const char *arg)
 }
 
 struct args {
+	const char *pcap;
 	uint64_t bytes, seed, limit;
 	uint32_t tlp;
 	bool seed_given, tlp_given;
@@ -381,6 +433,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		const char *o = argv[i];
 		if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			return -1;
+		if (!strcmp(o, "--pcap")) {
+			if (i + 1 == argc)
+				return bad_arg(o, "(no value)");
+			a->pcap = argv[++i];
+			continue;
+		}
 		if (!strcmp(o, "--burst") || !strcmp(o, "--reorder") || !strcmp(o, "--limit")) {
 			if ((rc = parse_flag(o, i + 1 < argc ? argv[i + 1] : NULL, a)))
 				return rc;
@@ -407,6 +465,43 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return m.burst ? burst_setup() : 0;
 }
 
+/* One of the environment's two choices: NAME is A (0) or B (1), or unset
+ * (keep). False for anything else. */
+static bool env_choice(const char *name, const char *a, const char *b, uint32_t *out)
+{
+	const char *v = getenv(name);
+
+	if (!v)
+		return true;
+	if (strcmp(v, a) && strcmp(v, b)) {
+		fprintf(stderr, "tl-bench-losssim: %s is %s or %s, not '%s'\n", name, a, b, v);
+		return false;
+	}
+	*out = strcmp(v, a) ? 1 : 0;
+	return true;
+}
+
+/* The stack's settings from the flags and the environment; false if bad. */
+static bool configure(struct tl_config *cfg, const struct args *a)
+{
+	tl_config_defaults(cfg);
+	uint32_t cc = cfg->tcp_cc == TL_CC_CUBIC, rec = cfg->tcp_recovery == TL_RECOVERY_NEWRENO;
+
+	if (!env_choice("TL_LOSSSIM_CC", "reno", "cubic", &cc) ||
+	    !env_choice("TL_LOSSSIM_RECOVERY", "rack", "newreno", &rec))
+		return false;
+	cfg->tcp_cc = cc ? TL_CC_CUBIC : TL_CC_RENO;
+	cfg->tcp_recovery = rec ? TL_RECOVERY_NEWRENO : TL_RECOVERY_RACK;
+	if (a->tlp_given)
+		cfg->tcp_tlp = a->tlp;
+	cfg->output = stack_out;
+	if (getenv("TL_LOSSSIM_TRACE")) {
+		cfg->trace = trace;
+		cfg->trace_json = true;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct tl_config cfg;
@@ -419,21 +514,15 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	m.rng = a.seed_given ? a.seed * 0x9e3779b97f4a7c15ull + 1 : 1;
-
-	tl_config_defaults(&cfg);
-	if (a.tlp_given)
-		cfg.tcp_tlp = a.tlp;
-	const char *cc = getenv("TL_LOSSSIM_CC");
-	if (cc && strcmp(cc, "reno") && strcmp(cc, "cubic")) {
-		fprintf(stderr, "tl-bench-losssim: TL_LOSSSIM_CC is reno or cubic, not '%s'\n", cc);
+	if (!configure(&cfg, &a))
 		return 2;
-	}
-	if (cc)
-		cfg.tcp_cc = strcmp(cc, "cubic") ? TL_CC_RENO : TL_CC_CUBIC;
-	cfg.output = stack_out;
-	if (getenv("TL_LOSSSIM_TRACE")) {
-		cfg.trace = trace;
-		cfg.trace_json = true;
+	if (a.pcap) {
+		char err[256];
+		if (!(m.pcap = tl_pcap_open(a.pcap, m.now, err, sizeof err))) {
+			fprintf(stderr, "tl-bench-losssim: %s\n", err);
+			return 1;
+		}
+		m.up.tap = capture;
 	}
 	if (!(m.s = sim_stack(&cfg))) {
 		fprintf(stderr, "tl-bench-losssim: cannot start the stack\n");
@@ -447,6 +536,7 @@ int main(int argc, char **argv)
 	       sim_step(m.s, &m.now, &m.down, &m.up, peer_input, NULL))
 		;
 	report(tl_stack_counters(m.s), a.bytes, a.limit);
+	tl_pcap_close(m.pcap);
 	tl_stack_free(m.s);
 	return m.received >= a.bytes ? 0 : 1;
 }

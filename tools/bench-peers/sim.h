@@ -29,6 +29,10 @@ struct sim_link {
 	struct sim_pkt p[SIM_NPKT];
 	unsigned head, n;
 	tl_time busy_until; /* a bottleneck's transmitter, if the link has one */
+	/* If set, sees each packet as sim_step hands it to the stack (losssim's
+	 * --pcap); only the link towards the stack is tapped. */
+	void (*tap)(void *ctx, const uint8_t *data, size_t len, tl_time now);
+	void *tap_ctx;
 };
 
 /* A slot at the tail, or NULL when the link is full. */
@@ -94,15 +98,18 @@ static inline struct tcp_opts sim_syn_opts(uint8_t ws)
 	return o;
 }
 
-/* Runs the next event: the first packet due on either link (towards the
- * stack first, to peer() the other way), or the stack's own deadline, then
- * polls the stack. False when nothing is left to happen. */
+/* Runs the next event: the stack's own deadline, or else the first packet
+ * due on either link (towards the stack first, to peer() the other way),
+ * then polls the stack. A timer due at a packet's instant fires before the
+ * packet, as in tcplab --replay (which runs the timers due by a packet's
+ * time first), so that a capture of the run replays exactly. False when
+ * nothing is left to happen. */
 static inline bool sim_step(tl_stack *s, tl_time *now, struct sim_link *down,
 			    struct sim_link *up, void (*peer)(void *, const uint8_t *, size_t),
 			    void *ctx)
 {
 	struct sim_pkt *d = sim_peek(down), *u = sim_peek(up);
-	tl_time next = tl_stack_next_deadline(s);
+	tl_time deadline = tl_stack_next_deadline(s), next = deadline;
 
 	if (d && d->at < next)
 		next = d->at;
@@ -112,7 +119,13 @@ static inline bool sim_step(tl_stack *s, tl_time *now, struct sim_link *down,
 		return false;
 	if (next > *now)
 		*now = next;
+	if (deadline <= *now) {
+		tl_stack_poll(s, *now);
+		return true;
+	}
 	if (u && u->at <= *now) {
+		if (up->tap)
+			up->tap(up->tap_ctx, u->data, u->len, *now);
 		tl_stack_input(s, u->data, u->len, *now);
 		sim_pop(up);
 	} else if (d && d->at <= *now) {
