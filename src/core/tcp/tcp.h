@@ -101,6 +101,7 @@ struct tcp_rec {
 	uint32_t dsack_round;		/* RACK.dsack_round, valid if dsack_round_set */
 	bool dsack_round_set;
 	bool reordering_seen;
+	uint32_t fack;			/* RACK.fack: the highest SACK before this ACK */
 	/* TLP, RFC 8985 7 */
 	bool tlp_out;			/* a loss probe is unanswered... */
 	bool tlp_rexmit;		/* ...it resent old data... */

@@ -20,8 +20,9 @@ void tcp_rack_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 	uint32_t rtt = (uint32_t)(c->stack->now - g->xmit);
 	bool resent = g->flags & TCP_SEG_EVER_RETRANS;
 
-	/* step 3: delivered below the highest SACK and never resent: reordered */
-	if (!resent && seq_lt(g->end, c->sb.high))
+	/* step 3: delivered below what an earlier ACK SACKed, never resent:
+	 * reordered (blocks of this ACK, and what it acks, do not count) */
+	if (!resent && seq_lt(g->end, r->fack))
 		r->reordering_seen = true;
 	/* step 2: a resent segment's ACK may answer the original: an RTT
 	 * below the minimum is not believed */

@@ -139,6 +139,7 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 	uint8_t first = 0;
 
 	c->rec.delivered = 0;
+	c->rec.fack = c->sb.high;
 	c->rec.delivered_xmit = 0;
 	c->rec.delivered_resent = false;
 	c->rec.sacked_new = false;
