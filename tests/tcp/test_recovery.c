@@ -859,6 +859,97 @@ START_TEST(prr_recovery_ends_at_ssthresh)
 END_TEST
 
 
+/* RFC 8985 7.2: the ACK that ends recovery restarts the timer as a probe
+ * timer, not as the RTO it was while recovery lasted: a tail lost just
+ * after recovery is probed after a PTO, not found by a timeout. */
+START_TEST(probe_after_recovery_ends)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
+
+	sack_to(&h, MSS, 1, b);
+	tcph_drain(&h);
+	ck_assert(c->rec.state == TCP_REC_FAST);
+	/* The rest of the flight is SACKed: PRR sends new data past recover. */
+	uint32_t rec = c->recover - h.iss - 1;
+	const uint32_t all[][2] = { { 2 * MSS, rec } };
+	sack_to(&h, MSS, 1, all);
+	tcph_drain(&h);
+	ck_assert(seq_gt(c->snd_max, c->recover));
+	/* The hole's retransmission is ACKed: recovery ends, data still out. */
+	ack_to(&h, rec, 512);
+	tcph_drain(&h);
+	ck_assert(c->rec.state == TCP_REC_OPEN);
+	ck_assert(c->xtimer == TCP_XT_PTO);
+	/* Nothing more comes back: the probe, 10 ms later, new data. */
+	uint32_t next = c->snd_max;
+	tcph_advance(&h, 9);
+	tcph_expect_nothing(&h, "before the PTO");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "the probe", TCP_ACK, next, PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
+	tcph_free(&h);
+}
+END_TEST
+
+/* Three segments sent and all ACKed: then one more goes out alone. */
+static struct tl_tcp *one_segment_out(struct tcph *h)
+{
+	struct tl_tcp *c = timed_sack_sender(h, 3 * MSS);
+
+	ack_to(h, 3 * MSS, 512);
+	tl_tcp_send(h->conn, blob, MSS);
+	tcph_expect(h, "one segment", TCP_ACK | TCP_PSH, h->iss + 1 + 3 * MSS, PISS + 1, MSS);
+	return c;
+}
+
+/* RFC 8985 7.2: with one segment in flight the PTO adds the peer's delayed
+ * ACK (200 ms) and so comes after the RTO; TLP_calc_PTO then uses the RTO's
+ * time: a probe goes there instead of a timeout (no cwnd collapse, no
+ * backoff), and the RTO follows one RTO after it. */
+START_TEST(probe_in_place_of_a_later_rto)
+{
+	struct tcph h;
+	struct tl_tcp *c = one_segment_out(&h);
+	uint32_t rto = c->rtt.rto_us / 1000, cwnd = c->cong.cwnd;
+
+	ck_assert(c->xtimer == TCP_XT_PTO);
+	tcph_advance(&h, rto - 1);
+	tcph_expect_nothing(&h, "before the RTO's time");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "the probe: the segment again", TCP_ACK | TCP_PSH, h.iss + 1 + 3 * MSS,
+		    PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
+	ck_assert_uint_eq(c->cong.cwnd, cwnd);
+	tcph_advance(&h, rto);
+	tcph_expect(&h, "the RTO", TCP_ACK | TCP_PSH, h.iss + 1 + 3 * MSS, PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 8985 7.2: the delayed-ACK allowance is for a flight of one segment;
+ * a second one sent after it restarts the PTO without it: 10 ms. */
+START_TEST(second_segment_ends_the_delayed_ack_allowance)
+{
+	struct tcph h;
+	struct tl_tcp *c = one_segment_out(&h);
+
+	tl_tcp_send(h.conn, blob, MSS);
+	tcph_expect(&h, "a second segment", TCP_ACK | TCP_PSH, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
+	ck_assert(c->xtimer == TCP_XT_PTO);
+	tcph_advance(&h, 9);
+	tcph_expect_nothing(&h, "before the PTO");
+	tcph_advance(&h, 1);
+	tcph_expect(&h, "the probe", TCP_ACK | TCP_PSH, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
+	tcph_free(&h);
+}
+END_TEST
+
 /* RFC 9293 3.10.7.4 fifth: an ACK older than SND.UNA (reordered) is a
  * duplicate at most; SND.UNA and the send queue stay where they are. */
 START_TEST(old_ack_moves_nothing)
@@ -914,6 +1005,9 @@ int main(void)
 	tcase_add_test(t, sack_read_on_advancing_ack);
 	tcase_add_test(t, prr_recovery_ends_at_ssthresh);
 	tcase_add_test(t, old_ack_moves_nothing);
+	tcase_add_test(t, probe_after_recovery_ends);
+	tcase_add_test(t, probe_in_place_of_a_later_rto);
+	tcase_add_test(t, second_segment_ends_the_delayed_ack_allowance);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

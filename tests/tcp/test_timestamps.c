@@ -65,6 +65,8 @@ START_TEST(negotiated_and_in_every_segment)
 END_TEST
 
 static void no_ts(struct tl_config *c) { c->tcp_timestamps = 0; }
+/* The RTO itself, without a tail loss probe first (RFC 8985 7.2). */
+static void no_tlp(struct tl_config *c) { c->tcp_tlp = 0; }
 
 START_TEST(off_means_none)
 {
@@ -133,7 +135,7 @@ END_TEST
 START_TEST(eifel_undoes_spurious_timeout)
 {
 	struct tcph h;
-	uint32_t theirs = ts_handshake(&h, NULL);
+	uint32_t theirs = ts_handshake(&h, no_tlp);
 	struct tl_tcp *c = tcb(&h);
 
 	tl_tcp_send(h.conn, blob, 10 * ROOM);
@@ -158,7 +160,7 @@ END_TEST
 START_TEST(eifel_keeps_real_timeout)
 {
 	struct tcph h;
-	ts_handshake(&h, NULL);
+	ts_handshake(&h, no_tlp);
 	struct tl_tcp *c = tcb(&h);
 
 	tl_tcp_send(h.conn, blob, 10 * ROOM);

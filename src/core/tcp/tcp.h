@@ -211,6 +211,7 @@ struct tl_tcp {
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
 	enum tcp_xtimer xtimer;		/* what rto_at means now */
 	tl_time pto_from;		/* a loss probe's PTO counts from this send */
+	tl_time rto_due;		/* when the RTO would fire, while rto_at is a probe's */
 	uint8_t unacked_segs;		/* full segments received since our ACK */
 	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
 	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
@@ -348,7 +349,9 @@ void tcp_set_wupd_at(struct tl_tcp *c, tl_time t);
 void tcp_set_idle_at(struct tl_tcp *c, tl_time t);
 void tcp_timer_remove(struct tl_tcp *c);
 void tcp_timer_rto_restart(struct tl_tcp *c);
-void tcp_timer_arm(struct tl_tcp *c); /* the loss probe timer if due, else the RTO */
+void tcp_timer_arm(struct tl_tcp *c); /* the loss probe timer if allowed, else the RTO */
+/* New data went out under the probe timer; was_one: the flight had been one segment. */
+void tcp_timer_pto_sent(struct tl_tcp *c, bool was_one);
 /* RACK's reordering timer, us from now, unless the RTO comes sooner. */
 void tcp_timer_reorder(struct tl_tcp *c, uint64_t us);
 void tcp_timer_rto_stop(struct tl_tcp *c);

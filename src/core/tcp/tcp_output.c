@@ -240,6 +240,7 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 {
 	uint32_t end = seq + seg_len;
 	bool fresh = seq_geq(seq, c->snd_max);
+	bool was_one = c->snd_max - c->snd_una <= c->mss;
 
 	if (seq != c->iss)
 		tcp_sb_sent(c, seq, end); /* data and FIN: the SYN is not on the scoreboard */
@@ -260,7 +261,7 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	if (c->rto_at == TL_TIME_NEVER || c->xtimer == TCP_XT_PERSIST) {
 		tcp_timer_arm(c);
 	} else if (c->xtimer == TCP_XT_PTO && fresh) {
-		c->pto_from = c->stack->now; /* tcp_timer.c:rto_expired moves it */
+		tcp_timer_pto_sent(c, was_one);
 	}
 }
 

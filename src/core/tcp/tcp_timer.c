@@ -140,18 +140,40 @@ void tcp_timer_rto_stop(struct tl_tcp *c)
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 }
 
+/* RFC 8985 7.2 (TLP_calc_PTO): a PTO after the last new data, but never
+ * later than the RTO would fire: then the probe goes in the RTO's place. */
+static tl_time pto_deadline(const struct tl_tcp *c, uint64_t pto)
+{
+	tl_time t = c->pto_from + pto;
+
+	return t < c->rto_due ? t : c->rto_due;
+}
+
 void tcp_timer_arm(struct tl_tcp *c)
 {
-	tl_stack *s = c->stack;
-
-	/* No probe unless it comes sooner than the RTO. */
 	uint64_t pto = tcp_tlp_pto_us(c);
-	if (pto < c->rtt.rto_us) {
-		timer_start(c, TCP_XT_PTO, pto);
-		c->pto_from = s->now;
+
+	c->rto_due = c->stack->now + c->rtt.rto_us;
+	if (pto == UINT64_MAX) {
+		tcp_timer_rto_restart(c);
 		return;
 	}
-	tcp_timer_rto_restart(c);
+	c->xtimer = TCP_XT_PTO;
+	c->pto_from = c->stack->now;
+	tcp_set_rto_at(c, pto_deadline(c, pto));
+}
+
+/* RFC 8985 7.2: new data restarts the PTO. Later is left to rto_expired,
+ * which moves the timer when it fires; but a PTO armed for one segment in
+ * flight held the delayed-ACK allowance, which a second segment ends. */
+void tcp_timer_pto_sent(struct tl_tcp *c, bool was_one)
+{
+	c->pto_from = c->stack->now;
+	if (!was_one)
+		return;
+	uint64_t pto = tcp_tlp_pto_us(c);
+	if (pto != UINT64_MAX)
+		tcp_set_rto_at(c, pto_deadline(c, pto));
 }
 
 void tcp_timer_reorder(struct tl_tcp *c, uint64_t us)
@@ -320,8 +342,8 @@ static void pto_expired(struct tl_tcp *c)
 
 	if (pto == UINT64_MAX)
 		tcp_timer_rto_restart(c); /* recovery began, the window closed... */
-	else if (c->pto_from + pto > c->stack->now)
-		tcp_set_rto_at(c, c->pto_from + pto); /* new data since: RFC 8985 7.2 moved it */
+	else if (pto_deadline(c, pto) > c->stack->now)
+		tcp_set_rto_at(c, pto_deadline(c, pto)); /* new data since: RFC 8985 7.2 moved it */
 	else
 		tcp_send_loss_probe(c);
 }
