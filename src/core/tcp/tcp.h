@@ -313,6 +313,11 @@ static inline uint32_t tcp_data_end(const struct tl_tcp *c)
 {
 	return c->snd_una + c->sndbuf.len;
 }
+/* RFC 5681 2: FlightSize, sent and not yet cumulatively acknowledged. */
+static inline uint32_t tcp_flight_size(const struct tl_tcp *c)
+{
+	return c->snd_max - c->snd_una;
+}
 static inline bool tcp_fin_acked(const struct tl_tcp *c)
 {
 	return c->fin_sent && seq_gt(c->snd_una, c->fin_seq);
@@ -367,9 +372,8 @@ tl_time tcp_conn_deadline(const struct tl_tcp *c);
 
 /* tcp_sb.c: the scoreboard */
 void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end);
-/* Removes what ack covers; delivered sees each segment not SACKed before. */
-void tcp_sb_ack(struct tl_tcp *c, uint32_t ack,
-		void (*delivered)(struct tl_tcp *, const struct tcp_seg *));
+/* Removes what ack covers; tcp_rec_delivered sees each segment not SACKed before. */
+void tcp_sb_ack(struct tl_tcp *c, uint32_t ack);
 void tcp_sb_free(struct tl_tcp *c);
 struct tcp_seg *tcp_sb_at(const struct tl_tcp *c, uint32_t i);
 uint32_t tcp_sb_find(const struct tl_tcp *c, uint32_t seq);

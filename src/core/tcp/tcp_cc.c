@@ -6,11 +6,6 @@
 
 #include "tcp.h"
 
-static uint32_t flight_size(const struct tl_tcp *c)
-{
-	return c->snd_max - c->snd_una;
-}
-
 /* RFC 5681 3.1: slow start below ssthresh, congestion avoidance above. */
 static void reno_on_ack(struct tl_tcp *c, uint32_t acked)
 {
@@ -34,11 +29,20 @@ static void reno_on_ack(struct tl_tcp *c, uint32_t acked)
 		g->cwnd += inc;
 }
 
-/* RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 * SMSS), FlightSize
- * at most cwnd: with SACK the flight also holds what the peer SACKed. */
+/* What a reduction cuts from: FlightSize, but at most cwnd (RFC 5681 3.2
+ * asks for "no more than" FlightSize / 2): with SACK or limited transmit
+ * the flight also holds what the peer SACKed, and runs past cwnd. */
+static uint32_t reduction_base(const struct tl_tcp *c)
+{
+	uint32_t f = tcp_flight_size(c);
+
+	return f < c->cong.cwnd ? f : c->cong.cwnd;
+}
+
+/* RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
 static uint32_t reno_ssthresh(struct tl_tcp *c)
 {
-	uint32_t f = flight_size(c), half = (f < c->cong.cwnd ? f : c->cong.cwnd) / 2;
+	uint32_t half = reduction_base(c) / 2;
 
 	return half > 2u * c->mss ? half : 2u * c->mss;
 }
@@ -223,7 +227,7 @@ static void cubic_on_ack(struct tl_tcp *c, uint32_t acked)
 static uint32_t cubic_ssthresh(struct tl_tcp *c)
 {
 	struct tcp_cong *g = &c->cong;
-	uint32_t base = flight_size(c) < g->cwnd ? flight_size(c) : g->cwnd;
+	uint32_t base = reduction_base(c);
 
 	/* RFC 9438 4.7: fast convergence: a loss below the last plateau means
 	 * the flow is losing share; a lower plateau releases bandwidth. */

@@ -347,7 +347,7 @@ void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt.start));
 		c->rtt.timing = false;
 	}
-	tcp_sb_ack(c, th->ack, tcp_rec_delivered);
+	tcp_sb_ack(c, th->ack);
 	tcp_rtt_from_ack(c, th);
 	ring_consume(&c->sndbuf, data);
 	tcp_buf_trim(c);

@@ -244,8 +244,6 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 
 	if (seq != c->iss)
 		tcp_sb_sent(c, seq, end); /* data and FIN: the SYN is not on the scoreboard */
-	if (c->rec.state == TCP_REC_FAST)
-		c->cong.prr_out += seg_len; /* RFC 6937 3 */
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
 	if (!c->rtt.timing && seq_geq(seq, c->snd_max)) {
 		c->rtt.timing = true;
@@ -437,6 +435,4 @@ void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len)
 	karn(c, seq, len);
 	send_segment(c, flags, seq, len);
 	tcp_sb_sent(c, seq, seq + len + !!(flags & TCP_FIN));
-	if (c->rec.state == TCP_REC_FAST)
-		c->cong.prr_out += len; /* RFC 6937 3 */
 }

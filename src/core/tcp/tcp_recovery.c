@@ -8,11 +8,6 @@
  * tcp_cc.c's. */
 #include "tcp.h"
 
-static uint32_t flight_size(const struct tl_tcp *c)
-{
-	return c->snd_max - c->snd_una;
-}
-
 /* ---- what both paths share: SACK blocks, D-SACK, undo ---- */
 
 /* RFC 3708 2: the reduction of this episode may be undone later. */
@@ -211,7 +206,7 @@ static void newreno_ack(struct tl_tcp *c, uint32_t acked)
 
 	if (seq_geq(c->snd_una, c->recover)) {
 		/* Full acknowledgment: min(ssthresh, max(FlightSize, SMSS) + SMSS). */
-		uint32_t f = (flight_size(c) > c->mss ? flight_size(c) : c->mss) + c->mss;
+		uint32_t f = (tcp_flight_size(c) > c->mss ? tcp_flight_size(c) : c->mss) + c->mss;
 		g->cwnd = f < g->ssthresh ? f : g->ssthresh;
 		c->rec.state = TCP_REC_OPEN;
 		tcp_trace_cwnd(c, "recovery exit");
@@ -249,7 +244,7 @@ static bool is_dupack(const struct tl_tcp *c, const struct tcp_hdr *th)
  * nothing new can be sent (RFC 5827 early retransmit). */
 static uint32_t dupack_threshold(const struct tl_tcp *c)
 {
-	uint32_t oust = (flight_size(c) + c->mss - 1) / c->mss;
+	uint32_t oust = (tcp_flight_size(c) + c->mss - 1) / c->mss;
 
 	if (oust >= 2 && oust < 4 && c->snd_max == tcp_data_end(c))
 		return oust - 1;
@@ -385,7 +380,7 @@ static void enter_fast(struct tl_tcp *c)
 	arm_undo(c);
 	begin_fast_recovery(c);
 	g->prr_delivered = g->prr_out = 0;
-	g->recover_fs = flight_size(c); /* RFC 6937 3: RecoverFS */
+	g->recover_fs = tcp_flight_size(c); /* RFC 6937 3: RecoverFS */
 	tcp_trace_cwnd(c, "RACK: loss detected, recovery enter");
 }
 
@@ -504,12 +499,13 @@ void tcp_rec_rto(struct tl_tcp *c)
 	r->tlp_out = false;
 	/* RFC 6675 5.1: resending can skip what was SACKed, unless timeouts
 	 * repeat: then the receiver may have dropped it (reneged); forget it. */
-	if (rack)
+	if (rack) {
 		tcp_sb_mark_all_lost(c, c->retries > 1);
-	else if (c->retries > 1)
+		return;
+	}
+	if (c->retries > 1)
 		tcp_sb_mark_all_lost(c, true);
-	if (!rack)
-		c->snd_nxt = c->snd_una; /* RFC 6298 5.4: go back to SND.UNA */
+	c->snd_nxt = c->snd_una; /* RFC 6298 5.4: go back to SND.UNA */
 }
 
 void tcp_rec_window_reopened(struct tl_tcp *c)

@@ -142,6 +142,8 @@ void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end)
 	struct tcp_sb *b = &c->sb;
 	tl_time now = c->stack->now;
 
+	if (c->rec.state == TCP_REC_FAST)
+		c->cong.prr_out += end - seq; /* RFC 6937 3: what recovery sent */
 	if (seq_geq(seq, c->snd_max)) {
 		if (b->n < b->cap || sb_room(b))
 			*at(b, b->n++) = (struct tcp_seg){ .start = seq, .end = end, .xmit = now };
@@ -169,15 +171,15 @@ static void trim_front(struct tcp_sb *b, struct tcp_seg *g, uint32_t ack)
 }
 
 /* RFC 9293 3.10.7.4 fifth: entries up to ack leave the queue; calls
- * delivered for each one not SACKed before. */
-void tcp_sb_ack(struct tl_tcp *c, uint32_t ack, void (*delivered)(struct tl_tcp *, const struct tcp_seg *))
+ * tcp_rec_delivered for each one not SACKed before. */
+void tcp_sb_ack(struct tl_tcp *c, uint32_t ack)
 {
 	struct tcp_sb *b = &c->sb;
 
 	while (b->n && seq_leq(at(b, 0)->end, ack)) {
 		struct tcp_seg *g = at(b, 0);
 		if (!(g->flags & TCP_SEG_SACKED))
-			delivered(c, g);
+			tcp_rec_delivered(c, g);
 		if (g->flags & (TCP_SEG_SACKED | TCP_SEG_LOST | TCP_SEG_RETRANS)) {
 			clear_flag(b, g, TCP_SEG_SACKED);
 			clear_flag(b, g, TCP_SEG_LOST);
