@@ -443,6 +443,8 @@ void tcp_rec_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t acked, uin
 void tcp_rec_reorder_timeout(struct tl_tcp *c)
 {
 	uint32_t lost = 0;
+
+	c->rec.delivered = 0; /* a timer delivers nothing: PRR must not count the last ACK twice */
 	uint64_t wait = tcp_rack_detect_loss(c, &lost);
 
 	if (lost && c->rec.state == TCP_REC_OPEN)
