@@ -10,9 +10,12 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? 0 : 2;
 	if (o.replay) {
-		struct tl_replay_opts ro = { o.replay, o.have_addr, o.addr, o.have_seed ? o.seed : 1,
-					     o.trace, o.trace_json, o.time_tol_ms, o.window_tol_pct,
-					     o.lenient, o.mtu, o.tune };
+		struct tl_replay_opts ro = {
+			.file = o.replay, .have_addr = o.have_addr, .addr = o.addr,
+			.seed = o.have_seed ? o.seed : 1, .trace = o.trace, .trace_json = o.trace_json,
+			.time_tol_ms = o.time_tol_ms, .window_tol_pct = o.window_tol_pct,
+			.lenient = o.lenient, .ack_state = o.ack_state, .mtu = o.mtu, .tune = o.tune,
+		};
 		return tl_replay_run(&ro);
 	}
 	return tl_run(&o);

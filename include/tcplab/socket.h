@@ -107,6 +107,17 @@ enum tl_tcp_state tl_tcp_state(const struct tl_tcp *c);
  * there is none, LISTEN if only a listener. For tools that watch the stack. */
 enum tl_tcp_state tl_tcp_state_of(tl_stack *s, const struct tl_endpoint *remote,
 				  uint16_t lport);
+/* A span of sequence space, [start, end). */
+struct tl_seq_range {
+	uint32_t start, end;
+};
+/* What the connection from remote to our port lport has received: RCV.NXT
+ * and up to max of the out-of-order ranges it holds beyond it (what its
+ * SACK blocks report, RFC 2018 4), in sequence order. Returns how many
+ * ranges it holds (may be more than max), or -1 if there is no such
+ * connection. For tools that check the stack, as tl_tcp_state_of. */
+int tl_tcp_rcv_ranges(tl_stack *s, const struct tl_endpoint *remote, uint16_t lport,
+		      uint32_t *rcv_nxt, struct tl_seq_range *ranges, int max);
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c);
 struct tl_endpoint tl_tcp_remote(const struct tl_tcp *c);
 

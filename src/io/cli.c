@@ -86,6 +86,10 @@ static const char usage[] =
 	"  --window-tolerance P  how far windows may differ, in % (default 0)\n"
 	"  --lenient             compare with another stack: bare ACKs may be\n"
 	"                        folded into data, PSH and option values ignored\n"
+	"  --ack-state           check each recorded bare ACK against what tcplab\n"
+	"                        has received (RCV.NXT, SACK ranges) instead of\n"
+	"                        against tcplab's own ACKs (a receiver that ACKs\n"
+	"                        at other moments, as Linux's delayed ACKs)\n"
 	"\n"
 	"  -h, --help            this help\n"
 	"SIGINT or SIGTERM stops it; SIGUSR1 prints the counters (also printed at exit).\n";
@@ -392,6 +396,10 @@ int tl_parse_args(int argc, char **argv, struct tl_opts *o)
 		}
 		if (!strcmp(a, "--lenient")) {
 			o->lenient = true;
+			continue;
+		}
+		if (!strcmp(a, "--ack-state")) {
+			o->ack_state = true;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0)

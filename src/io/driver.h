@@ -28,6 +28,7 @@ struct tl_opts {
 	const char *replay;		/* --replay FILE: no device, a capture */
 	uint32_t time_tol_ms, window_tol_pct;
 	bool lenient;
+	bool ack_state;			/* --ack-state */
 	bool offload;			/* --offload: TUN with TSO and checksum offload */
 	struct tl_tune tune;		/* --rcvbuf, --init-cwnd, ... */
 	const char *user;		/* --user: drop to this account after setup */

@@ -23,6 +23,20 @@ struct conn {
 	uint32_t rec_ts, stack_ts;	/* the host's first TSval: recorded, and ours */
 };
 
+#define MAX_RANGES 64
+#define MAX_SNAPS 128 /* more than a receive batch (NAPI's 64) */
+
+/* --ack-state: what one connection had received just before a packet was
+ * fed to it, which held until that packet's time. */
+struct rcv_snap {
+	uint32_t raddr;
+	uint16_t rport, lport;
+	tl_time until;
+	uint32_t rcv_nxt;
+	int n;
+	struct tl_seq_range have[MAX_RANGES];
+};
+
 struct emitted {
 	uint8_t *pkt;
 	size_t len;
@@ -40,6 +54,10 @@ struct rp {
 	struct conn conns[MAX_CONNS];
 	size_t nconns;
 	size_t fed, compared, folded;
+	size_t states, own_acks;	/* --ack-state: ACKs checked, tcplab's not compared */
+	struct rcv_snap snaps[MAX_SNAPS]; /* a ring, the newest at snap_n - 1 */
+	size_t snap_n;
+	size_t snap_matched;		/* the state the last recorded ACK matched */
 	uint8_t scratch[65536];		/* a recorded answer with its checksums redone */
 };
 
@@ -181,6 +199,22 @@ static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
 	put16(seg + 16, csum_fold(csum_add(sum, seg, ip.payload_len)));
 }
 
+/* Before a TCP segment is fed, --ack-state keeps what its connection had. */
+static void snap_receive_state(struct rp *r, const uint8_t *ip, size_t len, tl_time now)
+{
+	size_t ihl = len >= 20 ? (size_t)(ip[0] & 15) * 4 : 0;
+
+	if (!r->o->ack_state || ihl < 20 || len < ihl + 4 || ip[9] != IP_PROTO_TCP)
+		return;
+	struct rcv_snap *m = &r->snaps[r->snap_n++ % MAX_SNAPS];
+	struct tl_endpoint remote = { get32(ip + 12), get16(ip + ihl) };
+	m->raddr = remote.addr;
+	m->rport = remote.port;
+	m->lport = get16(ip + ihl + 2);
+	m->until = now;
+	m->n = tl_tcp_rcv_ranges(r->s, &remote, m->lport, &m->rcv_nxt, m->have, MAX_RANGES);
+}
+
 static void feed(struct rp *r, const struct cap_packet *p)
 {
 	uint8_t *copy = malloc(p->len ? p->len : 1);
@@ -190,6 +224,7 @@ static void feed(struct rp *r, const struct cap_packet *p)
 	memcpy(copy, p->ip, p->len);
 	translate_input(r, copy, p->len);
 	run_until(r, vtime(r, p));
+	snap_receive_state(r, copy, p->len, vtime(r, p));
 	tl_stack_input(r->s, copy, p->len, vtime(r, p));
 	free(copy);
 	r->fed++;
@@ -285,6 +320,11 @@ static void describe(const struct view *v, char *out, size_t n)
 			 v->rel ? v->rel_seq : t->seq, v->rel ? " (rel)" : "", t->ack, t->wnd,
 			 t->data_len, t->opts.has_mss ? " mss" : "", t->opts.has_wscale ? " wscale" : "",
 			 t->opts.has_sack_perm ? " sackOK" : "");
+		for (uint8_t i = 0; i < t->opts.sack_n; i++) {
+			size_t used = strlen(out);
+			snprintf(out + used, n - used, "%s%u:%u", i ? " " : " sack ",
+				 t->opts.sack[i][0], t->opts.sack[i][1]);
+		}
 	} else if (v->ip.proto == IP_PROTO_UDP) {
 		snprintf(out, n, "UDP %s:%u > %s:%u len %zu", a, v->udp.sport, b, v->udp.dport,
 			 v->udp.data_len);
@@ -394,6 +434,119 @@ static void drop_emitted(struct rp *r)
 	r->qhead++;
 }
 
+static void state_divergence(const struct rp *r, const struct cap_packet *p, const char *what,
+			     const struct view *e, uint32_t rcv_nxt,
+			     const struct tl_seq_range *have, int n)
+{
+	char a[256];
+
+	describe(e, a, sizeof a);
+	printf("DIVERGENCE at packet %u (t=%.6f s): %s differs\n", p->frame,
+	       (double)(vtime(r, p) - r->base) / 1e6, what);
+	printf("  recorded: %s\n", a);
+	if (n < 0) {
+		printf("  tcplab:   no such connection\n");
+		return;
+	}
+	printf("  tcplab:   RCV.NXT %u, out of order:", rcv_nxt);
+	for (int i = 0; i < n && i < MAX_RANGES; i++)
+		printf(" %u:%u", have[i].start, have[i].end);
+	printf("%s\n", n ? "" : " none");
+}
+
+static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+
+/* RFC 2883 4: a first block below the ACK, or inside the second, is a D-SACK. */
+static bool is_dsack_block(const struct tcp_hdr *th, uint8_t i)
+{
+	const uint32_t (*b)[2] = th->opts.sack;
+
+	if (i != 0)
+		return false;
+	return seq_le(b[0][1], th->ack) ||
+	       (th->opts.sack_n > 1 && seq_le(b[1][0], b[0][0]) && seq_le(b[0][1], b[1][1]));
+}
+
+static bool holds_range(const struct tl_seq_range *have, int n, uint32_t start, uint32_t end)
+{
+	for (int i = 0; i < n && i < MAX_RANGES; i++)
+		if (have[i].start == start && have[i].end == end)
+			return true;
+	return false;
+}
+
+/* The first field in which the recorded ACK e differs from a receive state. */
+static const char *state_differs(const struct view *e, uint32_t rcv_nxt,
+				 const struct tl_seq_range *have, int n)
+{
+	if (n < 0)
+		return "connection";
+	if (e->tcp.ack != rcv_nxt)
+		return "acknowledgment number";
+	for (uint8_t i = 0; i < e->tcp.opts.sack_n; i++) {
+		const uint32_t *b = e->tcp.opts.sack[i];
+		if (!is_dsack_block(&e->tcp, i) && !holds_range(have, n, b[0], b[1]))
+			return "SACK block";
+	}
+	return NULL;
+}
+
+/* The earliest state the connection held within the time tolerance before
+ * t, and no earlier than the one the previous ACK matched: the recorded
+ * ACKs must follow tcplab's states in order (the earliest match leaves the
+ * most for the ACKs after). */
+static bool matches_recent_state(struct rp *r, const struct view *e, tl_time t)
+{
+	size_t first = r->snap_n > MAX_SNAPS ? r->snap_n - MAX_SNAPS : 0;
+
+	for (size_t idx = first > r->snap_matched ? first : r->snap_matched; idx < r->snap_n; idx++) {
+		const struct rcv_snap *m = &r->snaps[idx % MAX_SNAPS];
+		if (m->until + TL_MS(r->o->time_tol_ms) < t)
+			continue;
+		if (m->raddr == e->ip.dst && m->rport == e->tcp.dport && m->lport == e->tcp.sport &&
+		    !state_differs(e, m->rcv_nxt, m->have, m->n)) {
+			r->snap_matched = idx;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --ack-state: a recorded bare ACK must say what tcplab had received by its
+ * time: RCV.NXT as its ACK (RFC 9293 3.4), each SACK block one of the
+ * ranges held beyond it (RFC 2018 4). The recorder may have captured the
+ * ACK after the next segment had come in but before it was read, so a
+ * state within the time tolerance counts. tcplab's own bare ACKs are not
+ * compared. */
+static bool check_ack_state(struct rp *r, const struct cap_packet *p, const struct view *e)
+{
+	struct tl_endpoint remote = { e->ip.dst, e->tcp.dport };
+	struct tl_seq_range have[MAX_RANGES];
+	uint32_t rcv_nxt = 0;
+	struct view g;
+
+	while (r->qhead < r->qlen) {
+		view_of(r, r->q[r->qhead].pkt, r->q[r->qhead].len, true, &g);
+		if (!is_pure_ack(&g))
+			break;
+		drop_emitted(r);
+		r->own_acks++;
+	}
+	int n = tl_tcp_rcv_ranges(r->s, &remote, e->tcp.sport, &rcv_nxt, have, MAX_RANGES);
+	if (matches_recent_state(r, e, vtime(r, p))) {
+		r->states++;
+		return true;
+	}
+	const char *what = state_differs(e, rcv_nxt, have, n);
+	if (what) {
+		state_divergence(r, p, what, e, rcv_nxt, have, n);
+		return false;
+	}
+	r->snap_matched = r->snap_n;
+	r->states++;
+	return true;
+}
+
 /* Compares the recorded host packet p with the next one tcplab sent.
  * Returns false on divergence. */
 static bool check_output(struct rp *r, const struct cap_packet *p)
@@ -406,6 +559,8 @@ static bool check_output(struct rp *r, const struct cap_packet *p)
 	    tl_stack_next_deadline(r->s) <= vtime(r, p) + TL_MS(r->o->time_tol_ms))
 		run_until(r, tl_stack_next_deadline(r->s));
 	view_of(r, p->ip, p->len, false, &e);
+	if (r->o->ack_state && is_pure_ack(&e))
+		return check_ack_state(r, p, &e);
 	for (;;) {
 		if (r->qhead == r->qlen) {
 			if (r->o->lenient && is_pure_ack(&e)) {
@@ -432,7 +587,7 @@ static bool check_output(struct rp *r, const struct cap_packet *p)
 			r->folded++;
 			return true;
 		}
-		if (r->o->lenient && is_pure_ack(&g) && !is_pure_ack(&e)) {
+		if ((r->o->lenient || r->o->ack_state) && is_pure_ack(&g) && !is_pure_ack(&e)) {
 			drop_emitted(r);
 			r->folded++;
 			continue;
@@ -454,7 +609,7 @@ static int replay(struct rp *r)
 	while (r->qhead < r->qlen) {
 		struct view g;
 		view_of(r, r->q[r->qhead].pkt, r->q[r->qhead].len, true, &g);
-		if (r->o->lenient && is_pure_ack(&g)) {
+		if ((r->o->lenient || r->o->ack_state) && is_pure_ack(&g)) {
 			drop_emitted(r);
 			continue;
 		}
@@ -523,6 +678,9 @@ int tl_replay_run(const struct tl_replay_opts *o)
 		       "%zu bare ACKs folded; tolerances: time %u ms, window %u%%%s; no divergence\n",
 		       o->file, ip_str(r.host, a), cap.n, r.fed, r.compared, r.folded, o->time_tol_ms,
 		       o->window_tol_pct, o->lenient ? ", lenient" : "");
+	if (status == 0 && o->ack_state)
+		printf("  --ack-state: %zu recorded ACKs matched tcplab's receive state; "
+		       "tcplab's own %zu bare ACKs not compared\n", r.states, r.own_acks);
 	free_queue(&r);
 	tl_stack_free(r.s);
 	capture_free(&cap);

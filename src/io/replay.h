@@ -19,6 +19,7 @@ struct tl_replay_opts {
 	uint32_t time_tol_ms;		/* emitted vs recorded time */
 	uint32_t window_tol_pct;	/* 0: windows must match exactly */
 	bool lenient;			/* conformance with another stack, see captures/README.md */
+	bool ack_state;			/* bare ACKs against receive state, not tcplab's ACKs */
 	uint32_t mtu;			/* the recorded host's MTU (its MSS follows) */
 	struct tl_tune tune;
 };

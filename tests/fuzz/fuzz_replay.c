@@ -1,6 +1,7 @@
 /*
  * Fuzz target: the pcap replayer. The first byte picks replay options (bit
- * 0 trace, 1 JSON trace, 2 lenient, 3 --addr 10.10.0.2, 4 window tolerance
+ * 0 trace, 1 JSON trace, 2 lenient, 3 --addr 10.10.0.2, 4 window tolerance,
+ * 5 --ack-state
  * 100%); the rest is the capture file, handed to tl_replay_run through a
  * memory file (memfd), so nothing touches the disk. The replayer's output
  * is silenced by libFuzzer (-close_fd_mask=3 in tools/fuzz), not here.
@@ -48,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.lenient = data[0] & 4;
 	o.have_addr = data[0] & 8;
 	o.window_tol_pct = data[0] & 16 ? 100 : 0;
+	o.ack_state = data[0] & 32;
 	int rc = tl_replay_run(&o);
 	close(fd);
 	if (rc < 0 || rc > 2) {

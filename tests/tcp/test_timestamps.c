@@ -200,6 +200,38 @@ START_TEST(dsack_reports_a_duplicate)
 }
 END_TEST
 
+/* RFC 9293 3.4: the FIN takes a sequence number; held beyond a hole
+ * (3.10.7.4), RFC 2018 4's blocks cover it, as Linux's do: with the data
+ * before it, or alone. Once the hole fills, the ACK covers it. */
+START_TEST(sack_covers_a_held_fin)
+{
+	struct tcph h;
+	uint32_t theirs = ts_handshake(&h, NULL);
+	struct tcp_opts a = ts_opts(theirs);
+
+	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 201, h.iss + 1, 512, blob, 100, &a);
+	struct seg *g = tcph_expect(&h, "ACK for data and FIN past a hole", TCP_ACK, h.iss + 1,
+				    PISS + 1, 0);
+	ck_assert_uint_eq(g->h.opts.sack_n, 1);
+	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 201);
+	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 302);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 200, &a);
+	tcph_expect(&h, "the hole filled: data and FIN acknowledged", TCP_ACK, h.iss + 1,
+		    PISS + 302, 0);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
+	tcph_free(&h);
+
+	theirs = ts_handshake(&h, NULL);
+	a = ts_opts(theirs);
+	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 101, h.iss + 1, 512, NULL, 0, &a);
+	g = tcph_expect(&h, "ACK for a FIN alone past a hole", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	ck_assert_uint_eq(g->h.opts.sack_n, 1);
+	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 101);
+	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 102);
+	tcph_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_timestamps");
@@ -214,6 +246,7 @@ int main(void)
 	tcase_add_test(t, eifel_undoes_spurious_timeout);
 	tcase_add_test(t, eifel_keeps_real_timeout);
 	tcase_add_test(t, dsack_reports_a_duplicate);
+	tcase_add_test(t, sack_covers_a_held_fin);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

@@ -324,13 +324,35 @@ static inline bool tcp_fin_acked(const struct tl_tcp *c)
 }
 /* A zero-window probe, RFC 9293 3.8.6.1. */
 void tcp_send_probe(struct tl_tcp *c);
+/* The end of out-of-order range i, the held FIN included: it takes a
+ * sequence number of its own (RFC 9293 3.4), so the SACK block covers it. */
+static inline uint32_t tcp_ooo_end(const struct tl_tcp *c, uint32_t i)
+{
+	uint32_t end = c->ooo[i].end;
+
+	return c->rcv_fin_known && !c->fin_rcvd && end == c->rcv_fin_seq ? end + 1 : end;
+}
+
+/* A FIN held beyond a hole with no data of its own before it. */
+static inline bool tcp_ooo_fin_alone(const struct tl_tcp *c)
+{
+	return c->rcv_fin_known && !c->fin_rcvd &&
+	       (c->ooo_n == 0 || c->ooo[c->ooo_n - 1].end != c->rcv_fin_seq);
+}
+
+/* How many ranges our SACK blocks may report (RFC 2018 4). */
+static inline uint32_t tcp_ooo_ranges(const struct tl_tcp *c)
+{
+	return c->ooo_n + tcp_ooo_fin_alone(c);
+}
+
 /* Sends [seq, seq + len) again, with PSH and FIN where they were. */
 void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len);
 /* Data per segment: the MSS less the options it carries. */
 uint32_t tcp_seg_room_sack(const struct tl_tcp *c);
 static inline uint32_t tcp_seg_room(const struct tl_tcp *c)
 {
-	return c->ooo_n == 0 && !c->dsack_pending ? c->mss : tcp_seg_room_sack(c);
+	return tcp_ooo_ranges(c) == 0 && !c->dsack_pending ? c->mss : tcp_seg_room_sack(c);
 }
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);

@@ -576,6 +576,8 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		fin_input(c);
 	else if (t.fin && c->state == TL_TIME_WAIT)
 		tcp_enter_time_wait(c);
+	else if (t.fin && !c->fin_rcvd)
+		c->ack_now = true; /* RFC 5681 4.2: a FIN out of order is ACKed at once */
 }
 
 void tcp_fire_events(struct tl_tcp *c)

@@ -41,6 +41,13 @@ static uint32_t sack_max(const struct tl_tcp *c)
 	return c->ts.ok ? TCP_MAX_SACK - 1 : TCP_MAX_SACK;
 }
 
+static void sack_add(struct tcp_opts *o, uint32_t start, uint32_t end)
+{
+	o->sack[o->sack_n][0] = start;
+	o->sack[o->sack_n][1] = end;
+	o->sack_n++;
+}
+
 /* RFC 2018 4: the block holding the latest arrival first, then the others;
  * before them all, RFC 2883 4: a duplicate just received. */
 static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
@@ -48,26 +55,18 @@ static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
 	uint32_t first = 0;
 
 	o->sack_n = 0;
-	if (c->dsack_pending) {
-		o->sack[0][0] = c->dsack_start;
-		o->sack[0][1] = c->dsack_end;
-		o->sack_n = 1;
-	}
-	if (c->ooo_n == 0)
-		return;
+	if (c->dsack_pending)
+		sack_add(o, c->dsack_start, c->dsack_end);
 	for (uint32_t i = 0; i < c->ooo_n; i++)
 		if (seq_in(c->ooo_last, c->ooo[i].start, c->ooo[i].end))
 			first = i;
-	o->sack[o->sack_n][0] = c->ooo[first].start;
-	o->sack[o->sack_n][1] = c->ooo[first].end;
-	o->sack_n++;
-	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < sack_max(c); i++) {
-		if (i == first)
-			continue;
-		o->sack[o->sack_n][0] = c->ooo[i].start;
-		o->sack[o->sack_n][1] = c->ooo[i].end;
-		o->sack_n++;
-	}
+	if (c->ooo_n)
+		sack_add(o, c->ooo[first].start, tcp_ooo_end(c, first));
+	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < sack_max(c); i++)
+		if (i != first)
+			sack_add(o, c->ooo[i].start, tcp_ooo_end(c, i));
+	if (tcp_ooo_fin_alone(c) && o->sack_n < sack_max(c))
+		sack_add(o, c->rcv_fin_seq, c->rcv_fin_seq + 1);
 }
 
 static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
@@ -88,7 +87,7 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 		o.has_ts = (flags & TCP_ACK) ? c->ts.ok : c->stack->cfg.tcp_timestamps != 0;
 	} else {
 		o.has_ts = c->ts.ok; /* RFC 7323 3.2: then in every segment */
-		if ((flags & TCP_ACK) && c->sack_ok && (c->ooo_n || c->dsack_pending))
+		if ((flags & TCP_ACK) && c->sack_ok && (tcp_ooo_ranges(c) || c->dsack_pending))
 			sack_blocks(c, &o);
 	}
 	if (o.has_ts) {
@@ -307,7 +306,7 @@ static bool fin_due(const struct tl_tcp *c)
 /* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
 uint32_t tcp_seg_room_sack(const struct tl_tcp *c)
 {
-	uint32_t blocks = c->ooo_n + c->dsack_pending;
+	uint32_t blocks = tcp_ooo_ranges(c) + c->dsack_pending;
 	uint32_t n = blocks < sack_max(c) ? blocks : sack_max(c);
 
 	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);

@@ -203,6 +203,27 @@ enum tl_tcp_state tl_tcp_state_of(tl_stack *s, const struct tl_endpoint *remote,
 	return tcp_find_listener(s, lport) ? TL_LISTEN : TL_CLOSED;
 }
 
+int tl_tcp_rcv_ranges(tl_stack *s, const struct tl_endpoint *remote, uint16_t lport,
+		      uint32_t *rcv_nxt, struct tl_seq_range *ranges, int max)
+{
+	struct tl_tcp *c = tcp_lookup(s, remote->addr, remote->port, lport);
+
+	if (!c)
+		return -1;
+	*rcv_nxt = c->rcv_nxt;
+	for (uint32_t i = 0; i < c->ooo_n && (int)i < max; i++) {
+		ranges[i].start = c->ooo[i].start;
+		ranges[i].end = tcp_ooo_end(c, i);
+	}
+	if (!tcp_ooo_fin_alone(c))
+		return (int)c->ooo_n;
+	if ((int)c->ooo_n < max) {
+		ranges[c->ooo_n].start = c->rcv_fin_seq;
+		ranges[c->ooo_n].end = c->rcv_fin_seq + 1;
+	}
+	return (int)c->ooo_n + 1;
+}
+
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c)
 {
 	struct tl_endpoint e = { c->laddr, c->lport };
