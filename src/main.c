@@ -14,7 +14,7 @@ int main(int argc, char **argv)
 			.file = o.replay, .have_addr = o.have_addr, .addr = o.addr,
 			.seed = o.have_seed ? o.seed : 1, .trace = o.trace, .trace_json = o.trace_json,
 			.time_tol_ms = o.time_tol_ms, .window_tol_pct = o.window_tol_pct,
-			.lenient = o.lenient, .ack_state = o.ack_state, .mtu = o.mtu, .tune = o.tune,
+			.lenient = o.lenient, .ack_state = o.ack_state, .mtu = o.mtu, .cfg = &o.cfg,
 		};
 		return tl_replay_run(&ro);
 	}

@@ -8,6 +8,7 @@
 #include "faults.h"
 #include "options.h"
 #include "tcplab/socket.h"
+#include "tcplab/stack.h"
 
 struct tl_opts {
 	const char *tun;
@@ -30,7 +31,8 @@ struct tl_opts {
 	bool lenient;
 	bool ack_state;			/* --ack-state */
 	bool offload;			/* --offload: TUN with TSO and checksum offload */
-	struct tl_tune tune;		/* --rcvbuf, --init-cwnd, ... */
+	struct tl_config cfg;		/* --rcvbuf, --init-cwnd, ...: the core's settings */
+	bool have_ack_batch;		/* --ack-batch was given */
 	const char *user;		/* --user: drop to this account after setup */
 };
 

@@ -275,12 +275,11 @@ static int setup(struct driver *d, const struct tl_opts *o)
 		return -1;
 	d->sig = open_signals();
 	d->start = mono_us();
-	tl_config_defaults(&cfg);
-	tl_tune_apply(&o->tune, &cfg);
+	cfg = o->cfg;
 	if (o->offload)
 		cfg.tcp_tso_max = TL_TSO_MAX;
 	/* read_tun drains the device, then the loop polls: ACK once per batch. */
-	if (!o->tune.have_ack_batch)
+	if (!o->have_ack_batch)
 		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
 	cfg.addr = o->addr;
 	cfg.prefix_len = (uint32_t)o->kernel_prefix;

@@ -650,8 +650,10 @@ int tl_replay_run(const struct tl_replay_opts *o)
 		capture_free(&cap);
 		return 2;
 	}
-	tl_config_defaults(&cfg);
-	tl_tune_apply(&o->tune, &cfg);
+	if (o->cfg)
+		cfg = *o->cfg;
+	else
+		tl_config_defaults(&cfg);
 	cfg.addr = r.host;
 	cfg.mtu = o->mtu;
 	cfg.seed = o->seed;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "tcplab/stack.h"
 
 struct tl_replay_opts {
 	const char *file;
@@ -21,7 +22,7 @@ struct tl_replay_opts {
 	bool lenient;			/* conformance with another stack, see captures/README.md */
 	bool ack_state;			/* bare ACKs against receive state, not tcplab's ACKs */
 	uint32_t mtu;			/* the recorded host's MTU (its MSS follows) */
-	struct tl_tune tune;
+	const struct tl_config *cfg;	/* the settings the command line gave; NULL: defaults */
 };
 
 /* Returns the exit status: 0 no divergence, 1 divergence, 2 bad input. */

@@ -40,7 +40,7 @@ static void check_accepted(const struct tl_opts *o)
 		fail("a prefix length out of range");
 	if (!o->replay && ((o->addr & mask) != (o->kernel_addr & mask) || o->addr == o->kernel_addr))
 		fail("an address outside the kernel's subnet");
-	if ((o->tune.rcvbuf && o->tune.rcvbuf < 1024) || (o->tune.sndbuf && o->tune.sndbuf < 1024))
+	if (o->cfg.tcp_rcvbuf < 1024 || o->cfg.tcp_sndbuf < 1024)
 		fail("a buffer below 1024 bytes");
 	if (o->window_tol_pct > 100 || (o->tun && strlen(o->tun) >= 16))
 		fail("a window tolerance over 100% or a long interface name");

@@ -13,34 +13,57 @@ bad() {
 	[ "$(wc -l <<<"$err")" -eq 1 ] || fail "$*: more than one line: $err"
 	grep -q -- "$want" <<<"$err" || fail "$*: '$err' does not say '$want'"
 }
-bad "bad size '10' for --rcvbuf" --rcvbuf 10
-bad "bad size 'x' for --sndbuf" --sndbuf x
-bad "bad value '0' for --init-cwnd" --init-cwnd 0
-bad "bad value '501' for --delack" --delack 501
+# Every option's bad values come from the table tcplab parses with
+# (--list-options: flag, value, kind, what it accepts, default).
+table=$("$tcplab" --list-options) || fail "--list-options exited $?"
+n=0
+while IFS=$'\t' read -r flag meta kind accepts dflt; do
+	case $kind in
+	number)
+		lo=${accepts%%..*} hi=${accepts#*..}
+		hi=${hi%% *}
+		bad "bad value 'x' for $flag (want $accepts)" "$flag" x
+		bad "bad value '-1' for $flag" "$flag" -1
+		[ "$lo" -eq 0 ] || bad "bad value '$((lo - 1))' for $flag" "$flag" $((lo - 1))
+		[ ${#hi} -gt 18 ] || bad "bad value '$((hi + 1))' for $flag" "$flag" $((hi + 1))
+		;;
+	choice) bad "bad value 'bogus' for $flag (want $accepts)" "$flag" bogus ;;
+	address) bad "bad value '1.2.3' for $flag (want A.B.C.D)" "$flag" 1.2.3 ;;
+	string)
+		bad "bad value '' for $flag" "$flag" ""
+		hi=${accepts#*..}
+		hi=${hi%% *}
+		long=$(head -c $((hi + 1)) /dev/zero | tr '\0' x)
+		bad "bad value '$long' for $flag" "$flag" "$long"
+		;;
+	probability | duration | rate)
+		for f in "$flag" "--in-${flag#--}" "--out-${flag#--}"; do
+			bad "bad value 'zz' for $f (want $accepts)" "$f" zz
+		done
+		;;
+	switch) bad "$flag takes no value" "$flag=1" ;;
+	esac
+	[ "$kind" = switch ] || [ "$flag" = --trace ] || bad "$flag needs a value" "$flag"
+	n=$((n + 1))
+done < <(grep -v '^#' <<<"$table")
+[ "$n" -gt 30 ] || fail "--list-options lists only $n options"
 bad "--trace takes text or json, not 'xml'" --trace=xml
-bad "bad MTU '100'" --mtu 100
 bad "unknown option '--frobnicate'" --frobnicate 1
-bad "--mtu needs a value" --mtu
-bad "bad value 'maybe' for --syncookies" --syncookies maybe
-bad "bad value 'yes' for --tlp" --tlp yes
-bad "bad value 'fast' for --recovery" --recovery fast
-bad "bad value 'yes' for --timestamps" --timestamps yes
-bad "bad value 'vegas' for --cc" --cc vegas
-bad "--cc needs a value" --cc
-bad "bad value 'x' for --time-wait-max" --time-wait-max x
-bad "bad value '-1' for --ooo-max" --ooo-max -1
-bad "bad value 'x' for --rst-rate" --rst-rate x
-bad "bad value 'y' for --challenge-ack-rate" --challenge-ack-rate y
-bad "bad value '5s' for --challenge-ack-interval" --challenge-ack-interval 5s
-bad "bad size 'z' for --ack-batch" --ack-batch z
+bad "bad value '1.2.3.4' for --kernel-addr" --kernel-addr 1.2.3.4
+bad "bad value '1.2.3.4:0' for --connect" --connect 1.2.3.4:0
+bad "--faults-in: unknown fault 'bogus'" --faults-in bogus=1
+bad "--faults-out: bad value '2' for loss" --faults-out loss=2
+bad "--addr must be another address in the --kernel-addr subnet" --addr 10.10.0.1
 bad "no such user 'nosuchuser_zz'" --user nosuchuser_zz
-echo "ok: bad values are refused with one line each"
+echo "ok: bad values of all $n options are refused with one line each"
 help=$("$tcplab" --help) || fail "--help exited $?"
-for f in --trace --rcvbuf --sndbuf --init-cwnd --delack --replay --pcap --seed --offload \
-	--ack-batch --syncookies --time-wait-max --ooo-max --rst-rate --challenge-ack-rate --challenge-ack-interval --tlp --recovery --cc --timestamps --user; do
-	grep -q -- "$f" <<<"$help" || fail "--help does not mention $f"
+for f in $(grep -v '^#' <<<"$table" | cut -f1); do
+	grep -q -- "^  $f" <<<"$help" || fail "--help does not mention $f"
 done
-echo "ok: --help lists every flag"
+echo "ok: --help lists every flag of the table"
+[ "$("$tcplab" --rcvbuf=4096 --replay "$captures/echo.pcap" 2>&1 | head -1)" = \
+  "$("$tcplab" --rcvbuf 4096 --replay "$captures/echo.pcap" 2>&1 | head -1)" ] ||
+	fail "--flag=value and --flag value differ"
 "$tcplab" --replay "$captures/slow_start.pcap" >/dev/null || fail "slow_start.pcap diverges with defaults"
 "$tcplab" --replay "$captures/slow_start.pcap" --init-cwnd 1 >/dev/null &&
 	fail "--init-cwnd 1 did not change what tcplab sent"
