@@ -98,6 +98,19 @@ static inline struct tcp_opts sim_syn_opts(uint8_t ws)
 	return o;
 }
 
+/* When the next event falls: the stack's deadline or a packet's arrival. */
+static inline tl_time sim_next(tl_stack *s, struct sim_link *down, struct sim_link *up)
+{
+	struct sim_pkt *d = sim_peek(down), *u = sim_peek(up);
+	tl_time next = tl_stack_next_deadline(s);
+
+	if (d && d->at < next)
+		next = d->at;
+	if (u && u->at < next)
+		next = u->at;
+	return next;
+}
+
 /* Runs the next event: the stack's own deadline, or else the first packet
  * due on either link (towards the stack first, to peer() the other way),
  * then polls the stack. A timer due at a packet's instant fires before the
@@ -109,12 +122,8 @@ static inline bool sim_step(tl_stack *s, tl_time *now, struct sim_link *down,
 			    void *ctx)
 {
 	struct sim_pkt *d = sim_peek(down), *u = sim_peek(up);
-	tl_time deadline = tl_stack_next_deadline(s), next = deadline;
+	tl_time deadline = tl_stack_next_deadline(s), next = sim_next(s, down, up);
 
-	if (d && d->at < next)
-		next = d->at;
-	if (u && u->at < next)
-		next = u->at;
 	if (next == TL_TIME_NEVER)
 		return false;
 	if (next > *now)

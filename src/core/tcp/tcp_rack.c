@@ -106,14 +106,18 @@ uint64_t tcp_rack_detect_loss(struct tl_tcp *c, uint32_t *newly_lost)
 	return wait;
 }
 
-/* RFC 8985 7.2: a probe only outside recovery (fast or after an RTO), with
- * no probe unanswered, data in flight, an open window (else persist is the
- * timer's job) and SACK to read the answer. */
+/* RFC 8985 7.2: a probe outside recovery, with no probe unanswered, data
+ * in flight, an open window (else persist is the timer's job) and SACK to
+ * read the answer. Not in RFC 8985, which arms none in recovery: RACK's
+ * fast recovery too, where a lost retransmission, or the one ACK for it,
+ * with nothing sent after it, would otherwise wait for the RTO. */
 static bool probe_allowed(const struct tl_tcp *c)
 {
+	bool phase = (c->rec.state == TCP_REC_OPEN && seq_geq(c->snd_una, c->recover)) ||
+		     (c->rec.state == TCP_REC_FAST && c->rec.rack);
+
 	return c->stack->cfg.tcp_tlp && c->sack_ok && c->rtt.srtt_us &&
-	       c->snd_max != c->snd_una && c->snd_wnd && c->rec.state == TCP_REC_OPEN &&
-	       !c->rec.tlp_out && seq_geq(c->snd_una, c->recover) &&
+	       c->snd_max != c->snd_una && c->snd_wnd && phase && !c->rec.tlp_out &&
 	       (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT);
 }
 
@@ -160,6 +164,11 @@ void tcp_tlp_ack(struct tl_tcp *c, const struct tcp_hdr *th)
 
 	if (!r->tlp_out)
 		return;
+	if (r->state != TCP_REC_OPEN) {
+		if (seq_geq(th->ack, r->tlp_end))
+			r->tlp_out = false; /* in recovery: it reduced already */
+		return;
+	}
 	if (!r->tlp_rexmit) {
 		if (seq_geq(th->ack, r->tlp_end))
 			r->tlp_out = false; /* new data: loss shows the usual way */

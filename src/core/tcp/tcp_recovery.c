@@ -275,7 +275,7 @@ static void begin_fast_recovery(struct tl_tcp *c)
 	c->rec.state = TCP_REC_FAST;
 	c->rec.tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
 	if (c->xtimer == TCP_XT_PTO)
-		tcp_timer_rto_restart(c); /* 7.2: no probe during recovery */
+		tcp_timer_arm(c); /* a probe in recovery only on the RACK path */
 	c->stack->cnt.tcp_fast_rexmit++;
 }
 
