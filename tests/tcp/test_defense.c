@@ -343,7 +343,7 @@ START_TEST(challenge_ack_rate_limited)
 	/* RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK... */
 	syn_burst(&h, 5);
 	for (int i = 0; i < 3; i++)
-		tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+		tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	/* ...RFC 5961 7: but only so many a second, for all connections. */
 	tcph_expect_nothing(&h, "1 no more this second");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
@@ -352,7 +352,7 @@ START_TEST(challenge_ack_rate_limited)
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_advance(&h, 1000);
 	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0); /* RFC 5961 3.2: in window, not exact */
-	tcph_expect(&h, "2 a new second", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "2 a new second", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_free(&h);
 }
@@ -381,7 +381,7 @@ START_TEST(challenge_ack_per_connection)
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 7: one connection gets one challenge ACK per 500 ms (default)... */
 	syn_burst(&h, 5);
-	tcph_expect(&h, "1 one challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "1 one challenge ACK", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	tcph_expect_nothing(&h, "1 no more on this connection");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 4);
 	/* ...which leaves the shared budget alone: another connection gets its own. */
@@ -393,7 +393,7 @@ START_TEST(challenge_ack_per_connection)
 	tcph_expect_nothing(&h, "3 499 ms later: still held back");
 	tcph_advance(&h, 1);
 	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0);
-	tcph_expect(&h, "4 500 ms later: the next one", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "4 500 ms later: the next one", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 5);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_limited, 0);
@@ -446,7 +446,7 @@ START_TEST(small_buffers_kept_without_idle_time)
 
 	tcph_init(&h, keep_idle);
 	tcph_handshake(&h, 7, PISS);
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, "hi", 2);
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, h.peer.iss + 1, 512, "hi", 2);
 	tcph_advance(&h, 60000);
 	ck_assert_uint_eq(h.conn->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 0);
@@ -465,7 +465,7 @@ START_TEST(buffers_released_when_empty)
 	/* The receive buffer grows while the application does not read... */
 	h.app_reads = false;
 	for (uint32_t off = 0; off < 10000; off += 1000)
-		tcph_send(&h, TCP_ACK, PISS + 1 + off, h.iss + 1, 512, big, 1000);
+		tcph_send(&h, TCP_ACK, PISS + 1 + off, h.peer.iss + 1, 512, big, 1000);
 	ck_assert_uint_ge(c->rcvbuf.cap, 10000);
 	/* ...and goes once it is read empty. */
 	uint8_t buf[10000];
@@ -476,23 +476,23 @@ START_TEST(buffers_released_when_empty)
 	tcph_drain(&h);
 	ck_assert_int_eq(tl_tcp_send(c, big, sizeof big), (int)sizeof big);
 	ck_assert_uint_ge(c->sndbuf.cap, sizeof big);
-	tcph_send(&h, TCP_ACK, PISS + 10001, h.iss + 1 + 6 * 1460, 512, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 10001, h.peer.iss + 1 + 6 * 1460, 512, NULL, 0);
 	ck_assert_uint_eq(c->sndbuf.len, sizeof big - 6 * 1460);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 1);
-	tcph_send(&h, TCP_ACK, PISS + 10001, h.iss + 1 + sizeof big, 512, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 10001, h.peer.iss + 1 + sizeof big, 512, NULL, 0);
 	ck_assert_uint_eq(c->sndbuf.len, 0);
 	ck_assert_uint_eq(c->sndbuf.cap, 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
 	/* A small exchange keeps its small buffers: no allocation per round trip. */
 	h.app_reads = true;
 	tcph_drain(&h);
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10001, h.iss + 1 + sizeof big, 512, "hi", 2);
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10001, h.peer.iss + 1 + sizeof big, 512, "hi", 2);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
 	/* Used again within the idle time (1 s): kept. */
 	tcph_advance(&h, 600);
 	tcph_drain(&h);
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10003, h.iss + 1 + sizeof big, 512, "hi", 2);
+	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10003, h.peer.iss + 1 + sizeof big, 512, "hi", 2);
 	tcph_advance(&h, 600);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	/* Idle for the whole idle time: even the small buffer goes. */

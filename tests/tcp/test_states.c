@@ -21,11 +21,11 @@ START_TEST(passive_open)
 	struct seg *g = tcph_expect(&h, "1 SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
 	STEP_ASSERT(g->h.opts.has_mss && g->h.opts.mss == 1460, "1", "SYN-ACK carries MSS 1460");
 	STEP_ASSERT(!g->h.opts.has_wscale, "1", "no wscale in a SYN-ACK when the SYN had none");
-	h.iss = g->h.seq;
+	h.peer.iss = g->h.seq;
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
 	ck_assert_int_eq(h.accepted, 0);
 	/* SYN_RECEIVED -> ESTABLISHED on the ACK of our SYN. */
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 65535, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 1, h.peer.iss + 1, 65535, NULL, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_int_eq(h.accepted, 1);
 	tcph_expect_nothing(&h, "2 no answer to the ACK");
@@ -39,7 +39,7 @@ START_TEST(active_open)
 	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 2 };
 
 	tcph_init(&h, NULL);
-	uint32_t iss = tcph_connect(&h);
+	uint32_t iss = tcph_connect(&h)->h.seq;
 	STEP_ASSERT(h.last.h.opts.has_mss && h.last.h.opts.has_wscale, "1", "SYN offers MSS and wscale");
 	/* SYN_SENT -> ESTABLISHED on SYN,ACK: answer <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 	tcph_send_opts(&h, TCP_SYN | TCP_ACK, PISS, iss + 1, 65535, NULL, 0, &o);
@@ -55,7 +55,7 @@ START_TEST(simultaneous_open)
 	struct tcph h;
 
 	tcph_init(&h, NULL);
-	uint32_t iss = tcph_connect(&h);
+	uint32_t iss = tcph_connect(&h)->h.seq;
 	/* RFC 9293 figure 8: both sent SYNs; theirs arrives in SYN_SENT. */
 	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
 	tcph_expect(&h, "2 SYN-ACK", TCP_SYN | TCP_ACK, iss, PISS + 1, 0);
@@ -75,16 +75,16 @@ START_TEST(passive_close)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	/* ESTABLISHED -> CLOSE_WAIT on FIN: ACK it, tell the application. */
-	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
-	tcph_expect(&h, "1 ACK of FIN", TCP_ACK, h.iss + 1, PISS + 2, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.peer.iss + 1, 512, NULL, 0);
+	tcph_expect(&h, "1 ACK of FIN", TCP_ACK, h.peer.iss + 1, PISS + 2, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
 	ck_assert(h.eof);
 	/* CLOSE_WAIT -> LAST_ACK on close: our FIN. */
 	tl_tcp_close(h.conn);
-	tcph_expect(&h, "2 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 2, 0);
+	tcph_expect(&h, "2 FIN", TCP_FIN | TCP_ACK, h.peer.iss + 1, PISS + 2, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_LAST_ACK);
 	/* LAST_ACK -> CLOSED on the ACK of our FIN. */
-	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 2, 512, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 2, h.peer.iss + 2, 512, NULL, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
 	tcph_expect_nothing(&h, "3 nothing after the last ACK");
 	tcph_free(&h);
@@ -99,20 +99,20 @@ START_TEST(active_close_through_fin_wait_2)
 	tcph_handshake(&h, 7, PISS);
 	/* ESTABLISHED -> FIN_WAIT_1 on close. */
 	tl_tcp_close(h.conn);
-	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_1);
 	/* FIN_WAIT_1 -> FIN_WAIT_2 on the ACK of our FIN. */
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 1, h.peer.iss + 2, 512, NULL, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_2);
 	tcph_expect_nothing(&h, "2 no answer to a pure ACK");
 	/* FIN_WAIT_2 -> TIME_WAIT on their FIN. */
-	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
-	tcph_expect(&h, "3 ACK of FIN", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.peer.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "3 ACK of FIN", TCP_ACK, h.peer.iss + 2, PISS + 2, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	/* A retransmitted FIN in TIME_WAIT is acknowledged again. */
 	tcph_advance(&h, 500);
-	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
-	tcph_expect(&h, "4 ACK of the FIN again", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.peer.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "4 ACK of the FIN again", TCP_ACK, h.peer.iss + 2, PISS + 2, 0);
 	/* TIME_WAIT -> CLOSED after 2*MSL (MSL is 1 s here), restarted at step 4. */
 	tcph_advance(&h, 1999);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
@@ -130,10 +130,10 @@ START_TEST(fin_wait_1_to_time_wait)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	tl_tcp_close(h.conn);
-	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	/* FIN_WAIT_1 -> TIME_WAIT when their FIN also acknowledges ours. */
-	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
-	tcph_expect(&h, "2 ACK", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.peer.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "2 ACK", TCP_ACK, h.peer.iss + 2, PISS + 2, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	tcph_free(&h);
 }
@@ -146,13 +146,13 @@ START_TEST(simultaneous_close)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	tl_tcp_close(h.conn);
-	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	/* FIN_WAIT_1 -> CLOSING: their FIN crossed ours and does not ack it. */
-	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
-	tcph_expect(&h, "2 ACK of their FIN", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.peer.iss + 1, 512, NULL, 0);
+	tcph_expect(&h, "2 ACK of their FIN", TCP_ACK, h.peer.iss + 2, PISS + 2, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSING);
 	/* CLOSING -> TIME_WAIT when our FIN is acknowledged. */
-	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 2, 512, NULL, 0);
+	tcph_send(&h, TCP_ACK, PISS + 2, h.peer.iss + 2, 512, NULL, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	tcph_free(&h);
 }
@@ -185,7 +185,7 @@ START_TEST(syn_sent_rst_is_refused)
 	struct tcph h;
 
 	tcph_init(&h, NULL);
-	uint32_t iss = tcph_connect(&h);
+	uint32_t iss = tcph_connect(&h)->h.seq;
 	/* An RST that does not acknowledge our SYN is ignored. */
 	tcph_send(&h, TCP_RST | TCP_ACK, 0, iss + 7, 0, NULL, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_SENT);
@@ -202,7 +202,7 @@ START_TEST(syn_sent_bad_ack_gets_rst)
 	struct tcph h;
 
 	tcph_init(&h, NULL);
-	uint32_t iss = tcph_connect(&h);
+	uint32_t iss = tcph_connect(&h)->h.seq;
 	/* RFC 9293 3.10.7.3: SEG.ACK =< ISS or > SND.NXT: <SEQ=SEG.ACK><CTL=RST>. */
 	tcph_send(&h, TCP_SYN | TCP_ACK, PISS, iss + 100, 65535, NULL, 0);
 	tcph_expect(&h, "1 RST", TCP_RST, iss + 100, ANY, 0);
@@ -265,7 +265,7 @@ START_TEST(rst_in_window_gets_challenge_ack)
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 3.2: in the window but not RCV.NXT: challenge ACK. */
 	tcph_send(&h, TCP_RST, PISS + 100, 0, 0, NULL, 0);
-	tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 1);
 	/* Outside the window: silently dropped. */
@@ -284,7 +284,7 @@ START_TEST(syn_in_established_gets_challenge_ack)
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 4.2: a SYN in a synchronized state, in window or not. */
 	tcph_send(&h, TCP_SYN, PISS + 1, 0, 65535, NULL, 0);
-	tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_free(&h);
 }
@@ -297,9 +297,9 @@ START_TEST(rst_ignored_in_time_wait)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	tl_tcp_close(h.conn);
-	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
-	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.iss + 2, 512, NULL, 0);
-	tcph_expect(&h, "2 ACK", TCP_ACK, h.iss + 2, PISS + 2, 0);
+	tcph_expect(&h, "1 FIN", TCP_FIN | TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
+	tcph_send(&h, TCP_FIN | TCP_ACK, PISS + 1, h.peer.iss + 2, 512, NULL, 0);
+	tcph_expect(&h, "2 ACK", TCP_ACK, h.peer.iss + 2, PISS + 2, 0);
 	/* RFC 1337: an RST must not cut TIME_WAIT short. */
 	tcph_send(&h, TCP_RST, PISS + 2, 0, 0, NULL, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
@@ -314,7 +314,7 @@ START_TEST(abort_sends_rst)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	tl_tcp_abort(h.conn);
-	tcph_expect(&h, "1 RST", TCP_RST | TCP_ACK, h.iss + 1, ANY, 0);
+	tcph_expect(&h, "1 RST", TCP_RST | TCP_ACK, h.peer.iss + 1, ANY, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
 	ck_assert_int_eq(h.closed, 0);
 	tcph_free(&h);
@@ -326,7 +326,7 @@ START_TEST(syn_sent_timeout)
 	struct tcph h;
 
 	tcph_init(&h, NULL);
-	uint32_t iss = tcph_connect(&h);
+	uint32_t iss = tcph_connect(&h)->h.seq;
 	/* The SYN is retransmitted with the RTO doubling: 1, 2, 4, ... s. */
 	uint32_t rto = 1000;
 	for (unsigned i = 0; i < h.cfg.tcp_max_retries; i++) {

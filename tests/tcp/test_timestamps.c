@@ -30,15 +30,15 @@ static uint32_t ts_handshake(struct tcph *h, void (*cfg)(struct tl_config *))
 
 	tcph_init(h, cfg);
 	tcph_listen(h, 9);
-	h->piss = PISS;
+	h->peer.piss = PISS;
 	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
 	struct seg *g = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
-	h->iss = g->h.seq;
+	h->peer.iss = g->h.seq;
 	ck_assert_msg(g->h.opts.has_ts, "RFC 7323 3.2: a SYN with TSopt gets a SYN-ACK with one");
 	ck_assert_uint_eq(g->h.opts.ts_ecr, peer_ts);
 	uint32_t theirs = g->h.opts.ts_val;
 	struct tcp_opts a = ts_opts(theirs);
-	tcph_send_opts(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0, &a);
+	tcph_send_opts(h, TCP_ACK, PISS + 1, h->peer.iss + 1, 512, NULL, 0, &a);
 	return theirs;
 }
 
@@ -56,7 +56,7 @@ START_TEST(negotiated_and_in_every_segment)
 	tl_tcp_send(h.conn, blob, 3 * ROOM);
 	for (int i = 0; i < 3; i++) {
 		struct seg *g = tcph_expect(&h, "data", TCP_ACK | (i == 2 ? TCP_PSH : 0),
-					    h.iss + 1 + (uint32_t)i * ROOM, PISS + 1, ROOM);
+					    h.peer.iss + 1 + (uint32_t)i * ROOM, PISS + 1, ROOM);
 		ck_assert_msg(g->h.opts.has_ts, "RFC 7323 3.2: TSopt in every segment");
 		ck_assert_uint_eq(g->h.opts.ts_ecr, peer_ts);
 	}
@@ -91,13 +91,13 @@ START_TEST(paws_drops_old_duplicate)
 
 	peer_ts += 10;
 	struct tcp_opts now = ts_opts(theirs);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, "new", 3, &now);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.peer.iss + 1, 512, "new", 3, &now);
 	ck_assert_uint_eq(tcb(&h)->ts.recent, peer_ts);
 	tcph_drain(&h);
 	struct tcp_opts old = ts_opts(theirs);
 	old.ts_val = peer_ts - 100;
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 4, h.iss + 1, 512, "old", 3, &old);
-	tcph_expect(&h, "an ACK for the old duplicate", TCP_ACK, h.iss + 1, PISS + 4, 0);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 4, h.peer.iss + 1, 512, "old", 3, &old);
+	tcph_expect(&h, "an ACK for the old duplicate", TCP_ACK, h.peer.iss + 1, PISS + 4, 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_paws, 1);
 	ck_assert_uint_eq(tcb(&h)->rcv_nxt, PISS + 4);
 	tcph_free(&h);
@@ -119,7 +119,7 @@ START_TEST(rtt_sample_from_every_ack)
 	for (uint32_t i = 1; i <= 3; i++) {
 		tcph_advance(&h, 10);
 		struct tcp_opts a = ts_opts(theirs);
-		tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + i * ROOM, 512, NULL, 0, &a);
+		tcph_send_opts(&h, TCP_ACK, PISS + 1, h.peer.iss + 1 + i * ROOM, 512, NULL, 0, &a);
 		srtt[i - 1] = c->rtt.srtt_us;
 	}
 	ck_assert_uint_eq(srtt[0], 10000); /* the first: 10 ms */
@@ -139,16 +139,16 @@ START_TEST(eifel_undoes_spurious_timeout)
 	struct tl_tcp *c = tcb(&h);
 
 	tl_tcp_send(h.conn, blob, 10 * ROOM);
-	struct seg *g = tcph_expect(&h, "first segment", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
+	struct seg *g = tcph_expect(&h, "first segment", TCP_ACK, h.peer.iss + 1, PISS + 1, ROOM);
 	uint32_t first_ts = g->h.opts.ts_val;
 	tcph_drain(&h);
 	uint32_t cwnd = c->cong.cwnd;
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "the RTO", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
+	tcph_expect(&h, "the RTO", TCP_ACK, h.peer.iss + 1, PISS + 1, ROOM);
 	ck_assert_uint_eq(c->cong.cwnd, ROOM); /* one segment: SMSS is the MSS less TSopt */
 	struct tcp_opts a = ts_opts(first_ts); /* echoes the original, not the resend */
 	(void)theirs;
-	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + 2 * ROOM, 512, NULL, 0, &a);
+	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.peer.iss + 1 + 2 * ROOM, 512, NULL, 0, &a);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 1);
 	ck_assert_uint_ge(c->cong.cwnd, cwnd);
 	ck_assert(c->rec.state == TCP_REC_OPEN);
@@ -166,9 +166,9 @@ START_TEST(eifel_keeps_real_timeout)
 	tl_tcp_send(h.conn, blob, 10 * ROOM);
 	tcph_drain(&h);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	struct seg *g = tcph_expect(&h, "the RTO", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
+	struct seg *g = tcph_expect(&h, "the RTO", TCP_ACK, h.peer.iss + 1, PISS + 1, ROOM);
 	struct tcp_opts a = ts_opts(g->h.opts.ts_val);
-	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + ROOM, 512, NULL, 0, &a);
+	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.peer.iss + 1 + ROOM, 512, NULL, 0, &a);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 0);
 	ck_assert_uint_lt(c->cong.cwnd, 4 * MSS);
 	tcph_free(&h);
@@ -183,18 +183,18 @@ START_TEST(dsack_reports_a_duplicate)
 	uint32_t theirs = ts_handshake(&h, NULL);
 
 	struct tcp_opts a = ts_opts(theirs);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 100, &a);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.peer.iss + 1, 512, blob, 100, &a);
 	tcph_drain(&h);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 100, &a);
-	struct seg *g = tcph_expect(&h, "ACK with a D-SACK", TCP_ACK, h.iss + 1, PISS + 101, 0);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.peer.iss + 1, 512, blob, 100, &a);
+	struct seg *g = tcph_expect(&h, "ACK with a D-SACK", TCP_ACK, h.peer.iss + 1, PISS + 101, 0);
 	ck_assert_uint_eq(g->h.opts.sack_n, 1);
 	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 1);
 	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 101);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_out, 1);
 	/* Reported once: the next ACK carries no block. */
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 101, h.iss + 1, 512, blob, 10, &a);
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 101, h.peer.iss + 1, 512, blob, 10, &a);
 	tcph_advance(&h, 40);
-	g = tcph_expect(&h, "a plain ACK", TCP_ACK, h.iss + 1, PISS + 111, 0);
+	g = tcph_expect(&h, "a plain ACK", TCP_ACK, h.peer.iss + 1, PISS + 111, 0);
 	ck_assert_uint_eq(g->h.opts.sack_n, 0);
 	tcph_free(&h);
 }
@@ -209,22 +209,22 @@ START_TEST(sack_covers_a_held_fin)
 	uint32_t theirs = ts_handshake(&h, NULL);
 	struct tcp_opts a = ts_opts(theirs);
 
-	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 201, h.iss + 1, 512, blob, 100, &a);
-	struct seg *g = tcph_expect(&h, "ACK for data and FIN past a hole", TCP_ACK, h.iss + 1,
+	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 201, h.peer.iss + 1, 512, blob, 100, &a);
+	struct seg *g = tcph_expect(&h, "ACK for data and FIN past a hole", TCP_ACK, h.peer.iss + 1,
 				    PISS + 1, 0);
 	ck_assert_uint_eq(g->h.opts.sack_n, 1);
 	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 201);
 	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 302);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 200, &a);
-	tcph_expect(&h, "the hole filled: data and FIN acknowledged", TCP_ACK, h.iss + 1,
+	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.peer.iss + 1, 512, blob, 200, &a);
+	tcph_expect(&h, "the hole filled: data and FIN acknowledged", TCP_ACK, h.peer.iss + 1,
 		    PISS + 302, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
 	tcph_free(&h);
 
 	theirs = ts_handshake(&h, NULL);
 	a = ts_opts(theirs);
-	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 101, h.iss + 1, 512, NULL, 0, &a);
-	g = tcph_expect(&h, "ACK for a FIN alone past a hole", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 101, h.peer.iss + 1, 512, NULL, 0, &a);
+	g = tcph_expect(&h, "ACK for a FIN alone past a hole", TCP_ACK, h.peer.iss + 1, PISS + 1, 0);
 	ck_assert_uint_eq(g->h.opts.sack_n, 1);
 	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 101);
 	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 102);
