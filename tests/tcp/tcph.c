@@ -47,7 +47,7 @@ void tcph_init(struct tcph *h, void (*tweak)(struct tl_config *))
 	tl_stack_poll(h->s, h->now);
 	h->rx = malloc(TCPH_RX);
 	h->app_reads = true;
-	tcph_peer(h, &h->peer, PEER_ADDR, PEER_PORT, 0);
+	tcph_peer(h, &h->peer, PEER_ADDR, PEER_PORT, TCPH_PISS);
 }
 
 void tcph_peer(struct tcph *h, struct tcph_peer *p, uint32_t addr, uint16_t port,

@@ -18,6 +18,7 @@
 #define PEER_ADDR 0x0a0a0001u /* 10.10.0.1, the test */
 #define HOST_ADDR 0x0a0a0002u /* 10.10.0.2, the stack under test */
 #define PEER_PORT 40000
+#define TCPH_PISS 1000u   /* the test's ISS unless a handshake names another */
 #define ANY (-1)	      /* a field tcph_expect does not check */
 #define TCPH_QUEUE 1024
 #define TCPH_RX (4u << 20)
