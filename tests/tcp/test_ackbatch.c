@@ -24,13 +24,13 @@ static void batch_8k(struct tl_config *c)
 static void open_window(struct tcph *h)
 {
 	tcph_handshake(h, 9, PISS);
-	tcph_in(h, .seq = 1, .ack = 1, .wnd = 512, .data = blob, .len = 100);
+	tcph_in(h, .seq = 1, .data = blob, .len = 100);
 	tcph_out(h, "the window update", .flags = TCP_ACK, .seq = 1, .ack = BASE, .len = 0);
 }
 
 static void send_seg(struct tcph *h, uint32_t i)
 {
-	tcph_in(h, .seq = BASE + i * MSS, .ack = 1, .wnd = 512, .data = blob + i * MSS, .len = MSS);
+	tcph_in(h, .seq = BASE + i * MSS, .data = blob + i * MSS, .len = MSS);
 }
 
 START_TEST(one_ack_per_batch)

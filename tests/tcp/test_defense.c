@@ -65,7 +65,7 @@ START_TEST(cookie_when_backlog_full)
 	tcph_advance(&h, 500);
 	tcph_drain(&h);
 	/* The returning ACK with data makes an ESTABLISHED connection, accepted. */
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .wnd = 1024, .data = "ping", .len = 4);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .wnd = 1024, .data = "ping", .len = 4);
 	STEP_ASSERT(tcph_state(&h) == TL_ESTABLISHED, "2", "the cookie's ACK establishes");
 	ck_assert_int_eq(h.accepted, 1);
 	ck_assert_uint_eq(conns(&h), BACKLOG + 1);
@@ -83,7 +83,7 @@ START_TEST(cookie_when_backlog_full)
 	ck_assert_int_eq(tl_tcp_send(h.conn, h.rx, 4), 4);
 	struct seg *g = tcph_out(&h, "3 echo", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 5, .len = 4);
 	ck_assert(memcmp(g->data, "ping", 4) == 0);
-	tcph_in(&h, .seq = 5, .ack = 5, .wnd = 1024, .data = "more", .len = 4);
+	tcph_in(&h, .seq = 5, .wnd = 1024, .data = "more", .len = 4);
 	ck_assert_uint_eq(h.rx_len, 8);
 	tcph_free(&h);
 }
@@ -100,7 +100,7 @@ START_TEST(cookie_mss_rounded_down)
 	/* No wscale or SACK-permitted the SYN did not offer. */
 	tcph_out(&h, "1 cookie SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0,
 		 .wscale = TCPH_NONE, .sack_perm = TCPH_NONE);
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 65535);
+	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	struct tl_tcp *c = conn_of(&h);
 	/* RFC 4987 3.6: the MSS is one of a few table entries, at most the peer's. */
@@ -120,11 +120,11 @@ START_TEST(cookie_wrong_gets_rst)
 	fill_backlog(&h);
 	cookie_for(&h, TCPH_SEG());
 	/* RFC 9293 3.10.7.2: an ACK in LISTEN that is no cookie: <SEQ=SEG.ACK><CTL=RST>. */
-	tcph_in(&h, .seq = 1, .ack = 2, .wnd = 65535);
+	tcph_in(&h, .seq = 1, .ack = 2);
 	tcph_out(&h, "1 RST", .flags = TCP_RST, .seq = 2, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
 	/* The peer's ISN is in the cookie too: another SEQ fails. */
-	tcph_in(&h, .seq = 2, .ack = 1, .wnd = 65535);
+	tcph_in(&h, .seq = 2, .ack = 1);
 	tcph_out(&h, "2 RST", .flags = TCP_RST, .seq = 1, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 2);
 	ck_assert_uint_eq(conns(&h), BACKLOG);
@@ -150,7 +150,7 @@ START_TEST(cookie_expires)
 	tcph_peer(&h, &late, FLOOD_ADDR, 60000, 1);
 	tcph_in(&h, .peer = &late, .flags = TCP_SYN);
 	tcph_out(&h, "1 a fresh cookie", .peer = &late, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 65535);
+	tcph_in(&h, .seq = 1);
 	tcph_out(&h, "2 RST for the stale cookie", .flags = TCP_RST, .seq = 1, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
@@ -169,7 +169,7 @@ START_TEST(cookie_previous_period_still_good)
 	/* One period on, the counter moved once: the cookie is still accepted. */
 	tcph_advance(&h, TCP_COOKIE_PERIOD_MS);
 	tcph_drain(&h);
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 65535);
+	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_ok, 1);
 	tcph_free(&h);
@@ -185,7 +185,7 @@ START_TEST(cookies_off_drops)
 	tcph_init(&h, no_cookies);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	tcph_in(&h, .flags = TCP_SYN, .seq = 0, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	tcph_expect_nothing(&h, "1 no answer with cookies off");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_listen_full, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_sent, 0);
@@ -200,7 +200,7 @@ START_TEST(stray_ack_without_flood)
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	/* No cookie was sent lately: an ACK is plainly bad, not a failed cookie. */
-	tcph_in(&h, .seq = 0, .ack = 4242, .wnd = 65535);
+	tcph_in(&h, .seq = 0, .ack = 4242);
 	tcph_out(&h, "1 RST", .flags = TCP_RST, .seq = 4242, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 0);
 	tcph_free(&h);
@@ -214,7 +214,7 @@ static void to_time_wait(struct tcph *h, struct tcph_peer *p)
 {
 	tcph_in(h, .peer = p, .flags = TCP_SYN);
 	tcph_out(h, "tw SYN-ACK", .peer = p, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
-	tcph_in(h, .peer = p, .wnd = 65535);
+	tcph_in(h, .peer = p);
 	tcph_close_first(h, p);
 }
 
@@ -287,17 +287,17 @@ START_TEST(time_wait_reopened_by_new_syn)
 	to_time_wait(&h, &h.peer);
 	uint32_t old = h.peer.iss;
 	/* A SYN at or below RCV.NXT: the old rule, a challenge ACK; TIME_WAIT stays. */
-	tcph_in(&h, .flags = TCP_SYN, .seq = 1, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 1);
 	tcph_out(&h, "1 challenge ACK", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	/* RFC 1122 4.2.2.13: a SYN above RCV.NXT reopens it, with an ISS above the old. */
-	tcph_in(&h, .flags = TCP_SYN, .seq = 100000, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 100000);
 	struct seg *g = tcph_out(&h, "2 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 100001, .len = 0);
 	STEP_ASSERT((int32_t)(g->h.seq - (old + 2 + 65535)) > 0, "2", "the new ISS is a window above the old");
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_reopened, 1);
 	ck_assert_uint_eq(h.s->tcp->tw_count, 0);
-	tcph_in(&h, .seq = 100001, .ack = 1, .wnd = 65535, .data = "again", .len = 5);
+	tcph_in(&h, .seq = 100001, .data = "again", .len = 5);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_int_eq(h.accepted, 2);
 	ck_assert_uint_eq(h.rx_len, 5);
@@ -315,14 +315,14 @@ START_TEST(rst_rate_limited)
 	tcph_init(&h, rst5);
 	h.port = 9999; /* nobody listens */
 	for (int i = 0; i < 8; i++)
-		tcph_in(&h, .flags = TCP_SYN, .seq = (uint32_t)i, .wnd = 65535);
+		tcph_in(&h, .flags = TCP_SYN, .seq = (uint32_t)i);
 	for (int i = 0; i < 5; i++)
 		tcph_out(&h, "1 RST within the rate", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = (uint32_t)i + 1, .len = 0);
 	tcph_expect_nothing(&h, "1 then no more this second");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_rst_rate_limited, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_no_conn, 8);
 	tcph_advance(&h, 1000);
-	tcph_in(&h, .flags = TCP_SYN, .seq = 0, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	tcph_out(&h, "2 a new second, a new RST", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
 	tcph_free(&h);
 }
@@ -375,7 +375,7 @@ static void open_from(struct tcph *h, struct tcph_peer *p, uint16_t port)
 	tcph_peer(h, p, PEER_ADDR, port, PISS);
 	tcph_in(h, .peer = p, .flags = TCP_SYN, .mss = 1460, .sack_perm = true);
 	tcph_out(h, "open SYN-ACK", .peer = p, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
-	tcph_in(h, .peer = p, .wnd = 65535);
+	tcph_in(h, .peer = p);
 }
 
 START_TEST(challenge_ack_per_connection)
@@ -418,24 +418,24 @@ START_TEST(ooo_global_bound)
 	open_from(&h, &a, 42000);
 	open_from(&h, &b, 42001);
 	/* A holds 1000..2000 and 8000..9000 past its hole: 9000 bytes of extent. */
-	tcph_in(&h, .peer = &a, .seq = 1 + 1000, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
-	tcph_in(&h, .peer = &a, .seq = 1 + 8000, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 1000, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 8000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 9000);
 	/* B would take the sum past 10000: dropped, counted, no SACK for it. */
-	tcph_in(&h, .peer = &b, .seq = 1 + 1000, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &b, .seq = 1 + 1000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_ooo_queued, 2);
 	tcph_drain(&h);
 	/* Inside A's extent nothing is refused. */
-	tcph_in(&h, .peer = &a, .seq = 1 + 3000, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 3000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
 	/* A's holes fill: its extent goes, and B's segment fits again. */
-	tcph_in(&h, .peer = &a, .seq = 1, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
-	tcph_in(&h, .peer = &a, .seq = 1 + 2000, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
-	tcph_in(&h, .peer = &a, .seq = 1 + 4000, .ack = 1, .wnd = 65535, .data = blob, .len = 4000);
+	tcph_in(&h, .peer = &a, .seq = 1, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 2000, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 4000, .data = blob, .len = 4000);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 0);
 	ck_assert_uint_eq(h.rx_len, 9000);
-	tcph_in(&h, .peer = &b, .seq = 1 + 1000, .ack = 1, .wnd = 65535, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &b, .seq = 1 + 1000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 2000);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
 	/* A connection that goes away gives its share back. */
@@ -453,7 +453,7 @@ START_TEST(small_buffers_kept_without_idle_time)
 
 	tcph_init(&h, keep_idle);
 	tcph_handshake(&h, 7, PISS);
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .wnd = 512, .data = "hi", .len = 2);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
 	tcph_advance(&h, 60000);
 	ck_assert_uint_eq(h.conn->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 0);
@@ -472,7 +472,7 @@ START_TEST(buffers_released_when_empty)
 	/* The receive buffer grows while the application does not read... */
 	h.app_reads = false;
 	for (uint32_t off = 0; off < 10000; off += 1000)
-		tcph_in(&h, .seq = 1 + off, .ack = 1, .wnd = 512, .data = big, .len = 1000);
+		tcph_in(&h, .seq = 1 + off, .data = big, .len = 1000);
 	ck_assert_uint_ge(c->rcvbuf.cap, 10000);
 	/* ...and goes once it is read empty. */
 	uint8_t buf[10000];
@@ -483,23 +483,23 @@ START_TEST(buffers_released_when_empty)
 	tcph_drain(&h);
 	ck_assert_int_eq(tl_tcp_send(c, big, sizeof big), (int)sizeof big);
 	ck_assert_uint_ge(c->sndbuf.cap, sizeof big);
-	tcph_in(&h, .seq = 10001, .ack = 1 + 6 * 1460, .wnd = 512);
+	tcph_in(&h, .seq = 10001, .ack = 1 + 6 * 1460);
 	ck_assert_uint_eq(c->sndbuf.len, sizeof big - 6 * 1460);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 1);
-	tcph_in(&h, .seq = 10001, .ack = 1 + sizeof big, .wnd = 512);
+	tcph_in(&h, .seq = 10001, .ack = 1 + sizeof big);
 	ck_assert_uint_eq(c->sndbuf.len, 0);
 	ck_assert_uint_eq(c->sndbuf.cap, 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
 	/* A small exchange keeps its small buffers: no allocation per round trip. */
 	h.app_reads = true;
 	tcph_drain(&h);
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 10001, .ack = 1 + sizeof big, .wnd = 512, .data = "hi", .len = 2);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 10001, .data = "hi", .len = 2);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
 	/* Used again within the idle time (1 s): kept. */
 	tcph_advance(&h, 600);
 	tcph_drain(&h);
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 10003, .ack = 1 + sizeof big, .wnd = 512, .data = "hi", .len = 2);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 10003, .data = "hi", .len = 2);
 	tcph_advance(&h, 600);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	/* Idle for the whole idle time: even the small buffer goes. */

@@ -141,7 +141,7 @@ START_TEST(syn_ack_retransmitted)
 	tcph_init(&h, reno);
 	tcph_listen(&h, 9);
 	h.peer.piss = PISS;
-	tcph_in(&h, .flags = TCP_SYN, .seq = 0, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	tcph_out(&h, "SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
 	tcph_advance(&h, h.cfg.tcp_rto_init_ms);
 	tcph_out(&h, "SYN-ACK again", .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
@@ -273,7 +273,7 @@ START_TEST(zero_window_persist)
 
 	established_sender(&h, 0);
 	struct tl_tcp *c = tcb(&h);
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 0); /* window 0 */
+	tcph_in(&h, .seq = 1, .wnd = 0); /* window 0 */
 	tl_tcp_send(h.conn, blob, 5000);
 	tcph_expect_nothing(&h, "nothing goes into a zero window");
 	/* RFC 9293 3.8.6.1: probes, with the interval doubling. */
@@ -284,13 +284,13 @@ START_TEST(zero_window_persist)
 		tcph_advance(&h, 1);
 		tcph_out(&h, "probe", .flags = TCP_ACK, .seq = 0, .ack = 1, .len = 0);
 		/* The peer answers, still closed: the connection lives on. */
-		tcph_in(&h, .seq = 1, .ack = 1, .wnd = 0);
+		tcph_in(&h, .seq = 1, .wnd = 0);
 		rto *= 2;
 	}
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_persist_probes, 4);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	/* The window opens: sending resumes at once, from the first byte. */
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 512);
+	tcph_in(&h, .seq = 1);
 	struct seg *g = tcph_out(&h, "resume", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = MSS);
 	ck_assert_mem_eq(g->data, blob, MSS);
 	tcph_free(&h);
@@ -320,14 +320,14 @@ START_TEST(sender_sws_avoidance)
 
 	established_sender(&h, 0);
 	/* The peer offers a window of 1000 bytes (wscale 7: field 7 = 896). */
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 7);
+	tcph_in(&h, .seq = 1, .wnd = 7);
 	tl_tcp_send(h.conn, blob, 10000);
 	/* Nothing in flight and half the largest window seen is more than 896:
 	 * only the override (persist) timer may push a small segment. */
 	struct tl_tcp *c = tcb(&h);
 	c->max_snd_wnd = 65535;
 	tcph_drain(&h);
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 7);
+	tcph_in(&h, .seq = 1, .wnd = 7);
 	tcph_expect_nothing(&h, "no tiny segment");
 	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_out(&h, "override timeout", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 896);
@@ -342,9 +342,9 @@ START_TEST(sack_blocks_in_dup_acks)
 	tcph_init(&h, reno);
 	struct seg *g = tcph_accept(&h, 9, PISS, .mss = MSS, .sack_perm = true);
 	ck_assert(g->h.opts.has_sack_perm);
-	tcph_in(&h, .seq = 1001, .ack = 1, .wnd = 65535, .data = blob, .len = 500);
+	tcph_in(&h, .seq = 1001, .data = blob, .len = 500);
 	tcph_out(&h, "dup ACK with SACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 1, .sack = { { 1001, 1501 } });
-	tcph_in(&h, .seq = 3001, .ack = 1, .wnd = 65535, .data = blob, .len = 100);
+	tcph_in(&h, .seq = 3001, .data = blob, .len = 100);
 	tcph_out(&h, "latest block first", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 2, .sack = { { 3001, 3101 } });
 	tcph_free(&h);
 }
@@ -670,7 +670,7 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_out(&h, "RTO resends it", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 1024);
 	/* The window opens wide: the rest follows, in order, from there. */
-	tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS + 1024, .wnd = 512);
+	tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS + 1024);
 	tcph_out(&h, "the rest follows", .flags = TCP_ACK, .seq = 1 + 4 * MSS + 1024, .ack = 2, .len = MSS);
 	tcph_free(&h);
 }
@@ -829,7 +829,7 @@ START_TEST(prr_recovery_ends_at_ssthresh)
 	ck_assert(c->rec.state == TCP_REC_FAST);
 	uint32_t recover = c->recover, ssthresh = c->cong.ssthresh;
 	ck_assert_uint_le(c->cong.prr_out, c->cong.prr_delivered + MSS);
-	tcph_in(&h, .seq = 1, .ack = tcph_snd_rel(&h, recover), .wnd = 512);
+	tcph_in(&h, .seq = 1, .ack = tcph_snd_rel(&h, recover));
 	ck_assert(c->rec.state == TCP_REC_OPEN);
 	ck_assert_uint_ge(c->cong.cwnd, ssthresh);
 	ck_assert_uint_le(c->cong.cwnd, ssthresh + 2 * MSS);

@@ -23,7 +23,7 @@ START_TEST(passive_open)
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
 	ck_assert_int_eq(h.accepted, 0);
 	/* SYN_RECEIVED -> ESTABLISHED on the ACK of our SYN. */
-	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 65535);
+	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_int_eq(h.accepted, 1);
 	tcph_expect_nothing(&h, "2 no answer to the ACK");
@@ -39,7 +39,7 @@ START_TEST(active_open)
 	struct seg *syn = tcph_connect(&h);
 	STEP_ASSERT(syn->h.opts.has_mss && syn->h.opts.has_wscale, "1", "SYN offers MSS and wscale");
 	/* SYN_SENT -> ESTABLISHED on SYN,ACK: answer <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
-	tcph_in(&h, .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 1, .wnd = 65535, .mss = 1460, .wscale = 2);
+	tcph_in(&h, .flags = TCP_SYN | TCP_ACK, .seq = 0, .mss = 1460, .wscale = 2);
 	tcph_out(&h, "2 ACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_int_eq(h.connected, 1);
@@ -54,11 +54,11 @@ START_TEST(simultaneous_open)
 	tcph_init(&h, NULL);
 	tcph_connect(&h);
 	/* RFC 9293 figure 8: both sent SYNs; theirs arrives in SYN_SENT. */
-	tcph_in(&h, .flags = TCP_SYN, .seq = 0, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	tcph_out(&h, "2 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
 	/* Their SYN-ACK acknowledges our SYN: SYN_RECEIVED -> ESTABLISHED. */
-	tcph_in(&h, .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 1, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN | TCP_ACK, .seq = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_int_eq(h.connected, 1);
 	tcph_free(&h);
@@ -72,7 +72,7 @@ START_TEST(passive_close)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	/* ESTABLISHED -> CLOSE_WAIT on FIN: ACK it, tell the application. */
-	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .wnd = 512);
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1);
 	tcph_out(&h, "1 ACK of FIN", .flags = TCP_ACK, .seq = 1, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
 	ck_assert(h.eof);
@@ -81,7 +81,7 @@ START_TEST(passive_close)
 	tcph_out(&h, "2 FIN", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_LAST_ACK);
 	/* LAST_ACK -> CLOSED on the ACK of our FIN. */
-	tcph_in(&h, .seq = 2, .ack = 2, .wnd = 512);
+	tcph_in(&h, .seq = 2);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
 	tcph_expect_nothing(&h, "3 nothing after the last ACK");
 	tcph_free(&h);
@@ -99,16 +99,16 @@ START_TEST(active_close_through_fin_wait_2)
 	tcph_out(&h, "1 FIN", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_1);
 	/* FIN_WAIT_1 -> FIN_WAIT_2 on the ACK of our FIN. */
-	tcph_in(&h, .seq = 1, .ack = 2, .wnd = 512);
+	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_2);
 	tcph_expect_nothing(&h, "2 no answer to a pure ACK");
 	/* FIN_WAIT_2 -> TIME_WAIT on their FIN. */
-	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 2, .wnd = 512);
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1);
 	tcph_out(&h, "3 ACK of FIN", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	/* A retransmitted FIN in TIME_WAIT is acknowledged again. */
 	tcph_advance(&h, 500);
-	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 2, .wnd = 512);
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1);
 	tcph_out(&h, "4 ACK of the FIN again", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	/* TIME_WAIT -> CLOSED after 2*MSL (MSL is 1 s here), restarted at step 4. */
 	tcph_advance(&h, 1999);
@@ -129,7 +129,7 @@ START_TEST(fin_wait_1_to_time_wait)
 	tl_tcp_close(h.conn);
 	tcph_out(&h, "1 FIN", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	/* FIN_WAIT_1 -> TIME_WAIT when their FIN also acknowledges ours. */
-	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 2, .wnd = 512);
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1);
 	tcph_out(&h, "2 ACK", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	tcph_free(&h);
@@ -145,11 +145,11 @@ START_TEST(simultaneous_close)
 	tl_tcp_close(h.conn);
 	tcph_out(&h, "1 FIN", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	/* FIN_WAIT_1 -> CLOSING: their FIN crossed ours and does not ack it. */
-	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .wnd = 512);
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1);
 	tcph_out(&h, "2 ACK of their FIN", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSING);
 	/* CLOSING -> TIME_WAIT when our FIN is acknowledged. */
-	tcph_in(&h, .seq = 2, .ack = 2, .wnd = 512);
+	tcph_in(&h, .seq = 2);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	tcph_free(&h);
 }
@@ -161,7 +161,7 @@ START_TEST(syn_received_rst_returns_to_listen)
 
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
-	tcph_in(&h, .flags = TCP_SYN, .seq = 0, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	tcph_out(&h, "1 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
 	tcph_in(&h, .flags = TCP_RST, .seq = 1, .wnd = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
@@ -169,7 +169,7 @@ START_TEST(syn_received_rst_returns_to_listen)
 	ck_assert_int_eq(h.closed, 0);
 	tcph_expect_nothing(&h, "2 RST is not answered");
 	/* The listener is still there. */
-	tcph_in(&h, .flags = TCP_SYN, .seq = 5000, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 5000);
 	tcph_out(&h, "3 a new SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 5001, .len = 0);
 	tcph_free(&h);
 }
@@ -199,7 +199,7 @@ START_TEST(syn_sent_bad_ack_gets_rst)
 	tcph_init(&h, NULL);
 	tcph_connect(&h);
 	/* RFC 9293 3.10.7.3: SEG.ACK =< ISS or > SND.NXT: <SEQ=SEG.ACK><CTL=RST>. */
-	tcph_in(&h, .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 100, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 100);
 	tcph_out(&h, "1 RST", .flags = TCP_RST, .seq = 100, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_SENT);
 	tcph_free(&h);
@@ -212,10 +212,10 @@ START_TEST(closed_port_syn_gets_rst_ack)
 
 	tcph_init(&h, NULL);
 	h.port = 1;
-	tcph_in(&h, .flags = TCP_SYN, .seq = 0, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	/* RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
 	tcph_out(&h, "1 RST,ACK", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
-	tcph_in(&h, .seq = 0, .ack = 4242, .wnd = 65535, .data = "abc", .len = 3);
+	tcph_in(&h, .seq = 0, .ack = 4242, .data = "abc", .len = 3);
 	/* An ACK: <SEQ=SEG.ACK><CTL=RST>. */
 	tcph_out(&h, "2 RST", .flags = TCP_RST, .seq = 4242, .len = 0);
 	tcph_in(&h, .flags = TCP_RST, .seq = 0, .wnd = 0);
@@ -231,7 +231,7 @@ START_TEST(listen_ack_gets_rst)
 
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
-	tcph_in(&h, .seq = 0, .ack = 777, .wnd = 65535);
+	tcph_in(&h, .seq = 0, .ack = 777);
 	tcph_out(&h, "1 RST", .flags = TCP_RST, .seq = 777, .len = 0);
 	tcph_free(&h);
 }
@@ -278,7 +278,7 @@ START_TEST(syn_in_established_gets_challenge_ack)
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 4.2: a SYN in a synchronized state, in window or not. */
-	tcph_in(&h, .flags = TCP_SYN, .seq = 1, .wnd = 65535);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 1);
 	tcph_out(&h, "1 challenge ACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_free(&h);
@@ -293,7 +293,7 @@ START_TEST(rst_ignored_in_time_wait)
 	tcph_handshake(&h, 7, PISS);
 	tl_tcp_close(h.conn);
 	tcph_out(&h, "1 FIN", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .len = 0);
-	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 2, .wnd = 512);
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1);
 	tcph_out(&h, "2 ACK", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	/* RFC 1337: an RST must not cut TIME_WAIT short. */
 	tcph_in(&h, .flags = TCP_RST, .seq = 2, .wnd = 0);

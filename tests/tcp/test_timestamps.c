@@ -75,10 +75,10 @@ START_TEST(paws_drops_old_duplicate)
 	uint32_t theirs = ts_handshake(&h, NULL);
 
 	peer_ts += 10;
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .wnd = 512, .data = "new", .len = 3, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "new", .len = 3, TS(theirs));
 	ck_assert_uint_eq(tcb(&h)->ts.recent, peer_ts);
 	tcph_drain(&h);
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 4, .ack = 1, .wnd = 512, .data = "old", .len = 3,
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 4, .data = "old", .len = 3,
 		TS(theirs), .ts_val = peer_ts - 100);
 	tcph_out(&h, "an ACK for the old duplicate", .flags = TCP_ACK, .seq = 1, .ack = 4, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_paws, 1);
@@ -101,7 +101,7 @@ START_TEST(rtt_sample_from_every_ack)
 	uint32_t srtt[3];
 	for (uint32_t i = 1; i <= 3; i++) {
 		tcph_advance(&h, 10);
-		tcph_in(&h, .seq = 1, .ack = 1 + i * ROOM, .wnd = 512, TS(theirs));
+		tcph_in(&h, .seq = 1, .ack = 1 + i * ROOM, TS(theirs));
 		srtt[i - 1] = c->rtt.srtt_us;
 	}
 	ck_assert_uint_eq(srtt[0], 10000); /* the first: 10 ms */
@@ -130,7 +130,7 @@ START_TEST(eifel_undoes_spurious_timeout)
 	ck_assert_uint_eq(c->cong.cwnd, ROOM); /* one segment: SMSS is the MSS less TSopt */
 	(void)theirs;
 	/* It echoes the original, not the resend. */
-	tcph_in(&h, .seq = 1, .ack = 1 + 2 * ROOM, .wnd = 512, TS(first_ts));
+	tcph_in(&h, .seq = 1, .ack = 1 + 2 * ROOM, TS(first_ts));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 1);
 	ck_assert_uint_ge(c->cong.cwnd, cwnd);
 	ck_assert(c->rec.state == TCP_REC_OPEN);
@@ -149,7 +149,7 @@ START_TEST(eifel_keeps_real_timeout)
 	tcph_drain(&h);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
 	struct seg *g = tcph_out(&h, "the RTO", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = ROOM);
-	tcph_in(&h, .seq = 1, .ack = 1 + ROOM, .wnd = 512, TS(g->h.opts.ts_val));
+	tcph_in(&h, .seq = 1, .ack = 1 + ROOM, TS(g->h.opts.ts_val));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 0);
 	ck_assert_uint_lt(c->cong.cwnd, 4 * MSS);
 	tcph_free(&h);
@@ -163,13 +163,13 @@ START_TEST(dsack_reports_a_duplicate)
 	struct tcph h;
 	uint32_t theirs = ts_handshake(&h, NULL);
 
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .wnd = 512, .data = blob, .len = 100, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 100, TS(theirs));
 	tcph_drain(&h);
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .wnd = 512, .data = blob, .len = 100, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 100, TS(theirs));
 	tcph_out(&h, "ACK with a D-SACK", .flags = TCP_ACK, .seq = 1, .ack = 101, .len = 0, .sack_n = 1, .sack = { { 1, 101 } });
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_out, 1);
 	/* Reported once: the next ACK carries no block. */
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 101, .ack = 1, .wnd = 512, .data = blob, .len = 10, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 101, .data = blob, .len = 10, TS(theirs));
 	tcph_advance(&h, 40);
 	tcph_out(&h, "a plain ACK", .flags = TCP_ACK, .seq = 1, .ack = 111, .len = 0, .sack_n = 0);
 	tcph_free(&h);
@@ -184,15 +184,15 @@ START_TEST(sack_covers_a_held_fin)
 	struct tcph h;
 	uint32_t theirs = ts_handshake(&h, NULL);
 
-	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 201, .ack = 1, .wnd = 512, .data = blob, .len = 100, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 201, .data = blob, .len = 100, TS(theirs));
 	tcph_out(&h, "ACK for data and FIN past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 1, .sack = { { 201, 302 } });
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .wnd = 512, .data = blob, .len = 200, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 200, TS(theirs));
 	tcph_out(&h, "the hole filled: data and FIN acknowledged", .flags = TCP_ACK, .seq = 1, .ack = 302, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
 	tcph_free(&h);
 
 	theirs = ts_handshake(&h, NULL);
-	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 101, .ack = 1, .wnd = 512, TS(theirs));
+	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 101, TS(theirs));
 	tcph_out(&h, "ACK for a FIN alone past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 1, .sack = { { 101, 102 } });
 	tcph_free(&h);
 }
