@@ -234,36 +234,6 @@ void tcph_in_seg(struct tcph *h, struct tcph_seg s)
 	input(h, p->addr, &th, &o, s.data, s.len);
 }
 
-void tcph_send_opts(struct tcph *h, uint8_t flags, uint32_t seq, uint32_t ack,
-		    uint16_t wnd, const void *data, size_t len,
-		    const struct tcp_opts *o)
-{
-	tcph_send_from(h, PEER_ADDR, PEER_PORT, flags, seq, ack, wnd, data, len, o);
-}
-
-void tcph_send_from(struct tcph *h, uint32_t src, uint16_t sport, uint8_t flags,
-		    uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
-		    size_t len, const struct tcp_opts *o)
-{
-	struct tcp_hdr th;
-	struct tcp_opts none;
-
-	memset(&none, 0, sizeof none);
-	memset(&th, 0, sizeof th);
-	th.sport = sport;
-	th.seq = seq;
-	th.ack = ack;
-	th.flags = flags;
-	th.wnd = wnd;
-	input(h, src, &th, o ? o : &none, data, len);
-}
-
-void tcph_send(struct tcph *h, uint8_t flags, uint32_t seq, uint32_t ack,
-	       uint16_t wnd, const void *data, size_t len)
-{
-	tcph_send_opts(h, flags, seq, ack, wnd, data, len, NULL);
-}
-
 void tcph_advance(struct tcph *h, uint32_t ms)
 {
 	h->now += TL_MS(ms);
@@ -446,32 +416,6 @@ struct seg *tcph_out_seg(struct tcph *h, const char *step, struct tcph_want want
 	check_num(&w, "window", want.wnd, g->h.wnd);
 	check_opts(&w, &want, &g->h.opts);
 	check_sack(&w, p, &want, &g->h.opts);
-	return g;
-}
-
-struct seg *tcph_expect(struct tcph *h, const char *step, uint8_t flags,
-			int64_t seq, int64_t ack, int64_t len)
-{
-	struct seg *g = &h->last;
-	char want[8], got[8];
-
-	ck_assert_msg(tcph_pop(h, g), "step %s: expected a segment, the stack sent none", step);
-	flags_str(flags, want);
-	flags_str(g->h.flags, got);
-	/* PSH is advisory: compare it only when the step asks for it. */
-	uint8_t mask = (flags & TCP_PSH) ? 0xff : (uint8_t)~TCP_PSH;
-	ck_assert_msg((g->h.flags & mask) == (flags & mask),
-		      "step %s: flags [%s], expected [%s] (seq %u ack %u len %zu)", step, got,
-		      want, g->h.seq, g->h.ack, g->len);
-	if (seq != ANY)
-		ck_assert_msg(g->h.seq == (uint32_t)seq, "step %s: seq %u, expected %u",
-			      step, g->h.seq, (uint32_t)seq);
-	if (ack != ANY)
-		ck_assert_msg(g->h.ack == (uint32_t)ack, "step %s: ack %u, expected %u",
-			      step, g->h.ack, (uint32_t)ack);
-	if (len != ANY)
-		ck_assert_msg(g->len == (size_t)len, "step %s: length %zu, expected %lld",
-			      step, g->len, (long long)len);
 	return g;
 }
 

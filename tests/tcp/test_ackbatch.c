@@ -43,7 +43,8 @@ START_TEST(one_ack_per_batch)
 		send_seg(&h, i);
 	tcph_expect_nothing(&h, "while the batch is read");
 	tcph_advance(&h, 0);
-	tcph_out(&h, "the poll after the batch", .flags = TCP_ACK, .seq = 1, .ack = BASE + 5 * MSS, .len = 0);
+	tcph_out(&h, "the poll after the batch", .flags = TCP_ACK, .seq = 1, .ack = BASE + 5 * MSS,
+		 .len = 0);
 	tcph_expect_nothing(&h, "one ACK for the batch");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_batch_acks, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_delayed_acks, 0);
@@ -91,7 +92,8 @@ START_TEST(out_of_order_acked_at_once)
 	tcph_init(&h, batch_8k);
 	open_window(&h);
 	send_seg(&h, 1);
-	tcph_out(&h, "a gap: duplicate ACK at once", .flags = TCP_ACK, .seq = 1, .ack = BASE, .len = 0);
+	tcph_out(&h, "a gap: duplicate ACK at once", .flags = TCP_ACK, .seq = 1, .ack = BASE,
+		 .len = 0);
 	tcph_free(&h);
 }
 END_TEST
@@ -104,7 +106,8 @@ START_TEST(off_by_default)
 	open_window(&h);
 	send_seg(&h, 0);
 	send_seg(&h, 1);
-	tcph_out(&h, "every second segment (RFC 1122 4.2.3.2)", .flags = TCP_ACK, .seq = 1, .ack = BASE + 2 * MSS, .len = 0);
+	tcph_out(&h, "every second segment (RFC 1122 4.2.3.2)", .flags = TCP_ACK, .seq = 1,
+		 .ack = BASE + 2 * MSS, .len = 0);
 	tcph_free(&h);
 }
 END_TEST

@@ -31,7 +31,8 @@ static void fill_backlog(struct tcph *h)
 		struct tcph_peer *p = &flood[i];
 		tcph_peer(h, p, FLOOD_ADDR, (uint16_t)(50000 + i), 7777u * i);
 		tcph_in(h, .peer = p, .flags = TCP_SYN);
-		tcph_out(h, "flood SYN-ACK with state", .peer = p, .flags = TCP_SYN | TCP_ACK, .ack = 1,
+		tcph_out(h, "flood SYN-ACK with state", .peer = p, .flags = TCP_SYN | TCP_ACK,
+			 .ack = 1,
 			 .len = 0);
 	}
 	ck_assert_uint_eq(conns(h), BACKLOG);
@@ -81,7 +82,8 @@ START_TEST(cookie_when_backlog_full)
 	tcph_out(&h, "3 window update", .flags = TCP_ACK, .seq = 1, .ack = 5, .len = 0);
 	/* Data flows back: the application echoes it. */
 	ck_assert_int_eq(tl_tcp_send(h.conn, h.rx, 4), 4);
-	struct seg *g = tcph_out(&h, "3 echo", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 5, .len = 4);
+	struct seg *g = tcph_out(&h, "3 echo", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 5,
+				 .len = 4);
 	ck_assert(memcmp(g->data, "ping", 4) == 0);
 	tcph_in(&h, .seq = 5, .wnd = 1024, .data = "more", .len = 4);
 	ck_assert_uint_eq(h.rx_len, 8);
@@ -149,7 +151,8 @@ START_TEST(cookie_expires)
 	struct tcph_peer late;
 	tcph_peer(&h, &late, FLOOD_ADDR, 60000, 1);
 	tcph_in(&h, .peer = &late, .flags = TCP_SYN);
-	tcph_out(&h, "1 a fresh cookie", .peer = &late, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
+	tcph_out(&h, "1 a fresh cookie", .peer = &late, .flags = TCP_SYN | TCP_ACK, .ack = 1,
+		 .len = 0);
 	tcph_in(&h, .seq = 1);
 	tcph_out(&h, "2 RST for the stale cookie", .flags = TCP_RST, .seq = 1, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
@@ -247,7 +250,8 @@ START_TEST(time_wait_cap_recycles_oldest)
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41001, 7) != NULL);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41002, 7) != NULL);
 	/* A retransmitted FIN makes 41001 the youngest: 41002 is recycled next. */
-	tcph_in(&h, .peer = &p[1], .flags = TCP_FIN | TCP_ACK, .abs = true, .seq = PISS + 1, .ack = 0);
+	tcph_in(&h, .peer = &p[1], .flags = TCP_FIN | TCP_ACK, .abs = true, .seq = PISS + 1,
+		.ack = 0);
 	tcph_drain(&h);
 	to_time_wait(&h, &p[3]);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41001, 7) != NULL);
@@ -292,8 +296,10 @@ START_TEST(time_wait_reopened_by_new_syn)
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	/* RFC 1122 4.2.2.13: a SYN above RCV.NXT reopens it, with an ISS above the old. */
 	tcph_in(&h, .flags = TCP_SYN, .seq = 100000);
-	struct seg *g = tcph_out(&h, "2 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 100001, .len = 0);
-	STEP_ASSERT((int32_t)(g->h.seq - (old + 2 + 65535)) > 0, "2", "the new ISS is a window above the old");
+	struct seg *g = tcph_out(&h, "2 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 100001,
+				 .len = 0);
+	STEP_ASSERT((int32_t)(g->h.seq - (old + 2 + 65535)) > 0, "2",
+		    "the new ISS is a window above the old");
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_reopened, 1);
 	ck_assert_uint_eq(h.s->tcp->tw_count, 0);
@@ -317,13 +323,15 @@ START_TEST(rst_rate_limited)
 	for (int i = 0; i < 8; i++)
 		tcph_in(&h, .flags = TCP_SYN, .seq = (uint32_t)i);
 	for (int i = 0; i < 5; i++)
-		tcph_out(&h, "1 RST within the rate", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = (uint32_t)i + 1, .len = 0);
+		tcph_out(&h, "1 RST within the rate", .flags = TCP_RST | TCP_ACK, .seq = 0,
+			 .ack = (uint32_t)i + 1, .len = 0);
 	tcph_expect_nothing(&h, "1 then no more this second");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_rst_rate_limited, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_no_conn, 8);
 	tcph_advance(&h, 1000);
 	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
-	tcph_out(&h, "2 a new second, a new RST", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
+	tcph_out(&h, "2 a new second, a new RST", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1,
+		 .len = 0);
 	tcph_free(&h);
 }
 END_TEST
@@ -358,7 +366,8 @@ START_TEST(challenge_ack_rate_limited)
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_advance(&h, 1000);
-	tcph_in(&h, .flags = TCP_RST, .seq = 100, .wnd = 512); /* RFC 5961 3.2: in window, not exact */
+	tcph_in(&h, .flags = TCP_RST, .seq = 100,
+		.wnd = 512); /* RFC 5961 3.2: in window, not exact */
 	tcph_out(&h, "2 a new second", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_free(&h);
@@ -393,13 +402,16 @@ START_TEST(challenge_ack_per_connection)
 	struct tcph_peer other;
 	open_from(&h, &other, 42000);
 	tcph_in(&h, .peer = &other, .flags = TCP_SYN, .seq = 10, .wnd = 512);
-	tcph_out(&h, "2 the other connection's challenge ACK", .peer = &other, .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
+	tcph_out(&h, "2 the other connection's challenge ACK", .peer = &other, .flags = TCP_ACK,
+		 .seq = 1, .ack = 1, .len = 0);
 	tcph_advance(&h, 499);
-	tcph_in(&h, .flags = TCP_RST, .seq = 100, .wnd = 512); /* RFC 5961 3.2: in window, not exact */
+	tcph_in(&h, .flags = TCP_RST, .seq = 100,
+		.wnd = 512); /* RFC 5961 3.2: in window, not exact */
 	tcph_expect_nothing(&h, "3 499 ms later: still held back");
 	tcph_advance(&h, 1);
 	tcph_in(&h, .flags = TCP_RST, .seq = 100, .wnd = 512);
-	tcph_out(&h, "4 500 ms later: the next one", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
+	tcph_out(&h, "4 500 ms later: the next one", .flags = TCP_ACK, .seq = 1, .ack = 1,
+		 .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 5);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_limited, 0);

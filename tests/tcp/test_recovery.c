@@ -211,7 +211,8 @@ START_TEST(fast_retransmit_and_newreno)
 	/* RFC 6582 3.2 step 5: a partial ACK (up to segment 4) resends segment 4
 	 * at once and stays in recovery. */
 	ack_to(&h, 4 * MSS, 512);
-	tcph_out(&h, "partial ACK: next hole", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "partial ACK: next hole", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert((c->rec.state == TCP_REC_FAST));
 	tcph_drain(&h);
 	/* A full ACK (past recover) ends recovery with cwnd = min(ssthresh, flight + MSS). */
@@ -302,14 +303,16 @@ START_TEST(nagle_and_nodelay)
 	struct tcph h;
 
 	established_sender(&h, 10);
-	tcph_out(&h, "first small segment goes", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .len = 10);
+	tcph_out(&h, "first small segment goes", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1,
+		 .len = 10);
 	tl_tcp_send(h.conn, blob, 10);
 	tcph_expect_nothing(&h, "Nagle: small data waits while data is unacked");
 	ack_to(&h, 10, 512);
 	tcph_out(&h, "sent on the ACK", .flags = TCP_ACK | TCP_PSH, .seq = 11, .ack = 1, .len = 10);
 	tl_tcp_set_nodelay(h.conn, true);
 	tl_tcp_send(h.conn, blob, 10);
-	tcph_out(&h, "nodelay: at once", .flags = TCP_ACK | TCP_PSH, .seq = 21, .ack = 1, .len = 10);
+	tcph_out(&h, "nodelay: at once", .flags = TCP_ACK | TCP_PSH, .seq = 21, .ack = 1,
+		 .len = 10);
 	tcph_free(&h);
 }
 END_TEST
@@ -343,9 +346,11 @@ START_TEST(sack_blocks_in_dup_acks)
 	struct seg *g = tcph_accept(&h, 9, PISS, .mss = MSS, .sack_perm = true);
 	ck_assert(g->h.opts.has_sack_perm);
 	tcph_in(&h, .seq = 1001, .data = blob, .len = 500);
-	tcph_out(&h, "dup ACK with SACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 1, .sack = { { 1001, 1501 } });
+	tcph_out(&h, "dup ACK with SACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0,
+		 .sack_n = 1, .sack = { { 1001, 1501 } });
 	tcph_in(&h, .seq = 3001, .data = blob, .len = 100);
-	tcph_out(&h, "latest block first", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 2, .sack = { { 3001, 3101 } });
+	tcph_out(&h, "latest block first", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0,
+		 .sack_n = 2, .sack = { { 3001, 3101 } });
 	tcph_free(&h);
 }
 END_TEST
@@ -481,7 +486,8 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	 * The RTO already cut cwnd for this window: resent, nothing inflated. */
 	uint32_t cwnd = c->cong.cwnd, ssthresh = c->cong.ssthresh;
 	sack_to(&h, MSS, 1, s4);
-	tcph_out(&h, "fast retransmit after the RTO", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "fast retransmit after the RTO", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1,
+		 .len = MSS);
 	tcph_expect_nothing(&h, "one segment only");
 	ck_assert_uint_eq(c->cong.cwnd, cwnd);
 	ck_assert_uint_eq(c->cong.ssthresh, ssthresh);
@@ -518,7 +524,8 @@ START_TEST(tail_loss_probe_sends_new_data)
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "1 before the PTO");
 	tcph_advance(&h, 1);
-	tcph_out(&h, "1 the probe: new data", .flags = TCP_ACK, .seq = 1 + next, .ack = 1, .len = MSS);
+	tcph_out(&h, "1 the probe: new data", .flags = TCP_ACK, .seq = 1 + next, .ack = 1,
+		 .len = MSS);
 	tcph_expect_nothing(&h, "1 one probe only");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	/* Still nothing: the RTO, one RTO after the probe (7.3). */
@@ -543,7 +550,8 @@ START_TEST(tail_loss_probe_sacked_starts_recovery)
 	 * it was sent a PTO after the rest, so the first missing one is lost. */
 	const uint32_t p[][2] = { { next, next + MSS } };
 	sack_to(&h, MSS, 1, p);
-	tcph_out(&h, "fast retransmit on the probe's SACK", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "fast retransmit on the probe's SACK", .flags = TCP_ACK, .seq = 1 + MSS,
+		 .ack = 1, .len = MSS);
 	ck_assert((c->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	tcph_free(&h);
@@ -596,7 +604,8 @@ static struct tl_tcp *probe_resends_last(struct tcph *h, bool dsack, uint32_t *c
 	struct tl_tcp *c = timed_sack_sender(h, 3 * MSS);
 
 	tcph_advance(h, 10);
-	tcph_out(h, "the probe: the last segment again", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 2 * MSS, .ack = 1, .len = MSS);
+	tcph_out(h, "the probe: the last segment again", .flags = TCP_ACK | TCP_PSH,
+		 .seq = 1 + 2 * MSS, .ack = 1, .len = MSS);
 	ck_assert(c->rec.tlp_out && c->rec.tlp_rexmit);
 	const uint32_t d[][2] = { { 2 * MSS, 3 * MSS } };
 	sack_to(h, 3 * MSS, dsack ? 1 : 0, d);
@@ -652,17 +661,20 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	ack_to(&h, 4 * MSS, 0);
 	tcph_expect_nothing(&h, "nothing into the closed window");
 	/* The peer sends a byte; our ACK carries its window edge as SEQ, not SND.NXT. */
-	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1 + 4 * MSS, .wnd = 0, .data = "x", .len = 1);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1 + 4 * MSS, .wnd = 0, .data = "x",
+		.len = 1);
 	tcph_advance(&h, h.cfg.tcp_delack_ms);
 	tcph_out(&h, "ACK at the edge", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 0);
 	for (int i = 0; i < 3; i++) {
 		tcph_advance(&h, c->rtt.rto_us / 1000);
-		tcph_out(&h, "zero-window probe", .flags = TCP_ACK, .seq = 4 * MSS, .ack = 2, .len = 0);
+		tcph_out(&h, "zero-window probe", .flags = TCP_ACK, .seq = 4 * MSS, .ack = 2,
+			 .len = 0);
 		tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS, .wnd = 0);
 	}
 	/* It reopens to 1024 bytes: resend from SND.UNA, not wait for the probe. */
 	tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS, .wnd = 8);
-	tcph_out(&h, "resent from SND.UNA", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 1024);
+	tcph_out(&h, "resent from SND.UNA", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2,
+		 .len = 1024);
 	tcph_expect_nothing(&h, "no more than the window");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_snd_wnd_shrunk, 1);
 	/* That one is lost too: the RTO is armed and resends it. */
@@ -671,7 +683,8 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	tcph_out(&h, "RTO resends it", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 1024);
 	/* The window opens wide: the rest follows, in order, from there. */
 	tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS + 1024);
-	tcph_out(&h, "the rest follows", .flags = TCP_ACK, .seq = 1 + 4 * MSS + 1024, .ack = 2, .len = MSS);
+	tcph_out(&h, "the rest follows", .flags = TCP_ACK, .seq = 1 + 4 * MSS + 1024, .ack = 2,
+		 .len = MSS);
 	tcph_free(&h);
 }
 END_TEST
@@ -696,7 +709,8 @@ START_TEST(timer_runs_while_data_outstanding)
 	for (int i = 0; i < 6; i++) {
 		ck_assert_msg(c->rto_at != TL_TIME_NEVER, "round %d: no timer with data out", i);
 		tcph_advance(&h, c->rtt.rto_us / 1000);
-		tcph_out(&h, "retransmission from SND.UNA", .flags = TCP_ACK, .seq = 1 + 2 * MSS, .ack = 1, .len = MSS);
+		tcph_out(&h, "retransmission from SND.UNA", .flags = TCP_ACK, .seq = 1 + 2 * MSS,
+			 .ack = 1, .len = MSS);
 		tcph_drain(&h);
 	}
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
@@ -725,7 +739,8 @@ START_TEST(rack_marks_loss_after_reordering_window)
 	ck_assert(c->xtimer == TCP_XT_REORDER);
 	ck_assert(!(c->rec.state == TCP_REC_FAST));
 	tcph_advance(&h, 1);
-	tcph_out(&h, "the hole, after the reordering window", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
+	tcph_out(&h, "the hole, after the reordering window", .flags = TCP_ACK, .seq = FIRST_HOLE,
+		 .ack = 1, .len = MSS);
 	ck_assert(c->rec.state == TCP_REC_FAST);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
@@ -866,7 +881,8 @@ START_TEST(probe_after_recovery_ends)
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "before the PTO");
 	tcph_advance(&h, 1);
-	tcph_out(&h, "the probe", .flags = TCP_ACK, .seq = tcph_snd_rel(&h, next), .ack = 1, .len = MSS);
+	tcph_out(&h, "the probe", .flags = TCP_ACK, .seq = tcph_snd_rel(&h, next), .ack = 1,
+		 .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	tcph_free(&h);
@@ -880,7 +896,8 @@ static struct tl_tcp *one_segment_out(struct tcph *h)
 
 	ack_to(h, 3 * MSS, 512);
 	tl_tcp_send(h->conn, blob, MSS);
-	tcph_out(h, "one segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
+	tcph_out(h, "one segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1,
+		 .len = MSS);
 	return c;
 }
 
@@ -898,12 +915,14 @@ START_TEST(probe_in_place_of_a_later_rto)
 	tcph_advance(&h, rto - 1);
 	tcph_expect_nothing(&h, "before the RTO's time");
 	tcph_advance(&h, 1);
-	tcph_out(&h, "the probe: the segment again", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "the probe: the segment again", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS,
+		 .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	ck_assert_uint_eq(c->cong.cwnd, cwnd);
 	tcph_advance(&h, rto);
-	tcph_out(&h, "the RTO", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "the RTO", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
 }
@@ -917,12 +936,14 @@ START_TEST(second_segment_ends_the_delayed_ack_allowance)
 	struct tl_tcp *c = one_segment_out(&h);
 
 	tl_tcp_send(h.conn, blob, MSS);
-	tcph_out(&h, "a second segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "a second segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert(c->xtimer == TCP_XT_PTO);
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "before the PTO");
 	tcph_advance(&h, 1);
-	tcph_out(&h, "the probe", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
+	tcph_out(&h, "the probe", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	tcph_free(&h);
 }

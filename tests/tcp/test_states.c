@@ -182,9 +182,11 @@ START_TEST(syn_sent_rst_is_refused)
 	tcph_init(&h, NULL);
 	tcph_connect(&h);
 	/* An RST that does not acknowledge our SYN is ignored. */
-	tcph_in(&h, .flags = TCP_RST | TCP_ACK, .abs = true, .seq = 0, .ack = tcph_snd_abs(&h, 7), .wnd = 0);
+	tcph_in(&h, .flags = TCP_RST | TCP_ACK, .abs = true, .seq = 0, .ack = tcph_snd_abs(&h, 7),
+		.wnd = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_SENT);
-	tcph_in(&h, .flags = TCP_RST | TCP_ACK, .abs = true, .seq = 0, .ack = tcph_snd_abs(&h, 1), .wnd = 0);
+	tcph_in(&h, .flags = TCP_RST | TCP_ACK, .abs = true, .seq = 0, .ack = tcph_snd_abs(&h, 1),
+		.wnd = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
 	ck_assert_int_eq(h.closed, 1);
 	ck_assert_int_eq(h.closed_err, -ECONNREFUSED);

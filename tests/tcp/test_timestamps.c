@@ -43,7 +43,9 @@ START_TEST(negotiated_and_in_every_segment)
 	tl_tcp_send(h.conn, blob, 3 * ROOM);
 	for (int i = 0; i < 3; i++) {
 		/* RFC 7323 3.2: TSopt in every segment. */
-		tcph_out(&h, "data", .flags = TCP_ACK | (i == 2 ? TCP_PSH : 0), .seq = 1 + (uint32_t)i * ROOM, .ack = 1, .len = ROOM, .ts = 1, .ts_ecr = peer_ts);
+		tcph_out(&h, "data", .flags = TCP_ACK | (i == 2 ? TCP_PSH : 0),
+			 .seq = 1 + (uint32_t)i * ROOM, .ack = 1, .len = ROOM, .ts = 1,
+			 .ts_ecr = peer_ts);
 	}
 	tcph_free(&h);
 }
@@ -80,7 +82,8 @@ START_TEST(paws_drops_old_duplicate)
 	tcph_drain(&h);
 	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 4, .data = "old", .len = 3,
 		TS(theirs), .ts_val = peer_ts - 100);
-	tcph_out(&h, "an ACK for the old duplicate", .flags = TCP_ACK, .seq = 1, .ack = 4, .len = 0);
+	tcph_out(&h, "an ACK for the old duplicate", .flags = TCP_ACK, .seq = 1, .ack = 4,
+		 .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_paws, 1);
 	ck_assert_uint_eq(tcb(&h)->rcv_nxt, tcph_rcv_abs(&h, 4));
 	tcph_free(&h);
@@ -121,7 +124,8 @@ START_TEST(eifel_undoes_spurious_timeout)
 	struct tl_tcp *c = tcb(&h);
 
 	tl_tcp_send(h.conn, blob, 10 * ROOM);
-	struct seg *g = tcph_out(&h, "first segment", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = ROOM);
+	struct seg *g = tcph_out(&h, "first segment", .flags = TCP_ACK, .seq = 1, .ack = 1,
+				 .len = ROOM);
 	uint32_t first_ts = g->h.opts.ts_val;
 	tcph_drain(&h);
 	uint32_t cwnd = c->cong.cwnd;
@@ -166,7 +170,8 @@ START_TEST(dsack_reports_a_duplicate)
 	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 100, TS(theirs));
 	tcph_drain(&h);
 	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 100, TS(theirs));
-	tcph_out(&h, "ACK with a D-SACK", .flags = TCP_ACK, .seq = 1, .ack = 101, .len = 0, .sack_n = 1, .sack = { { 1, 101 } });
+	tcph_out(&h, "ACK with a D-SACK", .flags = TCP_ACK, .seq = 1, .ack = 101, .len = 0,
+		 .sack_n = 1, .sack = { { 1, 101 } });
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_out, 1);
 	/* Reported once: the next ACK carries no block. */
 	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 101, .data = blob, .len = 10, TS(theirs));
@@ -185,15 +190,18 @@ START_TEST(sack_covers_a_held_fin)
 	uint32_t theirs = ts_handshake(&h, NULL);
 
 	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 201, .data = blob, .len = 100, TS(theirs));
-	tcph_out(&h, "ACK for data and FIN past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 1, .sack = { { 201, 302 } });
+	tcph_out(&h, "ACK for data and FIN past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1,
+		 .len = 0, .sack_n = 1, .sack = { { 201, 302 } });
 	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 200, TS(theirs));
-	tcph_out(&h, "the hole filled: data and FIN acknowledged", .flags = TCP_ACK, .seq = 1, .ack = 302, .len = 0);
+	tcph_out(&h, "the hole filled: data and FIN acknowledged", .flags = TCP_ACK, .seq = 1,
+		 .ack = 302, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
 	tcph_free(&h);
 
 	theirs = ts_handshake(&h, NULL);
 	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 101, TS(theirs));
-	tcph_out(&h, "ACK for a FIN alone past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0, .sack_n = 1, .sack = { { 101, 102 } });
+	tcph_out(&h, "ACK for a FIN alone past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1,
+		 .len = 0, .sack_n = 1, .sack = { { 101, 102 } });
 	tcph_free(&h);
 }
 END_TEST

@@ -123,7 +123,8 @@ START_TEST(delayed_ack)
 	send_data(&h, 2000, 1000);
 	tcph_expect_nothing(&h, "4 first of two");
 	send_data(&h, 3000, 1000);
-	tcph_out(&h, "5 every second segment", .flags = TCP_ACK, .seq = 1, .ack = 1 + 4000, .len = 0);
+	tcph_out(&h, "5 every second segment", .flags = TCP_ACK, .seq = 1, .ack = 1 + 4000,
+		 .len = 0);
 	ck_assert_uint_eq(h.rx_len, 4000);
 	tcph_free(&h);
 }
@@ -245,13 +246,15 @@ START_TEST(our_sequence_wraps)
 	/* Send 8000 bytes: our sequence numbers cross zero on the way. */
 	ck_assert_int_eq(tl_tcp_send(h.conn, blob, 8000), 8000);
 	for (uint32_t off = 0; off < 7300; off += 1460) {
-		struct seg *g = tcph_out(&h, "data across the wrap", .flags = TCP_ACK, .seq = 1 + off, .ack = 1, .len = 1460);
+		struct seg *g = tcph_out(&h, "data across the wrap", .flags = TCP_ACK,
+					 .seq = 1 + off, .ack = 1, .len = 1460);
 		ck_assert_mem_eq(g->data, blob + off, 1460);
 	}
 	/* Nagle (RFC 896) holds the 700-byte tail until the data in flight is acked. */
 	tcph_expect_nothing(&h, "Nagle holds the tail");
 	tcph_in(&h, .seq = 1);
-	struct seg *g = tcph_out(&h, "the tail", .flags = TCP_ACK, .seq = 1 + 7300, .ack = 1, .len = 700);
+	struct seg *g = tcph_out(&h, "the tail", .flags = TCP_ACK, .seq = 1 + 7300, .ack = 1,
+				 .len = 700);
 	ck_assert_mem_eq(g->data, blob + 7300, 700);
 	tcph_in(&h, .seq = 1);
 	ck_assert_uint_eq(tl_tcp_send_space(h.conn), h.cfg.tcp_sndbuf);
@@ -269,7 +272,8 @@ START_TEST(segments_fit_mss_window_and_cwnd)
 	ck_assert_int_eq(tl_tcp_send(h.conn, blob, 30000), 30000);
 	/* Initial window: 10 segments of the peer's MSS (RFC 6928). */
 	for (uint32_t i = 0; i < 10; i++)
-		tcph_out(&h, "IW segment", .flags = TCP_ACK, .seq = 1 + i * 1000, .ack = 1, .len = 1000);
+		tcph_out(&h, "IW segment", .flags = TCP_ACK, .seq = 1 + i * 1000, .ack = 1,
+			 .len = 1000);
 	tcph_expect_nothing(&h, "cwnd full");
 	/* The peer's window, not cwnd, limits next: ack 2 segments, window 2500. */
 	tcph_in(&h, .seq = 1, .ack = 1 + 2000, .wnd = 2500 + 8000);
@@ -327,7 +331,8 @@ START_TEST(half_close_then_receive)
 	tl_tcp_send(h.conn, "bye", 3);
 	tcph_out(&h, "data", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 3);
 	ck_assert_int_eq(tl_tcp_shutdown(h.conn), 0);
-	tcph_out(&h, "FIN after the data", .flags = TCP_FIN | TCP_ACK, .seq = 4, .ack = 1, .len = 0);
+	tcph_out(&h, "FIN after the data", .flags = TCP_FIN | TCP_ACK, .seq = 4, .ack = 1,
+		 .len = 0);
 	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_FIN_WAIT_2);
 	/* The peer may still send: it is delivered. */
