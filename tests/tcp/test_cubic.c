@@ -44,7 +44,7 @@ static struct tl_tcp *cubic_sender(struct tcph *h)
 
 static void ack_to_seq(struct tcph *h, uint32_t seq)
 {
-	tcph_send(h, TCP_ACK, PISS + 1, seq, WND, NULL, 0);
+	tcph_in(h, .seq = 1, .ack = tcph_snd_rel(h, seq), .wnd = WND);
 }
 
 /* rtt_ms later the peer ACKs all in flight at once. Returns the bytes
@@ -323,7 +323,8 @@ START_TEST(rto_restarts_the_stage)
 	uint32_t cwnd = c->cong.cwnd, flight = c->snd_max - c->snd_una;
 	/* RFC 9438 4.8: a timeout: cwnd one segment as Reno's, ssthresh by beta_cubic. */
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "RTO retransmission", TCP_ACK, c->snd_una, PISS + 1, MSS);
+	tcph_out(&h, "RTO retransmission", .flags = TCP_ACK, .seq = tcph_snd_rel(&h, c->snd_una),
+		 .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	ck_assert_uint_eq(c->cong.cwnd, MSS);
 	ck_assert_uint_eq(c->cong.ssthresh, (flight < cwnd ? flight : cwnd) * 7 / 10);

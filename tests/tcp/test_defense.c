@@ -25,35 +25,37 @@ static struct tl_tcp *conn_of(const struct tcph *h)
 /* BACKLOG SYNs from other ports fill the listener's half-open slots. */
 static void fill_backlog(struct tcph *h)
 {
+	static struct tcph_peer flood[BACKLOG];
+
 	for (uint16_t i = 0; i < BACKLOG; i++) {
-		tcph_send_from(h, FLOOD_ADDR, (uint16_t)(50000 + i), TCP_SYN, 7777u * i, 0, 65535,
-			       NULL, 0, NULL);
-		tcph_expect(h, "flood SYN-ACK with state", TCP_SYN | TCP_ACK, ANY, 7777u * i + 1, 0);
+		struct tcph_peer *p = &flood[i];
+		tcph_peer(h, p, FLOOD_ADDR, (uint16_t)(50000 + i), 7777u * i);
+		tcph_in(h, .peer = p, .flags = TCP_SYN);
+		tcph_out(h, "flood SYN-ACK with state", .peer = p, .flags = TCP_SYN | TCP_ACK,
+			 .ack = 1,
+			 .len = 0);
 	}
 	ck_assert_uint_eq(conns(h), BACKLOG);
 	ck_assert_uint_eq(tcph_cnt(h)->tcp_syncookies_sent, 0);
 }
 
-/* One more SYN, from the test's own port, gets a cookie; returns it. */
-static uint32_t cookie_for(struct tcph *h, const struct tcp_opts *o)
+/* One more SYN, from the test's own port, gets a cookie: h->peer.iss. The
+ * SYN-ACK goes to the SYN's sender (tcph_out checks) and announces our MSS. */
+static void cookie_for(struct tcph *h, struct tcph_seg syn)
 {
-	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, o);
-	struct seg *g = tcph_expect(h, "cookie SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
-	STEP_ASSERT(g->h.dport == PEER_PORT, "cookie", "the SYN-ACK goes to the SYN's sender");
-	STEP_ASSERT(g->h.opts.has_mss && g->h.opts.mss == 1460, "cookie", "it announces our MSS");
-	return g->h.seq;
+	syn.flags = TCP_SYN;
+	tcph_in_seg(h, syn);
+	tcph_out(h, "cookie SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0, .mss = 1460);
 }
 
 START_TEST(cookie_when_backlog_full)
 {
 	struct tcph h;
-	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
-			      .has_sack_perm = true };
 
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	uint32_t cookie = cookie_for(&h, &o);
+	cookie_for(&h, TCPH_SEG(.mss = 1460, .wscale = 7, .sack_perm = true));
 	/* RFC 4987 3.6: no state is kept for the cookie's SYN. */
 	STEP_ASSERT(conns(&h) == BACKLOG, "1", "a cookie SYN-ACK creates no connection");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_sent, 1);
@@ -64,7 +66,7 @@ START_TEST(cookie_when_backlog_full)
 	tcph_advance(&h, 500);
 	tcph_drain(&h);
 	/* The returning ACK with data makes an ESTABLISHED connection, accepted. */
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, cookie + 1, 1024, "ping", 4);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .wnd = 1024, .data = "ping", .len = 4);
 	STEP_ASSERT(tcph_state(&h) == TL_ESTABLISHED, "2", "the cookie's ACK establishes");
 	ck_assert_int_eq(h.accepted, 1);
 	ck_assert_uint_eq(conns(&h), BACKLOG + 1);
@@ -77,12 +79,13 @@ START_TEST(cookie_when_backlog_full)
 	ck_assert(c->ws_ok && c->snd_wscale == 7 && c->sack_ok);
 	ck_assert_uint_eq(c->snd_wnd, 1024u << 7);
 	/* Reading opened the window past the SYN-ACK's unscaled one: an update. */
-	tcph_expect(&h, "3 window update", TCP_ACK, cookie + 1, PISS + 5, 0);
+	tcph_out(&h, "3 window update", .flags = TCP_ACK, .seq = 1, .ack = 5, .len = 0);
 	/* Data flows back: the application echoes it. */
 	ck_assert_int_eq(tl_tcp_send(h.conn, h.rx, 4), 4);
-	struct seg *g = tcph_expect(&h, "3 echo", TCP_ACK | TCP_PSH, cookie + 1, PISS + 5, 4);
+	struct seg *g = tcph_out(&h, "3 echo", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 5,
+				 .len = 4);
 	ck_assert(memcmp(g->data, "ping", 4) == 0);
-	tcph_send(&h, TCP_ACK, PISS + 5, cookie + 5, 1024, "more", 4);
+	tcph_in(&h, .seq = 5, .wnd = 1024, .data = "more", .len = 4);
 	ck_assert_uint_eq(h.rx_len, 8);
 	tcph_free(&h);
 }
@@ -91,17 +94,15 @@ END_TEST
 START_TEST(cookie_mss_rounded_down)
 {
 	struct tcph h;
-	struct tcp_opts o = { .has_mss = true, .mss = 1000 };
 
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	struct seg *g = tcph_expect(&h, "1 cookie SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
-	STEP_ASSERT(!g->h.opts.has_wscale && !g->h.opts.has_sack_perm, "1",
-		    "no wscale or SACK-permitted the SYN did not offer");
-	uint32_t cookie = g->h.seq;
-	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 1, 65535, NULL, 0);
+	tcph_in(&h, .flags = TCP_SYN, .mss = 1000);
+	/* No wscale or SACK-permitted the SYN did not offer. */
+	tcph_out(&h, "1 cookie SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0,
+		 .wscale = TCPH_NONE, .sack_perm = TCPH_NONE);
+	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	struct tl_tcp *c = conn_of(&h);
 	/* RFC 4987 3.6: the MSS is one of a few table entries, at most the peer's. */
@@ -119,14 +120,14 @@ START_TEST(cookie_wrong_gets_rst)
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	uint32_t cookie = cookie_for(&h, NULL);
+	cookie_for(&h, TCPH_SEG());
 	/* RFC 9293 3.10.7.2: an ACK in LISTEN that is no cookie: <SEQ=SEG.ACK><CTL=RST>. */
-	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 2, 65535, NULL, 0);
-	tcph_expect(&h, "1 RST", TCP_RST, cookie + 2, ANY, 0);
+	tcph_in(&h, .seq = 1, .ack = 2);
+	tcph_out(&h, "1 RST", .flags = TCP_RST, .seq = 2, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
 	/* The peer's ISN is in the cookie too: another SEQ fails. */
-	tcph_send(&h, TCP_ACK, PISS + 2, cookie + 1, 65535, NULL, 0);
-	tcph_expect(&h, "2 RST", TCP_RST, cookie + 1, ANY, 0);
+	tcph_in(&h, .seq = 2, .ack = 1);
+	tcph_out(&h, "2 RST", .flags = TCP_RST, .seq = 1, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 2);
 	ck_assert_uint_eq(conns(&h), BACKLOG);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
@@ -142,15 +143,18 @@ START_TEST(cookie_expires)
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	uint32_t cookie = cookie_for(&h, NULL);
+	cookie_for(&h, TCPH_SEG());
 	/* Two counter periods later the cookie is stale (the flood goes on). */
 	tcph_advance(&h, 2 * TCP_COOKIE_PERIOD_MS);
 	tcph_drain(&h);
 	ck_assert_uint_eq(conns(&h), BACKLOG);
-	tcph_send_from(&h, FLOOD_ADDR, 60000, TCP_SYN, 1, 0, 65535, NULL, 0, NULL);
-	tcph_expect(&h, "1 a fresh cookie", TCP_SYN | TCP_ACK, ANY, 2, 0);
-	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 1, 65535, NULL, 0);
-	tcph_expect(&h, "2 RST for the stale cookie", TCP_RST, cookie + 1, ANY, 0);
+	struct tcph_peer late;
+	tcph_peer(&h, &late, FLOOD_ADDR, 60000, 1);
+	tcph_in(&h, .peer = &late, .flags = TCP_SYN);
+	tcph_out(&h, "1 a fresh cookie", .peer = &late, .flags = TCP_SYN | TCP_ACK, .ack = 1,
+		 .len = 0);
+	tcph_in(&h, .seq = 1);
+	tcph_out(&h, "2 RST for the stale cookie", .flags = TCP_RST, .seq = 1, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 1);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSED);
 	tcph_free(&h);
@@ -164,11 +168,11 @@ START_TEST(cookie_previous_period_still_good)
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	uint32_t cookie = cookie_for(&h, NULL);
+	cookie_for(&h, TCPH_SEG());
 	/* One period on, the counter moved once: the cookie is still accepted. */
 	tcph_advance(&h, TCP_COOKIE_PERIOD_MS);
 	tcph_drain(&h);
-	tcph_send(&h, TCP_ACK, PISS + 1, cookie + 1, 65535, NULL, 0);
+	tcph_in(&h, .seq = 1);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_ok, 1);
 	tcph_free(&h);
@@ -184,7 +188,7 @@ START_TEST(cookies_off_drops)
 	tcph_init(&h, no_cookies);
 	tcph_listen(&h, 7);
 	fill_backlog(&h);
-	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
 	tcph_expect_nothing(&h, "1 no answer with cookies off");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_listen_full, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_sent, 0);
@@ -199,8 +203,8 @@ START_TEST(stray_ack_without_flood)
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
 	/* No cookie was sent lately: an ACK is plainly bad, not a failed cookie. */
-	tcph_send(&h, TCP_ACK, PISS, 4242, 65535, NULL, 0);
-	tcph_expect(&h, "1 RST", TCP_RST, 4242, ANY, 0);
+	tcph_in(&h, .seq = 0, .ack = 4242);
+	tcph_out(&h, "1 RST", .flags = TCP_RST, .seq = 4242, .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_syncookies_failed, 0);
 	tcph_free(&h);
 }
@@ -208,44 +212,48 @@ END_TEST
 
 static void tw_cap2(struct tl_config *c) { c->tcp_time_wait_max = 2; }
 
-/* A connection from port, closed by us first, left in TIME_WAIT; our ISS. */
-static uint32_t to_time_wait(struct tcph *h, uint16_t port)
+/* A connection from p, closed by us first, left in TIME_WAIT. */
+static void to_time_wait(struct tcph *h, struct tcph_peer *p)
 {
-	tcph_send_from(h, PEER_ADDR, port, TCP_SYN, PISS, 0, 65535, NULL, 0, NULL);
-	uint32_t iss = tcph_expect(h, "tw SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
-	tcph_send_from(h, PEER_ADDR, port, TCP_ACK, PISS + 1, iss + 1, 65535, NULL, 0, NULL);
-	tl_tcp_close(h->conn);
-	tcph_expect(h, "tw FIN", TCP_FIN | TCP_ACK, iss + 1, PISS + 1, 0);
-	tcph_send_from(h, PEER_ADDR, port, TCP_FIN | TCP_ACK, PISS + 1, iss + 2, 65535, NULL, 0,
-		       NULL);
-	tcph_expect(h, "tw ACK of FIN", TCP_ACK, iss + 2, PISS + 2, 0);
-	struct tl_tcp *c = tcp_lookup(h->s, PEER_ADDR, port, h->port);
-	ck_assert(c && c->state == TL_TIME_WAIT);
-	return iss;
+	tcph_in(h, .peer = p, .flags = TCP_SYN);
+	tcph_out(h, "tw SYN-ACK", .peer = p, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
+	tcph_in(h, .peer = p);
+	tcph_close_first(h, p);
+}
+
+/* n peers from PEER_ADDR:41000 on. */
+static void tw_peers(struct tcph *h, struct tcph_peer *p, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		tcph_peer(h, &p[i], PEER_ADDR, (uint16_t)(41000 + i), PISS);
 }
 
 START_TEST(time_wait_cap_recycles_oldest)
 {
 	struct tcph h;
 
+	struct tcph_peer p[4];
+
 	tcph_init(&h, tw_cap2);
 	tcph_listen(&h, 7);
-	to_time_wait(&h, 41000);
+	tw_peers(&h, p, 4);
+	to_time_wait(&h, &p[0]);
 	tcph_advance(&h, 100);
-	to_time_wait(&h, 41001);
+	to_time_wait(&h, &p[1]);
 	ck_assert_uint_eq(h.s->tcp->tw_count, 2);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 0);
 	/* The third over the cap of two: the oldest goes before its 2 MSL. */
-	to_time_wait(&h, 41002);
+	to_time_wait(&h, &p[2]);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 1);
 	ck_assert_uint_eq(h.s->tcp->tw_count, 2);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41000, 7) == NULL);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41001, 7) != NULL);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41002, 7) != NULL);
 	/* A retransmitted FIN makes 41001 the youngest: 41002 is recycled next. */
-	tcph_send_from(&h, PEER_ADDR, 41001, TCP_FIN | TCP_ACK, PISS + 1, 0, 65535, NULL, 0, NULL);
+	tcph_in(&h, .peer = &p[1], .flags = TCP_FIN | TCP_ACK, .abs = true, .seq = PISS + 1,
+		.ack = 0);
 	tcph_drain(&h);
-	to_time_wait(&h, 41003);
+	to_time_wait(&h, &p[3]);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41001, 7) != NULL);
 	ck_assert(tcp_lookup(h.s, PEER_ADDR, 41002, 7) == NULL);
 	/* The survivors still expire after 2 MSL (MSL is 1 s here). */
@@ -261,10 +269,13 @@ START_TEST(time_wait_default_no_recycling)
 {
 	struct tcph h;
 
+	struct tcph_peer p[20];
+
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
-	for (uint16_t p = 0; p < 20; p++)
-		to_time_wait(&h, (uint16_t)(41000 + p));
+	tw_peers(&h, p, 20);
+	for (uint16_t i = 0; i < 20; i++)
+		to_time_wait(&h, &p[i]);
 	ck_assert_uint_eq(h.s->tcp->tw_count, 20);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_recycled, 0);
 	tcph_free(&h);
@@ -277,20 +288,22 @@ START_TEST(time_wait_reopened_by_new_syn)
 
 	tcph_init(&h, NULL);
 	tcph_listen(&h, 7);
-	uint32_t old = to_time_wait(&h, PEER_PORT);
+	to_time_wait(&h, &h.peer);
+	uint32_t old = h.peer.iss;
 	/* A SYN at or below RCV.NXT: the old rule, a challenge ACK; TIME_WAIT stays. */
-	tcph_send(&h, TCP_SYN, PISS + 1, 0, 65535, NULL, 0);
-	tcph_expect(&h, "1 challenge ACK", TCP_ACK, old + 2, PISS + 2, 0);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 1);
+	tcph_out(&h, "1 challenge ACK", .flags = TCP_ACK, .seq = 2, .ack = 2, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_TIME_WAIT);
 	/* RFC 1122 4.2.2.13: a SYN above RCV.NXT reopens it, with an ISS above the old. */
-	tcph_send(&h, TCP_SYN, PISS + 100000, 0, 65535, NULL, 0);
-	struct seg *g = tcph_expect(&h, "2 SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 100001, 0);
-	uint32_t iss = g->h.seq;
-	STEP_ASSERT((int32_t)(iss - (old + 2 + 65535)) > 0, "2", "the new ISS is a window above the old");
+	tcph_in(&h, .flags = TCP_SYN, .seq = 100000);
+	struct seg *g = tcph_out(&h, "2 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 100001,
+				 .len = 0);
+	STEP_ASSERT((int32_t)(g->h.seq - (old + 2 + 65535)) > 0, "2",
+		    "the new ISS is a window above the old");
 	ck_assert_int_eq(tcph_state(&h), TL_SYN_RECEIVED);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_time_wait_reopened, 1);
 	ck_assert_uint_eq(h.s->tcp->tw_count, 0);
-	tcph_send(&h, TCP_ACK, PISS + 100001, iss + 1, 65535, "again", 5);
+	tcph_in(&h, .seq = 100001, .data = "again", .len = 5);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	ck_assert_int_eq(h.accepted, 2);
 	ck_assert_uint_eq(h.rx_len, 5);
@@ -308,15 +321,17 @@ START_TEST(rst_rate_limited)
 	tcph_init(&h, rst5);
 	h.port = 9999; /* nobody listens */
 	for (int i = 0; i < 8; i++)
-		tcph_send(&h, TCP_SYN, PISS + (uint32_t)i, 0, 65535, NULL, 0);
+		tcph_in(&h, .flags = TCP_SYN, .seq = (uint32_t)i);
 	for (int i = 0; i < 5; i++)
-		tcph_expect(&h, "1 RST within the rate", TCP_RST | TCP_ACK, 0, PISS + (uint32_t)i + 1, 0);
+		tcph_out(&h, "1 RST within the rate", .flags = TCP_RST | TCP_ACK, .seq = 0,
+			 .ack = (uint32_t)i + 1, .len = 0);
 	tcph_expect_nothing(&h, "1 then no more this second");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_rst_rate_limited, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_no_conn, 8);
 	tcph_advance(&h, 1000);
-	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
-	tcph_expect(&h, "2 a new second, a new RST", TCP_RST | TCP_ACK, 0, PISS + 1, 0);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
+	tcph_out(&h, "2 a new second, a new RST", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1,
+		 .len = 0);
 	tcph_free(&h);
 }
 END_TEST
@@ -325,7 +340,7 @@ END_TEST
 static void syn_burst(struct tcph *h, int n)
 {
 	for (int i = 0; i < n; i++)
-		tcph_send(h, TCP_SYN, PISS + 10, 0, 512, NULL, 0);
+		tcph_in(h, .flags = TCP_SYN, .seq = 10, .wnd = 512);
 }
 
 static void challenge3(struct tl_config *c)
@@ -343,7 +358,7 @@ START_TEST(challenge_ack_rate_limited)
 	/* RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK... */
 	syn_burst(&h, 5);
 	for (int i = 0; i < 3; i++)
-		tcph_expect(&h, "1 challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+		tcph_out(&h, "1 challenge ACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	/* ...RFC 5961 7: but only so many a second, for all connections. */
 	tcph_expect_nothing(&h, "1 no more this second");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
@@ -351,8 +366,9 @@ START_TEST(challenge_ack_rate_limited)
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_advance(&h, 1000);
-	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0); /* RFC 5961 3.2: in window, not exact */
-	tcph_expect(&h, "2 a new second", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_in(&h, .flags = TCP_RST, .seq = 100,
+		.wnd = 512); /* RFC 5961 3.2: in window, not exact */
+	tcph_out(&h, "2 a new second", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	tcph_free(&h);
 }
@@ -362,15 +378,13 @@ static void ooo_small(struct tl_config *c) { c->tcp_ooo_bytes_max = 10000; }
 
 static uint8_t blob[4000];
 
-/* An established connection from port; returns the stack's ISS. */
-static uint32_t open_from(struct tcph *h, uint16_t port)
+/* An established connection from PEER_ADDR:port. */
+static void open_from(struct tcph *h, struct tcph_peer *p, uint16_t port)
 {
-	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_sack_perm = true };
-
-	tcph_send_from(h, PEER_ADDR, port, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	uint32_t iss = tcph_expect(h, "open SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
-	tcph_send_from(h, PEER_ADDR, port, TCP_ACK, PISS + 1, iss + 1, 65535, NULL, 0, NULL);
-	return iss;
+	tcph_peer(h, p, PEER_ADDR, port, PISS);
+	tcph_in(h, .peer = p, .flags = TCP_SYN, .mss = 1460, .sack_perm = true);
+	tcph_out(h, "open SYN-ACK", .peer = p, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
+	tcph_in(h, .peer = p);
 }
 
 START_TEST(challenge_ack_per_connection)
@@ -381,19 +395,23 @@ START_TEST(challenge_ack_per_connection)
 	tcph_handshake(&h, 7, PISS);
 	/* RFC 5961 7: one connection gets one challenge ACK per 500 ms (default)... */
 	syn_burst(&h, 5);
-	tcph_expect(&h, "1 one challenge ACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_out(&h, "1 one challenge ACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	tcph_expect_nothing(&h, "1 no more on this connection");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 4);
 	/* ...which leaves the shared budget alone: another connection gets its own. */
-	uint32_t iss2 = open_from(&h, 42000);
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_SYN, PISS + 10, 0, 512, NULL, 0, NULL);
-	tcph_expect(&h, "2 the other connection's challenge ACK", TCP_ACK, iss2 + 1, PISS + 1, 0);
+	struct tcph_peer other;
+	open_from(&h, &other, 42000);
+	tcph_in(&h, .peer = &other, .flags = TCP_SYN, .seq = 10, .wnd = 512);
+	tcph_out(&h, "2 the other connection's challenge ACK", .peer = &other, .flags = TCP_ACK,
+		 .seq = 1, .ack = 1, .len = 0);
 	tcph_advance(&h, 499);
-	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0); /* RFC 5961 3.2: in window, not exact */
+	tcph_in(&h, .flags = TCP_RST, .seq = 100,
+		.wnd = 512); /* RFC 5961 3.2: in window, not exact */
 	tcph_expect_nothing(&h, "3 499 ms later: still held back");
 	tcph_advance(&h, 1);
-	tcph_send(&h, TCP_RST, PISS + 100, 0, 512, NULL, 0);
-	tcph_expect(&h, "4 500 ms later: the next one", TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_in(&h, .flags = TCP_RST, .seq = 100, .wnd = 512);
+	tcph_out(&h, "4 500 ms later: the next one", .flags = TCP_ACK, .seq = 1, .ack = 1,
+		 .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_challenge_ack, 3);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_conn_limited, 5);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_challenge_ack_limited, 0);
@@ -408,31 +426,32 @@ START_TEST(ooo_global_bound)
 
 	tcph_init(&h, ooo_small);
 	tcph_listen(&h, 7);
-	uint32_t a = open_from(&h, 42000), b = open_from(&h, 42001);
-	uint32_t d = PISS + 1;
+	struct tcph_peer a, b;
+	open_from(&h, &a, 42000);
+	open_from(&h, &b, 42001);
 	/* A holds 1000..2000 and 8000..9000 past its hole: 9000 bytes of extent. */
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 1000, a + 1, 65535, blob, 1000, NULL);
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 8000, a + 1, 65535, blob, 1000, NULL);
+	tcph_in(&h, .peer = &a, .seq = 1 + 1000, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 8000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 9000);
 	/* B would take the sum past 10000: dropped, counted, no SACK for it. */
-	tcph_send_from(&h, PEER_ADDR, 42001, TCP_ACK, d + 1000, b + 1, 65535, blob, 1000, NULL);
+	tcph_in(&h, .peer = &b, .seq = 1 + 1000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_ooo_queued, 2);
 	tcph_drain(&h);
 	/* Inside A's extent nothing is refused. */
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 3000, a + 1, 65535, blob, 1000, NULL);
+	tcph_in(&h, .peer = &a, .seq = 1 + 3000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
 	/* A's holes fill: its extent goes, and B's segment fits again. */
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d, a + 1, 65535, blob, 1000, NULL);
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 2000, a + 1, 65535, blob, 1000, NULL);
-	tcph_send_from(&h, PEER_ADDR, 42000, TCP_ACK, d + 4000, a + 1, 65535, blob, 4000, NULL);
+	tcph_in(&h, .peer = &a, .seq = 1, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 2000, .data = blob, .len = 1000);
+	tcph_in(&h, .peer = &a, .seq = 1 + 4000, .data = blob, .len = 4000);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 0);
 	ck_assert_uint_eq(h.rx_len, 9000);
-	tcph_send_from(&h, PEER_ADDR, 42001, TCP_ACK, d + 1000, b + 1, 65535, blob, 1000, NULL);
+	tcph_in(&h, .peer = &b, .seq = 1 + 1000, .data = blob, .len = 1000);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 2000);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_ooo_global, 1);
 	/* A connection that goes away gives its share back. */
-	tcph_send_from(&h, PEER_ADDR, 42001, TCP_RST, d, 0, 0, NULL, 0, NULL);
+	tcph_in(&h, .peer = &b, .flags = TCP_RST, .seq = 1, .wnd = 0);
 	ck_assert_uint_eq(h.s->tcp->ooo_bytes, 0);
 	tcph_free(&h);
 }
@@ -446,7 +465,7 @@ START_TEST(small_buffers_kept_without_idle_time)
 
 	tcph_init(&h, keep_idle);
 	tcph_handshake(&h, 7, PISS);
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, "hi", 2);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
 	tcph_advance(&h, 60000);
 	ck_assert_uint_eq(h.conn->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 0);
@@ -465,7 +484,7 @@ START_TEST(buffers_released_when_empty)
 	/* The receive buffer grows while the application does not read... */
 	h.app_reads = false;
 	for (uint32_t off = 0; off < 10000; off += 1000)
-		tcph_send(&h, TCP_ACK, PISS + 1 + off, h.iss + 1, 512, big, 1000);
+		tcph_in(&h, .seq = 1 + off, .data = big, .len = 1000);
 	ck_assert_uint_ge(c->rcvbuf.cap, 10000);
 	/* ...and goes once it is read empty. */
 	uint8_t buf[10000];
@@ -476,23 +495,23 @@ START_TEST(buffers_released_when_empty)
 	tcph_drain(&h);
 	ck_assert_int_eq(tl_tcp_send(c, big, sizeof big), (int)sizeof big);
 	ck_assert_uint_ge(c->sndbuf.cap, sizeof big);
-	tcph_send(&h, TCP_ACK, PISS + 10001, h.iss + 1 + 6 * 1460, 512, NULL, 0);
+	tcph_in(&h, .seq = 10001, .ack = 1 + 6 * 1460);
 	ck_assert_uint_eq(c->sndbuf.len, sizeof big - 6 * 1460);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 1);
-	tcph_send(&h, TCP_ACK, PISS + 10001, h.iss + 1 + sizeof big, 512, NULL, 0);
+	tcph_in(&h, .seq = 10001, .ack = 1 + sizeof big);
 	ck_assert_uint_eq(c->sndbuf.len, 0);
 	ck_assert_uint_eq(c->sndbuf.cap, 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
 	/* A small exchange keeps its small buffers: no allocation per round trip. */
 	h.app_reads = true;
 	tcph_drain(&h);
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10001, h.iss + 1 + sizeof big, 512, "hi", 2);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 10001, .data = "hi", .len = 2);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_buf_released, 2);
 	/* Used again within the idle time (1 s): kept. */
 	tcph_advance(&h, 600);
 	tcph_drain(&h);
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 10003, h.iss + 1 + sizeof big, 512, "hi", 2);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 10003, .data = "hi", .len = 2);
 	tcph_advance(&h, 600);
 	ck_assert_uint_eq(c->rcvbuf.cap, TCP_RING_KEEP);
 	/* Idle for the whole idle time: even the small buffer goes. */

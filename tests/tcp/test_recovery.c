@@ -25,14 +25,14 @@ static struct tl_tcp *tcb(struct tcph *h)
 /* The peer acknowledges up to our byte off (relative), window wnd<<7. */
 static void ack_to(struct tcph *h, uint32_t off, uint16_t wnd)
 {
-	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1 + off, wnd, NULL, 0);
+	tcph_in(h, .seq = 1, .ack = 1 + off, .wnd = wnd);
 }
 
 /* Pops n full segments starting at relative offset off. */
 static void expect_segments(struct tcph *h, const char *step, uint32_t off, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		tcph_expect(h, step, TCP_ACK, h->iss + 1 + off + i * MSS, PISS + 1, MSS);
+		tcph_out(h, step, .flags = TCP_ACK, .seq = 1 + off + i * MSS, .ack = 1, .len = MSS);
 }
 
 static void established_sender(struct tcph *h, uint32_t bytes)
@@ -75,7 +75,7 @@ START_TEST(rto_backoff_and_abort)
 	struct tcph h;
 
 	established_sender(&h, 100);
-	tcph_expect(&h, "data", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 100);
+	tcph_out(&h, "data", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .len = 100);
 	uint32_t rto = tcb(&h)->rtt.rto_us / 1000;
 	/* 5.4-5.6: on each expiry resend the first segment and double the RTO,
 	 * up to the ceiling; after tcp_max_retries the connection is aborted. */
@@ -83,7 +83,7 @@ START_TEST(rto_backoff_and_abort)
 		tcph_advance(&h, rto - 1);
 		tcph_expect_nothing(&h, "before the RTO");
 		tcph_advance(&h, 1);
-		tcph_expect(&h, "retransmission", TCP_ACK, h.iss + 1, PISS + 1, 100);
+		tcph_out(&h, "retransmission", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 100);
 		rto = rto * 2 > h.cfg.tcp_rto_max_ms ? h.cfg.tcp_rto_max_ms : rto * 2;
 	}
 	ck_assert_uint_eq(rto, h.cfg.tcp_rto_max_ms);
@@ -100,11 +100,11 @@ START_TEST(karn_no_sample_from_retransmission)
 	struct tcph h;
 
 	established_sender(&h, 100);
-	tcph_expect(&h, "data", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 100);
+	tcph_out(&h, "data", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .len = 100);
 	struct tl_tcp *c = tcb(&h);
 	uint32_t srtt = c->rtt.srtt_us, rto = c->rtt.rto_us;
 	tcph_advance(&h, rto / 1000);
-	tcph_expect(&h, "retransmission", TCP_ACK, h.iss + 1, PISS + 1, 100);
+	tcph_out(&h, "retransmission", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 100);
 	tcph_advance(&h, 50);
 	ack_to(&h, 100, 512);
 	/* The ACK is ambiguous: no sample, and the backed-off RTO stays. */
@@ -112,7 +112,7 @@ START_TEST(karn_no_sample_from_retransmission)
 	ck_assert_uint_eq(c->rtt.rto_us, 2 * rto);
 	/* A fresh segment is timed again: 30 ms. */
 	tl_tcp_send(h.conn, blob, 10);
-	tcph_expect(&h, "new data", TCP_ACK | TCP_PSH, h.iss + 101, PISS + 1, 10);
+	tcph_out(&h, "new data", .flags = TCP_ACK | TCP_PSH, .seq = 101, .ack = 1, .len = 10);
 	tcph_advance(&h, 30);
 	ack_to(&h, 110, 512);
 	ck_assert_uint_ne(c->rtt.srtt_us, srtt);
@@ -127,9 +127,9 @@ START_TEST(fin_retransmitted)
 	tcph_init(&h, reno);
 	tcph_handshake(&h, 9, PISS);
 	tl_tcp_close(h.conn);
-	tcph_expect(&h, "FIN", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_out(&h, "FIN", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	tcph_advance(&h, h.cfg.tcp_rto_min_ms > 1000 ? h.cfg.tcp_rto_min_ms : 1000);
-	tcph_expect(&h, "FIN again", TCP_FIN | TCP_ACK, h.iss + 1, PISS + 1, 0);
+	tcph_out(&h, "FIN again", .flags = TCP_FIN | TCP_ACK, .seq = 1, .ack = 1, .len = 0);
 	tcph_free(&h);
 }
 END_TEST
@@ -140,10 +140,11 @@ START_TEST(syn_ack_retransmitted)
 
 	tcph_init(&h, reno);
 	tcph_listen(&h, 9);
-	tcph_send(&h, TCP_SYN, PISS, 0, 65535, NULL, 0);
-	uint32_t iss = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
+	h.peer.piss = PISS;
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
+	tcph_out(&h, "SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
 	tcph_advance(&h, h.cfg.tcp_rto_init_ms);
-	tcph_expect(&h, "SYN-ACK again", TCP_SYN | TCP_ACK, iss, PISS + 1, 0);
+	tcph_out(&h, "SYN-ACK again", .flags = TCP_SYN | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
 	tcph_free(&h);
 }
 END_TEST
@@ -201,7 +202,7 @@ START_TEST(fast_retransmit_and_newreno)
 	/* RFC 5681 3.2: the third duplicate: resend segment 1, halve, inflate;
 	 * ssthresh "no more than" FlightSize / 2, which limited transmit (RFC
 	 * 3042) pushed past cwnd: half of cwnd. */
-	tcph_expect(&h, "fast retransmit", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(&h, "fast retransmit", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
 	ck_assert((c->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(c->cong.ssthresh, (flight < cwnd ? flight : cwnd) / 2);
 	ck_assert_uint_eq(c->cong.cwnd, c->cong.ssthresh + 3 * MSS);
@@ -210,12 +211,13 @@ START_TEST(fast_retransmit_and_newreno)
 	/* RFC 6582 3.2 step 5: a partial ACK (up to segment 4) resends segment 4
 	 * at once and stays in recovery. */
 	ack_to(&h, 4 * MSS, 512);
-	tcph_expect(&h, "partial ACK: next hole", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
+	tcph_out(&h, "partial ACK: next hole", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert((c->rec.state == TCP_REC_FAST));
 	tcph_drain(&h);
 	/* A full ACK (past recover) ends recovery with cwnd = min(ssthresh, flight + MSS). */
 	uint32_t ss = c->cong.ssthresh;
-	ack_to(&h, c->recover - h.iss - 1, 512);
+	ack_to(&h, tcph_snd_rel(&h, c->recover) - 1, 512);
 	ck_assert(!(c->rec.state == TCP_REC_FAST));
 	ck_assert_uint_le(c->cong.cwnd, ss);
 	tcph_free(&h);
@@ -235,7 +237,7 @@ START_TEST(rto_collapses_cwnd)
 	 * then one segment, the first unacknowledged one. */
 	ck_assert_uint_eq(c->cong.ssthresh, flight / 2);
 	ck_assert_uint_eq(c->cong.cwnd, MSS);
-	tcph_expect(&h, "RTO retransmission", TCP_ACK, h.iss + 1, PISS + 1, MSS);
+	tcph_out(&h, "RTO retransmission", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = MSS);
 	tcph_expect_nothing(&h, "one segment only");
 	/* Slow start again from one segment. */
 	ack_to(&h, MSS, 512);
@@ -255,7 +257,7 @@ START_TEST(never_more_than_the_window_in_flight)
 	tcph_drain(&h);
 	ck_assert_uint_le(c->snd_max - c->snd_una, 20 * 128);
 	for (uint32_t i = 1; i < 40; i++) {
-		ack_to(&h, c->snd_una - h.iss - 1 + 100, (uint16_t)(20 + i)); /* window (20+i)*128 */
+		ack_to(&h, tcph_snd_rel(&h, c->snd_una) - 1 + 100, (uint16_t)(20 + i)); /* window (20+i)*128 */
 		tcph_drain(&h);
 		uint32_t wnd = (20 + i) * 128;
 		uint32_t limit = wnd < c->cong.cwnd ? wnd : c->cong.cwnd;
@@ -272,7 +274,7 @@ START_TEST(zero_window_persist)
 
 	established_sender(&h, 0);
 	struct tl_tcp *c = tcb(&h);
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 0, NULL, 0); /* window 0 */
+	tcph_in(&h, .seq = 1, .wnd = 0); /* window 0 */
 	tl_tcp_send(h.conn, blob, 5000);
 	tcph_expect_nothing(&h, "nothing goes into a zero window");
 	/* RFC 9293 3.8.6.1: probes, with the interval doubling. */
@@ -281,16 +283,16 @@ START_TEST(zero_window_persist)
 		tcph_advance(&h, rto - 1);
 		tcph_expect_nothing(&h, "before the probe");
 		tcph_advance(&h, 1);
-		tcph_expect(&h, "probe", TCP_ACK, h.iss, PISS + 1, 0);
+		tcph_out(&h, "probe", .flags = TCP_ACK, .seq = 0, .ack = 1, .len = 0);
 		/* The peer answers, still closed: the connection lives on. */
-		tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 0, NULL, 0);
+		tcph_in(&h, .seq = 1, .wnd = 0);
 		rto *= 2;
 	}
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_persist_probes, 4);
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
 	/* The window opens: sending resumes at once, from the first byte. */
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 512, NULL, 0);
-	struct seg *g = tcph_expect(&h, "resume", TCP_ACK, h.iss + 1, PISS + 1, MSS);
+	tcph_in(&h, .seq = 1);
+	struct seg *g = tcph_out(&h, "resume", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = MSS);
 	ck_assert_mem_eq(g->data, blob, MSS);
 	tcph_free(&h);
 }
@@ -301,14 +303,16 @@ START_TEST(nagle_and_nodelay)
 	struct tcph h;
 
 	established_sender(&h, 10);
-	tcph_expect(&h, "first small segment goes", TCP_ACK | TCP_PSH, h.iss + 1, PISS + 1, 10);
+	tcph_out(&h, "first small segment goes", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1,
+		 .len = 10);
 	tl_tcp_send(h.conn, blob, 10);
 	tcph_expect_nothing(&h, "Nagle: small data waits while data is unacked");
 	ack_to(&h, 10, 512);
-	tcph_expect(&h, "sent on the ACK", TCP_ACK | TCP_PSH, h.iss + 11, PISS + 1, 10);
+	tcph_out(&h, "sent on the ACK", .flags = TCP_ACK | TCP_PSH, .seq = 11, .ack = 1, .len = 10);
 	tl_tcp_set_nodelay(h.conn, true);
 	tl_tcp_send(h.conn, blob, 10);
-	tcph_expect(&h, "nodelay: at once", TCP_ACK | TCP_PSH, h.iss + 21, PISS + 1, 10);
+	tcph_out(&h, "nodelay: at once", .flags = TCP_ACK | TCP_PSH, .seq = 21, .ack = 1,
+		 .len = 10);
 	tcph_free(&h);
 }
 END_TEST
@@ -319,17 +323,17 @@ START_TEST(sender_sws_avoidance)
 
 	established_sender(&h, 0);
 	/* The peer offers a window of 1000 bytes (wscale 7: field 7 = 896). */
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 7, NULL, 0);
+	tcph_in(&h, .seq = 1, .wnd = 7);
 	tl_tcp_send(h.conn, blob, 10000);
 	/* Nothing in flight and half the largest window seen is more than 896:
 	 * only the override (persist) timer may push a small segment. */
 	struct tl_tcp *c = tcb(&h);
 	c->max_snd_wnd = 65535;
 	tcph_drain(&h);
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 7, NULL, 0);
+	tcph_in(&h, .seq = 1, .wnd = 7);
 	tcph_expect_nothing(&h, "no tiny segment");
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "override timeout", TCP_ACK, h.iss + 1, PISS + 1, 896);
+	tcph_out(&h, "override timeout", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 896);
 	tcph_free(&h);
 }
 END_TEST
@@ -337,25 +341,16 @@ END_TEST
 START_TEST(sack_blocks_in_dup_acks)
 {
 	struct tcph h;
-	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_sack_perm = true };
 
 	tcph_init(&h, reno);
-	tcph_listen(&h, 9);
-	h.piss = PISS;
-	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	struct seg *g = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
+	struct seg *g = tcph_accept(&h, 9, PISS, .mss = MSS, .sack_perm = true);
 	ck_assert(g->h.opts.has_sack_perm);
-	h.iss = g->h.seq;
-	tcph_send(&h, TCP_ACK, PISS + 1, h.iss + 1, 65535, NULL, 0);
-	tcph_send(&h, TCP_ACK, PISS + 1001, h.iss + 1, 65535, blob, 500);
-	g = tcph_expect(&h, "dup ACK with SACK", TCP_ACK, h.iss + 1, PISS + 1, 0);
-	ck_assert_uint_eq(g->h.opts.sack_n, 1);
-	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 1001);
-	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 1501);
-	tcph_send(&h, TCP_ACK, PISS + 3001, h.iss + 1, 65535, blob, 100);
-	g = tcph_expect(&h, "latest block first", TCP_ACK, h.iss + 1, PISS + 1, 0);
-	ck_assert_uint_eq(g->h.opts.sack_n, 2);
-	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 3001);
+	tcph_in(&h, .seq = 1001, .data = blob, .len = 500);
+	tcph_out(&h, "dup ACK with SACK", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0,
+		 .sack_n = 1, .sack = { { 1001, 1501 } });
+	tcph_in(&h, .seq = 3001, .data = blob, .len = 100);
+	tcph_out(&h, "latest block first", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 0,
+		 .sack_n = 2, .sack = { { 3001, 3101 } });
 	tcph_free(&h);
 }
 END_TEST
@@ -363,15 +358,13 @@ END_TEST
 /* The peer ACKs rel offset ack and SACKs the given [start, end) pairs. */
 static void sack_to(struct tcph *h, uint32_t ack, int n, const uint32_t (*blk)[2])
 {
-	struct tcp_opts o;
+	struct tcph_seg s = TCPH_SEG(.seq = 1, .ack = 1 + ack, .wnd = 512);
 
-	memset(&o, 0, sizeof o);
-	o.sack_n = (uint8_t)n;
 	for (int i = 0; i < n; i++) {
-		o.sack[i][0] = h->iss + 1 + blk[i][0];
-		o.sack[i][1] = h->iss + 1 + blk[i][1];
+		s.sack[i][0] = 1 + blk[i][0];
+		s.sack[i][1] = 1 + blk[i][1];
 	}
-	tcph_send_opts(h, TCP_ACK, PISS + 1, h->iss + 1 + ack, 512, NULL, 0, &o);
+	tcph_in_seg(h, s);
 }
 
 static void no_tlp(struct tl_config *c)
@@ -394,15 +387,8 @@ static void classic_no_tlp(struct tl_config *c)
 /* A SACK-permitted connection from the peer to discard, wscale 7. */
 static void sack_handshake(struct tcph *h, void (*cfg)(struct tl_config *))
 {
-	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
-			      .has_sack_perm = true };
-
 	tcph_init(h, cfg ? cfg : reno);
-	tcph_listen(h, 9);
-	h->piss = PISS;
-	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	h->iss = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0)->h.seq;
-	tcph_send(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0);
+	tcph_accept(h, 9, PISS, .mss = MSS, .wscale = 7, .sack_perm = true);
 }
 
 /* The same with 100 segments queued and the initial window sent (and drained). */
@@ -428,12 +414,12 @@ static void two_holes_repaired(struct tcph *h)
 	tcph_drain(h); /* new data: cwnd grew, then limited transmit */
 	sack_to(h, MSS, 2, b3);
 	/* The third duplicate: segment 1 again (RFC 5681 3.2). */
-	tcph_expect(h, "fast retransmit", TCP_ACK, h->iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(h, "fast retransmit", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
 	tcph_drain(h);
 	/* The next duplicate repairs the next hole, segment 3, not segment 2
 	 * which the peer has (RFC 6675 NextSeg). */
 	sack_to(h, MSS, 2, b4);
-	tcph_expect(h, "next hole", TCP_ACK, h->iss + 1 + 3 * MSS, PISS + 1, MSS);
+	tcph_out(h, "next hole", .flags = TCP_ACK, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
 	tcph_drain(h);
 }
 
@@ -452,10 +438,10 @@ START_TEST(sack_recovery_repairs_holes)
 	tcph_drain(&h);
 	/* That later data is SACKed while segment 1 is still missing: the
 	 * retransmission of segment 1 was itself lost. */
-	uint32_t later = c->snd_max - h.iss - 1;
+	uint32_t later = tcph_snd_rel(&h, c->snd_max) - 1;
 	const uint32_t b5[][2] = { { 4 * MSS, later }, { 2 * MSS, 3 * MSS } };
 	sack_to(&h, MSS, 2, b5);
-	tcph_expect(&h, "lost retransmission", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(&h, "lost retransmission", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
 	tcph_free(&h);
 }
 END_TEST
@@ -471,7 +457,7 @@ START_TEST(lost_retransmission_seen_by_a_later_hole)
 	 * not after a timeout (RFC 8985 6.2 in spirit: sent later, delivered). */
 	const uint32_t b5[][2] = { { 2 * MSS, 7 * MSS } };
 	sack_to(&h, MSS, 1, b5);
-	tcph_expect(&h, "lost retransmission", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(&h, "lost retransmission", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	tcph_free(&h);
 }
@@ -485,7 +471,7 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	struct tl_tcp *c = tcb(&h);
 	/* The whole initial window is lost: the timer resends segment 0. */
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "RTO", TCP_ACK, h.iss + 1, PISS + 1, MSS);
+	tcph_out(&h, "RTO", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = MSS);
 	ack_to(&h, MSS, 512);
 	expect_segments(&h, "slow start resends 1 and 2", MSS, 2);
 	/* The resent 1 is lost, 2 arrives; limited transmit sends 3 and 4 (RFC 3042). */
@@ -500,7 +486,8 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	 * The RTO already cut cwnd for this window: resent, nothing inflated. */
 	uint32_t cwnd = c->cong.cwnd, ssthresh = c->cong.ssthresh;
 	sack_to(&h, MSS, 1, s4);
-	tcph_expect(&h, "fast retransmit after the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(&h, "fast retransmit after the RTO", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1,
+		 .len = MSS);
 	tcph_expect_nothing(&h, "one segment only");
 	ck_assert_uint_eq(c->cong.cwnd, cwnd);
 	ck_assert_uint_eq(c->cong.ssthresh, ssthresh);
@@ -533,18 +520,19 @@ START_TEST(tail_loss_probe_sends_new_data)
 
 	/* Nothing comes back. RFC 8985 7.2: PTO = max(2 SRTT, 10 ms) = 10 ms,
 	 * well before the RTO (200 ms); 7.3: one new segment, past cwnd. */
-	uint32_t next = c->snd_max - h.iss - 1;
+	uint32_t next = tcph_snd_rel(&h, c->snd_max) - 1;
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "1 before the PTO");
 	tcph_advance(&h, 1);
-	tcph_expect(&h, "1 the probe: new data", TCP_ACK, h.iss + 1 + next, PISS + 1, MSS);
+	tcph_out(&h, "1 the probe: new data", .flags = TCP_ACK, .seq = 1 + next, .ack = 1,
+		 .len = MSS);
 	tcph_expect_nothing(&h, "1 one probe only");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	/* Still nothing: the RTO, one RTO after the probe (7.3). */
 	tcph_advance(&h, c->rtt.rto_us / 1000 - 1);
 	tcph_expect_nothing(&h, "2 before the RTO");
 	tcph_advance(&h, 1);
-	tcph_expect(&h, "2 the RTO", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(&h, "2 the RTO", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
 }
@@ -555,14 +543,15 @@ START_TEST(tail_loss_probe_sacked_starts_recovery)
 	struct tcph h;
 	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
 
-	uint32_t next = c->snd_max - h.iss - 1;
+	uint32_t next = tcph_snd_rel(&h, c->snd_max) - 1;
 	tcph_advance(&h, 10);
-	tcph_expect(&h, "the probe", TCP_ACK, h.iss + 1 + next, PISS + 1, MSS);
+	tcph_out(&h, "the probe", .flags = TCP_ACK, .seq = 1 + next, .ack = 1, .len = MSS);
 	/* Only the probe arrives: one duplicate ACK SACKing it. RFC 8985 6.2:
 	 * it was sent a PTO after the rest, so the first missing one is lost. */
 	const uint32_t p[][2] = { { next, next + MSS } };
 	sack_to(&h, MSS, 1, p);
-	tcph_expect(&h, "fast retransmit on the probe's SACK", TCP_ACK, h.iss + 1 + MSS, PISS + 1, MSS);
+	tcph_out(&h, "fast retransmit on the probe's SACK", .flags = TCP_ACK, .seq = 1 + MSS,
+		 .ack = 1, .len = MSS);
 	ck_assert((c->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	tcph_free(&h);
@@ -615,8 +604,8 @@ static struct tl_tcp *probe_resends_last(struct tcph *h, bool dsack, uint32_t *c
 	struct tl_tcp *c = timed_sack_sender(h, 3 * MSS);
 
 	tcph_advance(h, 10);
-	tcph_expect(h, "the probe: the last segment again", TCP_ACK | TCP_PSH,
-		    h->iss + 1 + 2 * MSS, PISS + 1, MSS);
+	tcph_out(h, "the probe: the last segment again", .flags = TCP_ACK | TCP_PSH,
+		 .seq = 1 + 2 * MSS, .ack = 1, .len = MSS);
 	ck_assert(c->rec.tlp_out && c->rec.tlp_rexmit);
 	const uint32_t d[][2] = { { 2 * MSS, 3 * MSS } };
 	sack_to(h, 3 * MSS, dsack ? 1 : 0, d);
@@ -672,26 +661,30 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	ack_to(&h, 4 * MSS, 0);
 	tcph_expect_nothing(&h, "nothing into the closed window");
 	/* The peer sends a byte; our ACK carries its window edge as SEQ, not SND.NXT. */
-	tcph_send(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1 + 4 * MSS, 0, "x", 1);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1 + 4 * MSS, .wnd = 0, .data = "x",
+		.len = 1);
 	tcph_advance(&h, h.cfg.tcp_delack_ms);
-	tcph_expect(&h, "ACK at the edge", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 0);
+	tcph_out(&h, "ACK at the edge", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 0);
 	for (int i = 0; i < 3; i++) {
 		tcph_advance(&h, c->rtt.rto_us / 1000);
-		tcph_expect(&h, "zero-window probe", TCP_ACK, h.iss + 4 * MSS, PISS + 2, 0);
-		tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS, 0, NULL, 0);
+		tcph_out(&h, "zero-window probe", .flags = TCP_ACK, .seq = 4 * MSS, .ack = 2,
+			 .len = 0);
+		tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS, .wnd = 0);
 	}
 	/* It reopens to 1024 bytes: resend from SND.UNA, not wait for the probe. */
-	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS, 8, NULL, 0);
-	tcph_expect(&h, "resent from SND.UNA", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 1024);
+	tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS, .wnd = 8);
+	tcph_out(&h, "resent from SND.UNA", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2,
+		 .len = 1024);
 	tcph_expect_nothing(&h, "no more than the window");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_snd_wnd_shrunk, 1);
 	/* That one is lost too: the RTO is armed and resends it. */
 	ck_assert(c->rto_at != TL_TIME_NEVER && c->xtimer == TCP_XT_RTO);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "RTO resends it", TCP_ACK, h.iss + 1 + 4 * MSS, PISS + 2, 1024);
+	tcph_out(&h, "RTO resends it", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 1024);
 	/* The window opens wide: the rest follows, in order, from there. */
-	tcph_send(&h, TCP_ACK, PISS + 2, h.iss + 1 + 4 * MSS + 1024, 512, NULL, 0);
-	tcph_expect(&h, "the rest follows", TCP_ACK, h.iss + 1 + 4 * MSS + 1024, PISS + 2, MSS);
+	tcph_in(&h, .seq = 2, .ack = 1 + 4 * MSS + 1024);
+	tcph_out(&h, "the rest follows", .flags = TCP_ACK, .seq = 1 + 4 * MSS + 1024, .ack = 2,
+		 .len = MSS);
 	tcph_free(&h);
 }
 END_TEST
@@ -708,7 +701,7 @@ START_TEST(timer_runs_while_data_outstanding)
 	expect_segments(&h, "initial window", 0, 10);
 	ack_to(&h, 2 * MSS, 0);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "probe", TCP_ACK, h.iss + 2 * MSS, PISS + 1, 0);
+	tcph_out(&h, "probe", .flags = TCP_ACK, .seq = 2 * MSS, .ack = 1, .len = 0);
 	ck_assert(c->xtimer == TCP_XT_PERSIST);
 	/* A window of 4 segments: its edge is still below SND.NXT. */
 	ack_to(&h, 2 * MSS, 46);
@@ -716,8 +709,8 @@ START_TEST(timer_runs_while_data_outstanding)
 	for (int i = 0; i < 6; i++) {
 		ck_assert_msg(c->rto_at != TL_TIME_NEVER, "round %d: no timer with data out", i);
 		tcph_advance(&h, c->rtt.rto_us / 1000);
-		tcph_expect(&h, "retransmission from SND.UNA", TCP_ACK, h.iss + 1 + 2 * MSS,
-			    PISS + 1, MSS);
+		tcph_out(&h, "retransmission from SND.UNA", .flags = TCP_ACK, .seq = 1 + 2 * MSS,
+			 .ack = 1, .len = MSS);
 		tcph_drain(&h);
 	}
 	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
@@ -729,7 +722,7 @@ END_TEST
 
 /* After timed_sack_sender: the segments at relative offsets from MSS on
  * are out; the peer has the first. */
-static uint32_t first_hole(const struct tcph *h) { return h->iss + 1 + MSS; }
+#define FIRST_HOLE (1 + MSS)
 
 /* RFC 8985 6.2: one segment SACKed above a hole is not yet a loss (it may
  * be reordering): the hole is resent when the reordering window (a quarter
@@ -746,7 +739,8 @@ START_TEST(rack_marks_loss_after_reordering_window)
 	ck_assert(c->xtimer == TCP_XT_REORDER);
 	ck_assert(!(c->rec.state == TCP_REC_FAST));
 	tcph_advance(&h, 1);
-	tcph_expect(&h, "the hole, after the reordering window", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	tcph_out(&h, "the hole, after the reordering window", .flags = TCP_ACK, .seq = FIRST_HOLE,
+		 .ack = 1, .len = MSS);
 	ck_assert(c->rec.state == TCP_REC_FAST);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
@@ -763,7 +757,7 @@ START_TEST(rack_three_sacked_resend_at_once)
 	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
 
 	sack_to(&h, MSS, 1, b);
-	tcph_expect(&h, "the hole at once", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	tcph_out(&h, "the hole at once", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
 	ck_assert(c->rec.state == TCP_REC_FAST);
 	ck_assert_uint_le(c->cong.ssthresh, c->rec.prior_cwnd);
 	tcph_free(&h);
@@ -779,16 +773,16 @@ START_TEST(rack_lost_retransmission)
 	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
 
 	sack_to(&h, MSS, 1, b);
-	tcph_expect(&h, "the hole", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	tcph_out(&h, "the hole", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
 	tcph_drain(&h); /* PRR lets new data follow the retransmission */
-	uint32_t after = c->snd_max - h.iss - 1;
+	uint32_t after = tcph_snd_rel(&h, c->snd_max) - 1;
 	ck_assert_uint_gt(after, 5 * MSS);
 	/* 2 ms later the new data is SACKed, the hole still missing. */
 	tcph_advance(&h, 2);
 	tcph_drain(&h);
 	const uint32_t b2[][2] = { { 2 * MSS, after } };
 	sack_to(&h, MSS, 1, b2);
-	tcph_expect(&h, "the hole again", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	tcph_out(&h, "the hole again", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 2);
 	tcph_free(&h);
@@ -806,7 +800,7 @@ START_TEST(dsack_undoes_spurious_recovery)
 
 	uint32_t before = c->cong.cwnd;
 	sack_to(&h, MSS, 1, b);
-	tcph_expect(&h, "the hole", TCP_ACK, first_hole(&h), PISS + 1, MSS);
+	tcph_out(&h, "the hole", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
 	ck_assert_uint_lt(c->cong.ssthresh, before);
 	const uint32_t d[][2] = { { MSS, 2 * MSS } };
 	sack_to(&h, 5 * MSS, 1, d);
@@ -828,11 +822,11 @@ START_TEST(sack_read_on_advancing_ack)
 	const uint32_t b[][2] = { { 4 * MSS, 5 * MSS } };
 
 	sack_to(&h, 2 * MSS, 1, b);
-	ck_assert_uint_eq(c->snd_una, h.iss + 1 + 2 * MSS);
+	ck_assert_uint_eq(c->snd_una, tcph_snd_abs(&h, 1 + 2 * MSS));
 	ck_assert_uint_eq(c->sb.sacked, MSS);
-	ck_assert(tcp_sb_is_sacked(c, h.iss + 1 + 4 * MSS));
-	ck_assert(!tcp_sb_is_sacked(c, h.iss + 1 + 3 * MSS));
-	ck_assert_uint_eq(c->sb.high, h.iss + 1 + 5 * MSS);
+	ck_assert(tcp_sb_is_sacked(c, tcph_snd_abs(&h, 1 + 4 * MSS)));
+	ck_assert(!tcp_sb_is_sacked(c, tcph_snd_abs(&h, 1 + 3 * MSS)));
+	ck_assert_uint_eq(c->sb.high, tcph_snd_abs(&h, 1 + 5 * MSS));
 	tcph_free(&h);
 }
 END_TEST
@@ -850,7 +844,7 @@ START_TEST(prr_recovery_ends_at_ssthresh)
 	ck_assert(c->rec.state == TCP_REC_FAST);
 	uint32_t recover = c->recover, ssthresh = c->cong.ssthresh;
 	ck_assert_uint_le(c->cong.prr_out, c->cong.prr_delivered + MSS);
-	tcph_send(&h, TCP_ACK, PISS + 1, recover, 512, NULL, 0);
+	tcph_in(&h, .seq = 1, .ack = tcph_snd_rel(&h, recover));
 	ck_assert(c->rec.state == TCP_REC_OPEN);
 	ck_assert_uint_ge(c->cong.cwnd, ssthresh);
 	ck_assert_uint_le(c->cong.cwnd, ssthresh + 2 * MSS);
@@ -872,7 +866,7 @@ START_TEST(probe_after_recovery_ends)
 	tcph_drain(&h);
 	ck_assert(c->rec.state == TCP_REC_FAST);
 	/* The rest of the flight is SACKed: PRR sends new data past recover. */
-	uint32_t rec = c->recover - h.iss - 1;
+	uint32_t rec = tcph_snd_rel(&h, c->recover) - 1;
 	const uint32_t all[][2] = { { 2 * MSS, rec } };
 	sack_to(&h, MSS, 1, all);
 	tcph_drain(&h);
@@ -887,7 +881,8 @@ START_TEST(probe_after_recovery_ends)
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "before the PTO");
 	tcph_advance(&h, 1);
-	tcph_expect(&h, "the probe", TCP_ACK, next, PISS + 1, MSS);
+	tcph_out(&h, "the probe", .flags = TCP_ACK, .seq = tcph_snd_rel(&h, next), .ack = 1,
+		 .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	tcph_free(&h);
@@ -901,7 +896,8 @@ static struct tl_tcp *one_segment_out(struct tcph *h)
 
 	ack_to(h, 3 * MSS, 512);
 	tl_tcp_send(h->conn, blob, MSS);
-	tcph_expect(h, "one segment", TCP_ACK | TCP_PSH, h->iss + 1 + 3 * MSS, PISS + 1, MSS);
+	tcph_out(h, "one segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1,
+		 .len = MSS);
 	return c;
 }
 
@@ -919,13 +915,14 @@ START_TEST(probe_in_place_of_a_later_rto)
 	tcph_advance(&h, rto - 1);
 	tcph_expect_nothing(&h, "before the RTO's time");
 	tcph_advance(&h, 1);
-	tcph_expect(&h, "the probe: the segment again", TCP_ACK | TCP_PSH, h.iss + 1 + 3 * MSS,
-		    PISS + 1, MSS);
+	tcph_out(&h, "the probe: the segment again", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS,
+		 .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	ck_assert_uint_eq(c->cong.cwnd, cwnd);
 	tcph_advance(&h, rto);
-	tcph_expect(&h, "the RTO", TCP_ACK | TCP_PSH, h.iss + 1 + 3 * MSS, PISS + 1, MSS);
+	tcph_out(&h, "the RTO", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 3 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
 }
@@ -939,12 +936,14 @@ START_TEST(second_segment_ends_the_delayed_ack_allowance)
 	struct tl_tcp *c = one_segment_out(&h);
 
 	tl_tcp_send(h.conn, blob, MSS);
-	tcph_expect(&h, "a second segment", TCP_ACK | TCP_PSH, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
+	tcph_out(&h, "a second segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert(c->xtimer == TCP_XT_PTO);
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "before the PTO");
 	tcph_advance(&h, 1);
-	tcph_expect(&h, "the probe", TCP_ACK | TCP_PSH, h.iss + 1 + 4 * MSS, PISS + 1, MSS);
+	tcph_out(&h, "the probe", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1,
+		 .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
 	tcph_free(&h);
 }

@@ -16,30 +16,17 @@ static uint8_t blob[256 * 1024];
 /* The peer's TSval clock, in its own ticks. */
 static uint32_t peer_ts = 5000;
 
-static struct tcp_opts ts_opts(uint32_t ecr)
-{
-	return (struct tcp_opts){ .has_ts = true, .ts_val = peer_ts, .ts_ecr = ecr };
-}
+/* The peer's TSopt: its clock, echoing ecr. */
+#define TS(ecr) .ts = true, .ts_val = peer_ts, .ts_ecr = (ecr)
 
 /* A passive open to discard with MSS, wscale 7, SACK and TSopt; returns
  * the stack's TSval in its SYN-ACK. */
 static uint32_t ts_handshake(struct tcph *h, void (*cfg)(struct tl_config *))
 {
-	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_wscale = true, .wscale = 7,
-			      .has_sack_perm = true, .has_ts = true, .ts_val = peer_ts };
-
 	tcph_init(h, cfg);
-	tcph_listen(h, 9);
-	h->piss = PISS;
-	tcph_send_opts(h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	struct seg *g = tcph_expect(h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
-	h->iss = g->h.seq;
-	ck_assert_msg(g->h.opts.has_ts, "RFC 7323 3.2: a SYN with TSopt gets a SYN-ACK with one");
-	ck_assert_uint_eq(g->h.opts.ts_ecr, peer_ts);
-	uint32_t theirs = g->h.opts.ts_val;
-	struct tcp_opts a = ts_opts(theirs);
-	tcph_send_opts(h, TCP_ACK, PISS + 1, h->iss + 1, 512, NULL, 0, &a);
-	return theirs;
+	/* RFC 7323 3.2: a SYN with TSopt gets a SYN-ACK with one, echoing it. */
+	return tcph_accept(h, 9, PISS, .mss = MSS, .wscale = 7, .sack_perm = true,
+			   TS(0))->h.opts.ts_val;
 }
 
 static struct tl_tcp *tcb(struct tcph *h)
@@ -55,10 +42,10 @@ START_TEST(negotiated_and_in_every_segment)
 	ck_assert(tcb(&h)->ts.ok);
 	tl_tcp_send(h.conn, blob, 3 * ROOM);
 	for (int i = 0; i < 3; i++) {
-		struct seg *g = tcph_expect(&h, "data", TCP_ACK | (i == 2 ? TCP_PSH : 0),
-					    h.iss + 1 + (uint32_t)i * ROOM, PISS + 1, ROOM);
-		ck_assert_msg(g->h.opts.has_ts, "RFC 7323 3.2: TSopt in every segment");
-		ck_assert_uint_eq(g->h.opts.ts_ecr, peer_ts);
+		/* RFC 7323 3.2: TSopt in every segment. */
+		tcph_out(&h, "data", .flags = TCP_ACK | (i == 2 ? TCP_PSH : 0),
+			 .seq = 1 + (uint32_t)i * ROOM, .ack = 1, .len = ROOM, .ts = 1,
+			 .ts_ecr = peer_ts);
 	}
 	tcph_free(&h);
 }
@@ -71,13 +58,13 @@ static void no_tlp(struct tl_config *c) { c->tcp_tlp = 0; }
 START_TEST(off_means_none)
 {
 	struct tcph h;
-	struct tcp_opts o = { .has_mss = true, .mss = MSS, .has_ts = true, .ts_val = peer_ts };
 
 	tcph_init(&h, no_ts);
 	tcph_listen(&h, 9);
-	tcph_send_opts(&h, TCP_SYN, PISS, 0, 65535, NULL, 0, &o);
-	struct seg *g = tcph_expect(&h, "SYN-ACK", TCP_SYN | TCP_ACK, ANY, PISS + 1, 0);
-	ck_assert_msg(!g->h.opts.has_ts, "--timestamps off: no TSopt");
+	h.peer.piss = PISS;
+	tcph_in(&h, .flags = TCP_SYN, .mss = MSS, TS(0));
+	/* --timestamps off: no TSopt. */
+	tcph_out(&h, "SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0, .ts = TCPH_NONE);
 	tcph_free(&h);
 }
 END_TEST
@@ -90,16 +77,15 @@ START_TEST(paws_drops_old_duplicate)
 	uint32_t theirs = ts_handshake(&h, NULL);
 
 	peer_ts += 10;
-	struct tcp_opts now = ts_opts(theirs);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, "new", 3, &now);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "new", .len = 3, TS(theirs));
 	ck_assert_uint_eq(tcb(&h)->ts.recent, peer_ts);
 	tcph_drain(&h);
-	struct tcp_opts old = ts_opts(theirs);
-	old.ts_val = peer_ts - 100;
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 4, h.iss + 1, 512, "old", 3, &old);
-	tcph_expect(&h, "an ACK for the old duplicate", TCP_ACK, h.iss + 1, PISS + 4, 0);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 4, .data = "old", .len = 3,
+		TS(theirs), .ts_val = peer_ts - 100);
+	tcph_out(&h, "an ACK for the old duplicate", .flags = TCP_ACK, .seq = 1, .ack = 4,
+		 .len = 0);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_paws, 1);
-	ck_assert_uint_eq(tcb(&h)->rcv_nxt, PISS + 4);
+	ck_assert_uint_eq(tcb(&h)->rcv_nxt, tcph_rcv_abs(&h, 4));
 	tcph_free(&h);
 }
 END_TEST
@@ -118,8 +104,7 @@ START_TEST(rtt_sample_from_every_ack)
 	uint32_t srtt[3];
 	for (uint32_t i = 1; i <= 3; i++) {
 		tcph_advance(&h, 10);
-		struct tcp_opts a = ts_opts(theirs);
-		tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + i * ROOM, 512, NULL, 0, &a);
+		tcph_in(&h, .seq = 1, .ack = 1 + i * ROOM, TS(theirs));
 		srtt[i - 1] = c->rtt.srtt_us;
 	}
 	ck_assert_uint_eq(srtt[0], 10000); /* the first: 10 ms */
@@ -139,16 +124,17 @@ START_TEST(eifel_undoes_spurious_timeout)
 	struct tl_tcp *c = tcb(&h);
 
 	tl_tcp_send(h.conn, blob, 10 * ROOM);
-	struct seg *g = tcph_expect(&h, "first segment", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
+	struct seg *g = tcph_out(&h, "first segment", .flags = TCP_ACK, .seq = 1, .ack = 1,
+				 .len = ROOM);
 	uint32_t first_ts = g->h.opts.ts_val;
 	tcph_drain(&h);
 	uint32_t cwnd = c->cong.cwnd;
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	tcph_expect(&h, "the RTO", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
+	tcph_out(&h, "the RTO", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = ROOM);
 	ck_assert_uint_eq(c->cong.cwnd, ROOM); /* one segment: SMSS is the MSS less TSopt */
-	struct tcp_opts a = ts_opts(first_ts); /* echoes the original, not the resend */
 	(void)theirs;
-	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + 2 * ROOM, 512, NULL, 0, &a);
+	/* It echoes the original, not the resend. */
+	tcph_in(&h, .seq = 1, .ack = 1 + 2 * ROOM, TS(first_ts));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 1);
 	ck_assert_uint_ge(c->cong.cwnd, cwnd);
 	ck_assert(c->rec.state == TCP_REC_OPEN);
@@ -166,9 +152,8 @@ START_TEST(eifel_keeps_real_timeout)
 	tl_tcp_send(h.conn, blob, 10 * ROOM);
 	tcph_drain(&h);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
-	struct seg *g = tcph_expect(&h, "the RTO", TCP_ACK, h.iss + 1, PISS + 1, ROOM);
-	struct tcp_opts a = ts_opts(g->h.opts.ts_val);
-	tcph_send_opts(&h, TCP_ACK, PISS + 1, h.iss + 1 + ROOM, 512, NULL, 0, &a);
+	struct seg *g = tcph_out(&h, "the RTO", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = ROOM);
+	tcph_in(&h, .seq = 1, .ack = 1 + ROOM, TS(g->h.opts.ts_val));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 0);
 	ck_assert_uint_lt(c->cong.cwnd, 4 * MSS);
 	tcph_free(&h);
@@ -182,20 +167,16 @@ START_TEST(dsack_reports_a_duplicate)
 	struct tcph h;
 	uint32_t theirs = ts_handshake(&h, NULL);
 
-	struct tcp_opts a = ts_opts(theirs);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 100, &a);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 100, TS(theirs));
 	tcph_drain(&h);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 100, &a);
-	struct seg *g = tcph_expect(&h, "ACK with a D-SACK", TCP_ACK, h.iss + 1, PISS + 101, 0);
-	ck_assert_uint_eq(g->h.opts.sack_n, 1);
-	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 1);
-	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 101);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 100, TS(theirs));
+	tcph_out(&h, "ACK with a D-SACK", .flags = TCP_ACK, .seq = 1, .ack = 101, .len = 0,
+		 .sack_n = 1, .sack = { { 1, 101 } });
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_out, 1);
 	/* Reported once: the next ACK carries no block. */
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 101, h.iss + 1, 512, blob, 10, &a);
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 101, .data = blob, .len = 10, TS(theirs));
 	tcph_advance(&h, 40);
-	g = tcph_expect(&h, "a plain ACK", TCP_ACK, h.iss + 1, PISS + 111, 0);
-	ck_assert_uint_eq(g->h.opts.sack_n, 0);
+	tcph_out(&h, "a plain ACK", .flags = TCP_ACK, .seq = 1, .ack = 111, .len = 0, .sack_n = 0);
 	tcph_free(&h);
 }
 END_TEST
@@ -207,27 +188,20 @@ START_TEST(sack_covers_a_held_fin)
 {
 	struct tcph h;
 	uint32_t theirs = ts_handshake(&h, NULL);
-	struct tcp_opts a = ts_opts(theirs);
 
-	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 201, h.iss + 1, 512, blob, 100, &a);
-	struct seg *g = tcph_expect(&h, "ACK for data and FIN past a hole", TCP_ACK, h.iss + 1,
-				    PISS + 1, 0);
-	ck_assert_uint_eq(g->h.opts.sack_n, 1);
-	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 201);
-	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 302);
-	tcph_send_opts(&h, TCP_ACK | TCP_PSH, PISS + 1, h.iss + 1, 512, blob, 200, &a);
-	tcph_expect(&h, "the hole filled: data and FIN acknowledged", TCP_ACK, h.iss + 1,
-		    PISS + 302, 0);
+	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 201, .data = blob, .len = 100, TS(theirs));
+	tcph_out(&h, "ACK for data and FIN past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1,
+		 .len = 0, .sack_n = 1, .sack = { { 201, 302 } });
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = blob, .len = 200, TS(theirs));
+	tcph_out(&h, "the hole filled: data and FIN acknowledged", .flags = TCP_ACK, .seq = 1,
+		 .ack = 302, .len = 0);
 	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
 	tcph_free(&h);
 
 	theirs = ts_handshake(&h, NULL);
-	a = ts_opts(theirs);
-	tcph_send_opts(&h, TCP_ACK | TCP_FIN, PISS + 101, h.iss + 1, 512, NULL, 0, &a);
-	g = tcph_expect(&h, "ACK for a FIN alone past a hole", TCP_ACK, h.iss + 1, PISS + 1, 0);
-	ck_assert_uint_eq(g->h.opts.sack_n, 1);
-	ck_assert_uint_eq(g->h.opts.sack[0][0], PISS + 101);
-	ck_assert_uint_eq(g->h.opts.sack[0][1], PISS + 102);
+	tcph_in(&h, .flags = TCP_ACK | TCP_FIN, .seq = 101, TS(theirs));
+	tcph_out(&h, "ACK for a FIN alone past a hole", .flags = TCP_ACK, .seq = 1, .ack = 1,
+		 .len = 0, .sack_n = 1, .sack = { { 101, 102 } });
 	tcph_free(&h);
 }
 END_TEST
