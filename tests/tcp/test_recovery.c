@@ -889,6 +889,42 @@ START_TEST(probe_after_recovery_ends)
 }
 END_TEST
 
+/* Not RFC 8985 (7.2 arms no probe in recovery): in RACK's fast recovery
+ * the retransmission of the hole is lost and nothing comes back; a PTO
+ * later a probe (new data) goes out instead of waiting out the RTO, and
+ * its SACK shows the retransmission lost (RFC 8985 6.2: sent before a
+ * delivered segment), which goes again with no timeout. */
+START_TEST(probe_in_fast_recovery)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b[][2] = { { 2 * MSS, 5 * MSS } };
+
+	sack_to(&h, MSS, 1, b);
+	tcph_out(&h, "the hole resent", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
+	tcph_drain(&h);
+	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert(c->xtimer == TCP_XT_PTO);
+	uint32_t next = tcph_snd_rel(&h, c->snd_max);
+	tcph_advance(&h, 9);
+	tcph_expect_nothing(&h, "before the PTO");
+	tcph_advance(&h, 1);
+	tcph_out(&h, "the probe: new data", .flags = TCP_ACK, .seq = next, .ack = 1, .len = MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
+	ck_assert(c->rec.state == TCP_REC_FAST);
+	uint32_t ssthresh = c->cong.ssthresh;
+	/* The probe's SACK: everything past the hole, the hole still missing. */
+	const uint32_t all[][2] = { { 2 * MSS, next - 1 + MSS } };
+	tcph_advance(&h, 1);
+	sack_to(&h, MSS, 1, all);
+	tcph_out(&h, "the lost retransmission again", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1,
+		 .len = MSS);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
+	ck_assert_uint_eq(c->cong.ssthresh, ssthresh); /* no second cut */
+	tcph_free(&h);
+}
+END_TEST
+
 /* Three segments sent and all ACKed: then one more goes out alone. */
 static struct tl_tcp *one_segment_out(struct tcph *h)
 {
@@ -1005,6 +1041,7 @@ int main(void)
 	tcase_add_test(t, prr_recovery_ends_at_ssthresh);
 	tcase_add_test(t, old_ack_moves_nothing);
 	tcase_add_test(t, probe_after_recovery_ends);
+	tcase_add_test(t, probe_in_fast_recovery);
 	tcase_add_test(t, probe_in_place_of_a_later_rto);
 	tcase_add_test(t, second_segment_ends_the_delayed_ack_allowance);
 	suite_add_tcase(s, t);
