@@ -521,7 +521,24 @@ static void ts_update_recent(struct tl_tcp *c, const struct tcp_hdr *th)
 	}
 }
 
-/* Steps one to eight for a synchronized connection (and SYN-RECEIVED). */
+/* RFC 9293 3.10.7.4 eighth: a FIN is taken once the text before it is in;
+ * one beyond a hole is held until then. */
+static void fin_arrives(struct tl_tcp *c, const struct seg_text *t)
+{
+	if (t->fin && !c->rcv_fin_known) {
+		c->rcv_fin_known = true;
+		c->rcv_fin_seq = t->seq + t->len;
+	}
+	if (c->rcv_fin_known && !c->fin_rcvd && c->rcv_nxt == c->rcv_fin_seq)
+		fin_input(c);
+	else if (t->fin && c->state == TL_TIME_WAIT)
+		tcp_enter_time_wait(c);
+	else if (t->fin && !c->fin_rcvd)
+		c->ack_now = true; /* RFC 5681 4.2: a FIN out of order is ACKed at once */
+}
+
+/* RFC 9293 3.10.7.4, steps one to eight, for a synchronized connection
+ * (and SYN-RECEIVED); each step is named where it is taken. */
 static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			    const struct tcp_hdr *th)
 {
@@ -554,30 +571,22 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		s->cnt.tcp_dup_data++;
 		c->ack_now = true; /* RFC 9293 3.10.7.4: say what we expect instead */
 	}
-	if (th->flags & TCP_RST) {
+	if (th->flags & TCP_RST) { /* second: the RST bit */
 		rst_input(c, th);
 		return;
 	}
+	/* Third (security): no compartments here, so nothing to compare. */
 	if (th->flags & TCP_SYN) {
-		/* RFC 5961 4.2 / RFC 9293 fourth: a SYN here gets a challenge ACK. */
+		/* Fourth, with RFC 5961 4.2: a SYN here gets a challenge ACK. */
 		challenge_ack(c);
 		return;
 	}
-	if (!ack_input(c, ip, th) || c->dead)
+	if (!ack_input(c, ip, th) || c->dead) /* fifth: the ACK field */
 		return;
-	text_input(c, &t);
-	if (c->dead)
-		return;
-	if (t.fin && !c->rcv_fin_known) {
-		c->rcv_fin_known = true;
-		c->rcv_fin_seq = t.seq + t.len;
-	}
-	if (c->rcv_fin_known && !c->fin_rcvd && c->rcv_nxt == c->rcv_fin_seq)
-		fin_input(c);
-	else if (t.fin && c->state == TL_TIME_WAIT)
-		tcp_enter_time_wait(c);
-	else if (t.fin && !c->fin_rcvd)
-		c->ack_now = true; /* RFC 5681 4.2: a FIN out of order is ACKed at once */
+	/* Sixth (URG): not signalled; the text is read in line (RFC 9293 3.8.5). */
+	text_input(c, &t); /* seventh: the text */
+	if (!c->dead)
+		fin_arrives(c, &t); /* eighth: the FIN */
 }
 
 void tcp_fire_events(struct tl_tcp *c)
