@@ -263,9 +263,6 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog);
 /* Picks a free ephemeral port towards raddr:rport, 0 if none. */
 uint16_t tcp_ephemeral_port(tl_stack *s, uint32_t raddr, uint16_t rport);
-uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
-/* RFC 7323 7.1: a keyed hash of the 4-tuple offsets each connection's clock. */
-uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);
 /* Our TSval now: RFC 7323 5.4, one tick per millisecond. */
 static inline uint32_t tcp_ts_now(const struct tl_tcp *c)
 {
@@ -274,18 +271,11 @@ static inline uint32_t tcp_ts_now(const struct tl_tcp *c)
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st);
 /* The TIME_WAIT list: tcp_tw_track (re)appends c, enforcing the cap. */
 void tcp_tw_track(struct tl_tcp *c);
-void tcp_tw_unlink(struct tl_tcp *c);
 /* Unlinks c; it is freed once the current input or poll call returns. */
 void tcp_destroy(struct tl_tcp *c);
 /* Tells the application (unless it closed) and destroys c. */
 void tcp_drop(struct tl_tcp *c, int err);
 void tcp_reap(tl_stack *s);
-/* tcp_cookie.c: the ISN of a stateless SYN-ACK answering th (RFC 4987 3.6). */
-uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
-			 struct tcp_cookie *out);
-/* True if th->ack - 1 is a cookie we made lately for this peer; fills out. */
-bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
-		      struct tcp_cookie *out);
 /* Releases buffers that are empty and large (counted); arms the idle timer
  * for small empty ones. */
 void tcp_buf_trim(struct tl_tcp *c);
@@ -357,10 +347,6 @@ static inline uint32_t tcp_seg_room(const struct tl_tcp *c)
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 
-/* tcp_reass.c: sorted, disjoint sequence ranges (receive queue, scoreboard) */
-bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
-		    uint32_t end);
-void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq);
 /* Keeps c->ooo_held and the table's global sum up to date. */
 void tcp_ooo_account(struct tl_tcp *c);
 /* Stores segment text starting at seq; returns bytes newly in order. */
@@ -369,7 +355,6 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 
 /* tcp_timer.c: every deadline change goes through these, so the timer heap
  * knows each connection's earliest deadline without scanning. */
-void tcp_set_rto_at(struct tl_tcp *c, tl_time t);
 void tcp_set_tw_at(struct tl_tcp *c, tl_time t);
 void tcp_set_delack_at(struct tl_tcp *c, tl_time t);
 void tcp_set_wupd_at(struct tl_tcp *c, tl_time t);
@@ -390,7 +375,6 @@ void tcp_enter_time_wait(struct tl_tcp *c);
 /* Arms the RTO if data is outstanding and no timer runs, else the persist
  * timer if data waits on the window. */
 void tcp_timer_check(struct tl_tcp *c);
-tl_time tcp_conn_deadline(const struct tl_tcp *c);
 
 /* tcp_sb.c: the scoreboard */
 void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end);
@@ -438,7 +422,6 @@ void tcp_rec_reorder_timeout(struct tl_tcp *c);
 void tcp_rec_window_reopened(struct tl_tcp *c);
 /* RACK: resend lost segments while cwnd allows (RFC 6675 NextSeg rule 1). */
 bool tcp_rec_resend_lost(struct tl_tcp *c);
-void tcp_retransmit_first(struct tl_tcp *c);
 
 /* tcp_rack.c: RACK-TLP, RFC 8985 */
 void tcp_rack_delivered(struct tl_tcp *c, const struct tcp_seg *g);
@@ -462,8 +445,6 @@ void tcp_cc_on_ack(struct tl_tcp *c, uint32_t acked);
 void tcp_cc_loss(struct tl_tcp *c);	/* a loss repaired by fast recovery */
 void tcp_cc_rto(struct tl_tcp *c);	/* a retransmission timeout */
 
-/* tcp_input.c */
-void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th);
 /* RFC 9293 3.10.7.2-3: take the peer's ISN, window and SYN options. */
 void tcp_learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th);
 /* A segment for connection c, then its events and output. */
@@ -475,8 +456,6 @@ void tcp_cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 /* RFC 9293 3.10.7.2 second: an ACK for a listener (a cookie's, or a RST). */
 void tcp_listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 		    const struct tcp_hdr *th);
-/* Delivers the events collected in c->pending. */
-void tcp_fire_events(struct tl_tcp *c);
 
 /* tcp_trace.c */
 void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,

@@ -14,7 +14,7 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+static uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
 	uint64_t p = (uint64_t)lport << 16 | rport;
@@ -22,7 +22,8 @@ uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 	return (uint32_t)(s->now / 4) + (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
 
-uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+/* RFC 7323 7.1: a keyed hash of the 4-tuple offsets each connection's clock. */
+static uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
 	uint64_t p = 1ull << 63 | (uint64_t)lport << 16 | rport;
@@ -300,7 +301,7 @@ void tcp_destroy(struct tl_tcp *c)
 	t->graveyard = c;
 }
 
-void tcp_tw_unlink(struct tl_tcp *c)
+static void tcp_tw_unlink(struct tl_tcp *c)
 {
 	struct tcp_table *t = c->stack->tcp;
 

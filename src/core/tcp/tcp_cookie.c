@@ -43,7 +43,8 @@ static void cookie_decode(uint32_t bits, struct tcp_cookie *k)
 	k->sack_ok = bits & 1;
 }
 
-uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
+/* The ISN of a stateless SYN-ACK answering th (RFC 4987 3.6). */
+static uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 			 struct tcp_cookie *out)
 {
 	uint64_t counter = s->now / TL_MS(TCP_COOKIE_PERIOD_MS);
@@ -53,7 +54,8 @@ uint32_t tcp_cookie_make(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 	return cookie_hash(s, raddr, th->sport, th->dport, th->seq, counter, bits) << 8 | bits;
 }
 
-bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
+/* True if th->ack - 1 is a cookie we made lately for this peer; fills out. */
+static bool tcp_cookie_check(tl_stack *s, uint32_t raddr, const struct tcp_hdr *th,
 		      struct tcp_cookie *out)
 {
 	uint64_t counter = s->now / TL_MS(TCP_COOKIE_PERIOD_MS);

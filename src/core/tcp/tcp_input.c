@@ -6,6 +6,8 @@
 
 #define PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: 24 days, in us */
 
+static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th);
+
 /* The part of a segment that survives trimming to the receive window. */
 struct seg_text {
 	uint32_t seq;
@@ -334,7 +336,7 @@ static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 
 /* RFC 9293 3.10.7.4 fifth: SND.UNA < SEG.ACK =< SND.NXT: set SND.UNA,
  * drop what is acknowledged from the send queue, restart the timer. */
-void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
+static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t acked = th->ack - c->snd_una;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
@@ -589,7 +591,8 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		fin_arrives(c, &t); /* eighth: the FIN */
 }
 
-void tcp_fire_events(struct tl_tcp *c)
+/* Delivers the events collected in c->pending. */
+static void tcp_fire_events(struct tl_tcp *c)
 {
 	uint8_t ev = c->pending;
 

@@ -4,7 +4,7 @@
 
 #include "tcp.h"
 
-void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq)
+static void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq)
 {
 	uint32_t k = 0;
 
@@ -19,7 +19,8 @@ void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq)
 	*n = k;
 }
 
-bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
+/* Sorted, disjoint sequence ranges: the out-of-order data held. */
+static bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
 		    uint32_t end)
 {
 	uint32_t i = 0;

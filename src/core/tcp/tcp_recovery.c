@@ -158,7 +158,7 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 
 /* ---- the classic path: duplicate ACKs and NewReno ---- */
 
-void tcp_retransmit_first(struct tl_tcp *c)
+static void tcp_retransmit_first(struct tl_tcp *c)
 {
 	uint32_t seq = c->snd_una, end = tcp_data_end(c), room = tcp_seg_room(c);
 	uint32_t len = end - seq < room ? end - seq : room;

@@ -6,6 +6,8 @@
 
 #define RTO_CLOCK_US 1000u /* G, the clock granularity of RFC 6298 2 */
 
+static tl_time tcp_conn_deadline(const struct tl_tcp *c);
+
 /* ---- the timer heap: a binary min-heap on each connection's deadline ---- */
 
 static bool heap_before(const struct tl_tcp *a, const struct tl_tcp *b)
@@ -91,7 +93,9 @@ static void heap_update(struct tl_tcp *c)
 	sift_down(t, c->heap_idx);
 }
 
-void tcp_set_rto_at(struct tl_tcp *c, tl_time t)
+/* Every deadline change goes through tcp_set_*_at, so the timer heap knows
+ * each connection's earliest deadline without scanning. */
+static void tcp_set_rto_at(struct tl_tcp *c, tl_time t)
 {
 	c->rto_at = t;
 	heap_update(c);
@@ -250,7 +254,7 @@ void tcp_enter_time_wait(struct tl_tcp *c)
 	tcp_tw_track(c);
 }
 
-tl_time tcp_conn_deadline(const struct tl_tcp *c)
+static tl_time tcp_conn_deadline(const struct tl_tcp *c)
 {
 	tl_time t = c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
 
