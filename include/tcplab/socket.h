@@ -2,6 +2,18 @@
  * The socket API that applications use. Applications never see segments:
  * they get callbacks when something happens and call back into the stack.
  * Every call returns 0 or a count on success and a negative errno on error.
+ *
+ * The contract of the callbacks (tl_udp_recv_fn, struct tl_tcp_events):
+ * - They run inside tl_stack_input or tl_stack_poll (and closed() also
+ *   inside tl_stack_free), on the thread that called it; the stack takes no
+ *   locks, so all calls on one stack must come from one thread at a time.
+ * - From inside one, the application may call the socket functions of this
+ *   header on any socket: send, receive, shutdown, close or abort this one
+ *   or another, listen, connect. A TCP callback runs after the segment that
+ *   caused it has been processed, so what it sends rides with the ACK.
+ * - It must not call tl_stack_input, tl_stack_poll or tl_stack_free: the
+ *   stack is in the middle of a packet or a timer and is not re-entrant.
+ * - Pointers passed in (data, from) are valid until the callback returns.
  */
 #ifndef TCPLAB_SOCKET_H
 #define TCPLAB_SOCKET_H
@@ -54,7 +66,8 @@ const char *tl_tcp_state_name(enum tl_tcp_state st);
 struct tl_tcp;
 
 /* Any callback may be NULL. conn is valid until closed() returns or the
- * application calls tl_tcp_close(). */
+ * application calls tl_tcp_close() or tl_tcp_abort(), also when it does so
+ * from inside one of these callbacks (no further callback for conn follows). */
 struct tl_tcp_events {
 	/* A listener has a new established connection. It inherits the
 	 * listener's events and arg; tl_tcp_set_events changes them. */

@@ -19,10 +19,17 @@ typedef uint64_t tl_time;
 
 typedef struct tl_stack tl_stack;
 
-/* A whole IPv4 packet leaves the stack. */
+/* A whole IPv4 packet leaves the stack. pkt is the stack's one output
+ * buffer: it is valid only until the callback returns (copy it to keep it),
+ * and the callback must not call any tl_* function of this stack, since the
+ * next packet would be built in the same buffer. It runs inside whichever
+ * call made the stack send: tl_stack_input, tl_stack_poll, or a socket call
+ * (tl_tcp_send, tl_udp_sendto, ...). */
 typedef void (*tl_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 /* One trace event (no newline): a human-readable line, or with trace_json
- * one JSON object {"ev":NAME,...}; docs/trace.md lists the events. */
+ * one JSON object {"ev":NAME,...}; docs/trace.md lists the events. line is
+ * valid until the callback returns; as for tl_output_fn, the callback must
+ * not call into the stack. */
 typedef void (*tl_trace_fn)(void *ctx, tl_time now, const char *line);
 
 /* Loss recovery: RACK-TLP with SACK (RFC 8985, 6675, 6937), or the classic
