@@ -9,38 +9,33 @@ libclang-rt-14-dev ethtool hping3"
 
 tl_log() { printf '%s\n' "$*" >&2; }
 
-# Installs whatever is missing from TL_PACKAGES (needs root and apt-get).
+# A script's --help: its leading comment block, the one place it is written.
+tl_usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$1"; }
+
+# Installs the Debian packages that are missing (needs root and apt-get):
+# with no arguments TL_PACKAGES, saying what it does; with --optional PKG...
+# those, quietly. Non-zero if any could not be installed.
 tl_install_packages() {
-	local missing=()
-	for p in $TL_PACKAGES; do
+	local optional=0 missing=() p
+	[ "${1:-}" = --optional ] && { optional=1; shift; }
+	for p in ${@:-$TL_PACKAGES}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		tl_log "tcplab: missing packages: ${missing[*]} (run as root to install them)"
+	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+		[ $optional = 1 ] || tl_log "tcplab: missing packages: ${missing[*]} (run as root to install them)"
 		return 1
 	fi
-	tl_log "installing: ${missing[*]}"
+	[ $optional = 1 ] || tl_log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	# tshark asks whether non-root users may capture: answer no, never block.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" |
 		debconf-set-selections 2>/dev/null || true
-	apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >/dev/null
-}
-
-# Installs packages that are nice to have; non-zero if any could not be.
-tl_install_optional() {
-	local missing=()
-	for p in "$@"; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null || return 1
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null 2>&1 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; }
+	local quiet=/dev/stderr
+	[ $optional = 0 ] || quiet=/dev/null
+	apt-get update -qq >/dev/null 2>"$quiet"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>"$quiet"
 }
 
 # Configures (once) and builds a build directory: tl_build DIR [meson args...]
