@@ -347,6 +347,7 @@ static inline uint32_t tcp_seg_room(const struct tl_tcp *c)
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 
+/* tcp_reass.c: receive buffer and out-of-order reassembly */
 /* Keeps c->ooo_held and the table's global sum up to date. */
 void tcp_ooo_account(struct tl_tcp *c);
 /* Stores segment text starting at seq; returns bytes newly in order. */
@@ -445,6 +446,7 @@ void tcp_cc_on_ack(struct tl_tcp *c, uint32_t acked);
 void tcp_cc_loss(struct tl_tcp *c);	/* a loss repaired by fast recovery */
 void tcp_cc_rto(struct tl_tcp *c);	/* a retransmission timeout */
 
+/* tcp_input.c */
 /* RFC 9293 3.10.7.2-3: take the peer's ISN, window and SYN options. */
 void tcp_learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th);
 /* A segment for connection c, then its events and output. */
