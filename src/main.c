@@ -1,6 +1,7 @@
 /* tcplab: parse the command line, then run the TUN loop or the replayer. */
 #include "driver.h"
 #include "replay.h"
+#include "tcplab/apps.h"
 
 int main(int argc, char **argv)
 {
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
 			.seed = o.have_seed ? o.seed : 1, .trace = o.trace, .trace_json = o.trace_json,
 			.time_tol_ms = o.time_tol_ms, .window_tol_pct = o.window_tol_pct,
 			.lenient = o.lenient, .ack_state = o.ack_state, .mtu = o.mtu, .cfg = &o.cfg,
+			.services_off = TL_SVC_ALL & ~o.services,
 		};
 		return tl_replay_run(&ro);
 	}

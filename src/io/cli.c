@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "tcplab/apps.h"
 
 enum opt_kind {
 	OPT_SWITCH,	/* no value: sets a bool */
@@ -62,6 +63,7 @@ static int trace_flag(struct tl_opts *o, const struct opt *d, const char *v);
 static int kernel_addr_flag(struct tl_opts *o, const struct opt *d, const char *v);
 static int connect_flag(struct tl_opts *o, const struct opt *d, const char *v);
 static int faults_flag(struct tl_opts *o, const struct opt *d, const char *v);
+static int services_flag(struct tl_opts *o, const struct opt *d, const char *v);
 
 static const struct opt options[] = {
 	{ "--tun", "NAME", OPT_STR, G_MAIN, F(tun), 0, 1, 15, NULL, NULL, NULL, NULL,
@@ -70,6 +72,9 @@ static const struct opt options[] = {
 	  NULL, "the stack's own address" },
 	{ "--kernel-addr", "A.B.C.D/N", OPT_FN, G_MAIN, 0, 0, 0, 0, NULL, NULL, kernel_addr_flag,
 	  "10.10.0.1/24", "address given to the kernel's side of the link" },
+	{ "--services", "LIST", OPT_FN, G_MAIN, F(services), 0, 0, 0, NULL, NULL, services_flag,
+	  "all", "the built-in services to run: some of echo (TCP and UDP 7 and 65432), discard "
+	  "(TCP and UDP 9), chargen (TCP 19) and qotd (TCP 17), comma-separated, or all or none" },
 	{ "--mtu", "N", OPT_U32, G_MAIN, F(mtu), 0, 576, 65535, NULL, NULL, NULL, NULL, "link MTU" },
 	{ "--pcap", "FILE", OPT_STR, G_MAIN, F(pcap), 0, 1, 4096, NULL, NULL, NULL, NO_DEFAULT,
 	  "write every packet the stack receives and sends" },
@@ -254,6 +259,31 @@ static int connect_flag(struct tl_opts *o, const struct opt *d, const char *v)
 		return fail("bad value '%s' for %s (want A.B.C.D:PORT)", v, d->flag);
 	o->connect_to.port = (uint16_t)port;
 	o->connect = true;
+	return 0;
+}
+
+/* --services echo,discard,... or all or none (RFC 862-865). */
+static int services_flag(struct tl_opts *o, const struct opt *d, const char *v)
+{
+	char buf[128];
+	unsigned mask = 0;
+
+	if (strlen(v) >= sizeof buf)
+		return fail("%s: the list is too long", d->flag);
+	strcpy(buf, v);
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned bit = 0;
+		for (unsigned b = 1; b <= TL_SVC_ALL; b <<= 1)
+			if (!strcmp(w, tl_apps_name(b)))
+				bit = b;
+		if (!bit && strcmp(w, "all") && strcmp(w, "none"))
+			return fail("%s: unknown service '%s' (want echo, discard, chargen, qotd, "
+				    "all or none)", d->flag, w);
+		mask |= !strcmp(w, "all") ? TL_SVC_ALL : bit;
+	}
+	if (!*v)
+		return fail("%s needs a list (e.g. echo,discard, all or none)", d->flag);
+	o->services = mask;
 	return 0;
 }
 
@@ -453,6 +483,7 @@ static void default_opts(struct tl_opts *o)
 	o->kernel_prefix = 24;
 	o->mtu = 1500;
 	o->time_tol_ms = 10;
+	o->services = TL_SVC_ALL;
 	tl_config_defaults(&o->cfg);
 }
 

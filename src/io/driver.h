@@ -33,6 +33,7 @@ struct tl_opts {
 	bool offload;			/* --offload: TUN with TSO and checksum offload */
 	struct tl_config cfg;		/* --rcvbuf, --init-cwnd, ...: the core's settings */
 	bool have_ack_batch;		/* --ack-batch was given */
+	unsigned services;		/* --services: TL_SVC_* bits */
 	const char *user;		/* --user: drop to this account after setup */
 };
 

@@ -293,7 +293,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 		cfg.trace_json = o->trace_json;
 	}
 	d->stack = tl_stack_new(&cfg);
-	if (!d->stack || tl_apps_start(d->stack) < 0) {
+	if (!d->stack || tl_apps_start_some(d->stack, o->services) < 0) {
 		fprintf(stderr, "tcplab: cannot start the stack\n");
 		return -1;
 	}

@@ -668,7 +668,7 @@ int tl_replay_run(const struct tl_replay_opts *o)
 	 * millisecond timestamps tick where the recorded host's did. */
 	r.base = TIME_BASE + (cap.n ? cap.p[0].ts_us % 1000 : 0);
 	r.s = tl_stack_new(&cfg);
-	if (!r.s || tl_apps_start(r.s) < 0) {
+	if (!r.s || tl_apps_start_some(r.s, TL_SVC_ALL & ~o->services_off) < 0) {
 		fprintf(stderr, "tcplab: cannot start the stack\n");
 		capture_free(&cap);
 		return 2;

@@ -22,6 +22,7 @@ struct tl_replay_opts {
 	bool lenient;			/* conformance with another stack, see captures/README.md */
 	bool ack_state;			/* bare ACKs against receive state, not tcplab's ACKs */
 	uint32_t mtu;			/* the recorded host's MTU (its MSS follows) */
+	unsigned services_off;		/* TL_SVC_* bits of services not started */
 	const struct tl_config *cfg;	/* the settings the command line gave; NULL: defaults */
 };
 

@@ -55,6 +55,8 @@ bad "--faults-in: unknown fault 'bogus'" --faults-in bogus=1
 bad "--faults-out: bad value '2' for loss" --faults-out loss=2
 bad "--addr must be another address in the --kernel-addr subnet" --addr 10.10.0.1
 bad "no such user 'nosuchuser_zz'" --user nosuchuser_zz
+bad "--services: unknown service 'bogus'" --services echo,bogus
+bad "--services needs a list" --services ''
 echo "ok: bad values of all $n options are refused with one line each"
 help=$("$tcplab" --help) || fail "--help exited $?"
 for f in $(grep -v '^#' <<<"$table" | cut -f1); do
@@ -70,6 +72,12 @@ echo "ok: --help lists every flag of the table"
 "$tcplab" --replay "$captures/echo.pcap" --rcvbuf 4096 >/dev/null &&
 	fail "--rcvbuf 4096 did not change the advertised window"
 echo "ok: --init-cwnd and --rcvbuf reach the core"
+"$tcplab" --replay "$captures/echo.pcap" --services echo,qotd >/dev/null ||
+	fail "echo.pcap diverges with --services echo,qotd"
+out=$("$tcplab" --replay "$captures/echo.pcap" --services discard,chargen,qotd) &&
+	fail "--services without echo still answered port 7"
+grep -q "DIVERGENCE at packet 3 .*flags differs" <<<"$out" || fail "--services: $out"
+echo "ok: --services starts only the services it names"
 # fast_retransmit.pcap was recorded with Reno: CUBIC's smaller reduction
 # (RFC 9438 4.6) sends more, so its replay diverges.
 "$tcplab" --replay "$captures/fast_retransmit.pcap" --recovery newreno --cc reno >/dev/null ||
