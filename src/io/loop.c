@@ -22,7 +22,7 @@
 #include "pcap_out.h"
 #include "tcplab/apps.h"
 #include "options.h"
-#include "tun.h"
+#include "tcplab/tun.h"
 #include "wire.h"
 
 #define MAX_PKT (65536 + 16) /* a packet and its virtio_net_hdr */

@@ -1,4 +1,4 @@
-#include "tun.h"
+#include "tcplab/tun.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

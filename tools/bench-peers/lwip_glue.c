@@ -22,7 +22,7 @@
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
 
-#include "tun.h"
+#include "tcplab/tun.h"
 
 static int tun;
 static struct netif nif;

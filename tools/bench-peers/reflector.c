@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tun.h"
+#include "tcplab/tun.h"
 
 static volatile sig_atomic_t stop, report;
 

@@ -1,6 +1,8 @@
-/* The TUN device: create or attach, and configure the kernel's side. */
-#ifndef TL_TUN_H
-#define TL_TUN_H
+/* The TUN device: create or attach, and configure the kernel's side. Part
+ * of libtcplab beside the core, for a driver of its own (src/io/loop.c is
+ * tcplab's). Linux only; creating a device needs CAP_NET_ADMIN. */
+#ifndef TCPLAB_TUN_H
+#define TCPLAB_TUN_H
 
 #include <stdbool.h>
 #include <stddef.h>
