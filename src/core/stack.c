@@ -147,18 +147,3 @@ const char *ip_str(uint32_t a, char buf[16])
 		 a & 255);
 	return buf;
 }
-
-bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate)
-{
-	if (rate == 0)
-		return true;
-	if (!b->started || s->now >= b->refill + TL_MS(1000)) {
-		b->tokens = rate;
-		b->refill = s->now;
-		b->started = true;
-	}
-	if (b->tokens == 0)
-		return false;
-	b->tokens--;
-	return true;
-}

@@ -4,6 +4,7 @@
 
 #include "tcplab/socket.h"
 #include "tcplab/stack.h"
+#include "bucket.h"
 #include "wire.h"
 
 #define TL_MAX_PACKET 65535
@@ -18,13 +19,6 @@ struct tl_udp {
 
 struct tcp_table; /* tcp/tcp_conn.h */
 
-/* A token bucket refilled once a second (RFC 1812 4.3.2.8 style). */
-struct tl_bucket {
-	uint32_t tokens;
-	tl_time refill;
-	bool started;
-};
-
 struct tl_stack {
 	struct tl_config cfg;
 	struct tl_counters cnt;
@@ -38,9 +32,6 @@ struct tl_stack {
 
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 };
-
-/* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
-bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate);
 
 /* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header. */
 void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);
