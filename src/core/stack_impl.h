@@ -5,6 +5,7 @@
 #include "tcplab/socket.h"
 #include "tcplab/stack.h"
 #include "bucket.h"
+#include "trace.h"
 #include "wire.h"
 
 #define TL_MAX_PACKET 65535
@@ -51,22 +52,7 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip);
 void tcp_poll(tl_stack *s);
 tl_time tcp_next_deadline(const tl_stack *s);
 
-/* One field of a trace event: a number, or a string when s is set. */
-struct tl_kv {
-	const char *k;
-	const char *s;
-	int64_t n;
-};
-#define KV_N(key, v) { (key), NULL, (int64_t)(v) }
-#define KV_S(key, v) { (key), (v), 0 }
-/* Emits trace event ev: one JSON object built from its fields when the
- * config asks for JSON, else the text line that fmt formats. */
-void tl_trace_ev(tl_stack *s, const char *ev, const struct tl_kv *kv, size_t n,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-#define TL_TRACE_EV(s, ev, kv, ...) \
-	tl_trace_ev((s), (ev), (kv), sizeof(kv) / sizeof((kv)[0]), __VA_ARGS__)
+/* Whether trace events are wanted at all (TL_TRACE asks first). */
 static inline int tl_tracing(const tl_stack *s) { return s->cfg.trace != NULL; }
-/* "a.b.c.d" into buf (16 bytes). */
-const char *ip_str(uint32_t addr, char buf[16]);
 
 #endif
