@@ -69,10 +69,20 @@ static bool is_set(const struct tl_field *f, const struct tl_val *v)
 	return !v->none && !(f->kind == TL_STR && (!v->s || !*v->s));
 }
 
+/* Whether name is the len characters at key. */
+static bool same_key(const char *name, const char *key, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && name[i] == key[i])
+		i++;
+	return i == len && name[i] == 0;
+}
+
 static int field_index(const struct tl_event *ev, const char *key, size_t len)
 {
 	for (int i = 0; i < TL_EVENT_FIELDS && ev->field[i].key; i++)
-		if (strlen(ev->field[i].key) == len && !memcmp(ev->field[i].key, key, len))
+		if (same_key(ev->field[i].key, key, len))
 			return i;
 	return -1;
 }
