@@ -3,10 +3,22 @@
 
 #include "stack_impl.h"
 
+static const struct tl_event ev_echo_request = {
+	"icmp", "in  ICMP {peer} > echo request id {id} seq {seq} len {len}",
+	{ TL_CONST_FIELD("dir", "in"), TL_FIELD("peer", TL_ADDR),
+	  TL_CONST_FIELD("type", "echo request"), TL_FIELD("id", TL_NUM), TL_FIELD("seq", TL_NUM),
+	  TL_FIELD("len", TL_NUM) },
+};
+static const struct tl_event ev_echo_reply = {
+	"icmp", "out ICMP {peer} < echo reply id {id} seq {seq} len {len}",
+	{ TL_CONST_FIELD("dir", "out"), TL_FIELD("peer", TL_ADDR),
+	  TL_CONST_FIELD("type", "echo reply"), TL_FIELD("id", TL_NUM), TL_FIELD("seq", TL_NUM),
+	  TL_FIELD("len", TL_NUM) },
+};
+
 void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
 {
 	struct icmp_hdr h;
-	char a[16];
 
 	s->cnt.icmp_in++;
 	enum wire_err e = icmp_parse(ip->payload, ip->payload_len, &h);
@@ -23,32 +35,24 @@ void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
 		return;
 	}
 	s->cnt.icmp_in_echo++;
-	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("dir", "in"), KV_S("peer", ip_str(ip->src, a)),
-				      KV_S("type", "echo request"), KV_N("id", h.id),
-				      KV_N("seq", h.seq), KV_N("len", h.data_len) };
-		TL_TRACE_EV(s, "icmp", kv, "in  ICMP %s > echo request id %u seq %u len %zu",
-			    a, h.id, h.seq, h.data_len);
-	}
+	TL_TRACE(s, &ev_echo_request, TL_N(ip->src), TL_N(h.id), TL_N(h.seq), TL_N(h.data_len));
 	/* RFC 792: the reply carries the request's identifier, sequence and data. */
 	uint8_t *msg = s->out + IPV4_HDR_LEN;
 	size_t len = icmp_build(msg, ICMP_ECHO_REPLY, 0, get32(ip->payload + 4),
 				h.data, h.data_len);
 	s->cnt.icmp_out_echo_reply++;
-	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("dir", "out"), KV_S("peer", ip_str(ip->src, a)),
-				      KV_S("type", "echo reply"), KV_N("id", h.id),
-				      KV_N("seq", h.seq), KV_N("len", h.data_len) };
-		TL_TRACE_EV(s, "icmp", kv, "out ICMP %s < echo reply id %u seq %u len %zu",
-			    a, h.id, h.seq, h.data_len);
-	}
+	TL_TRACE(s, &ev_echo_reply, TL_N(ip->src), TL_N(h.id), TL_N(h.seq), TL_N(h.data_len));
 	ip_output(s, ip->src, IP_PROTO_ICMP, len);
 }
 
+static const struct tl_event ev_unreachable = {
+	"icmp", "out ICMP {peer} < unreachable code {code}",
+	{ TL_CONST_FIELD("dir", "out"), TL_FIELD("peer", TL_ADDR),
+	  TL_CONST_FIELD("type", "unreachable"), TL_FIELD("code", TL_NUM) },
+};
+
 void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code)
 {
-	char a[16];
-
 	if (!tl_bucket_take(s, &s->icmp_bucket, s->cfg.icmp_err_per_sec)) {
 		s->cnt.icmp_out_rate_limited++;
 		return;
@@ -60,10 +64,6 @@ void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code)
 	size_t len = icmp_build(msg, ICMP_DEST_UNREACH, code, 0,
 				msg + ICMP_HDR_LEN, quote);
 	s->cnt.icmp_out_port_unreach++;
-	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("dir", "out"), KV_S("peer", ip_str(ip->src, a)),
-				      KV_S("type", "unreachable"), KV_N("code", code) };
-		TL_TRACE_EV(s, "icmp", kv, "out ICMP %s < unreachable code %u", a, code);
-	}
+	TL_TRACE(s, &ev_unreachable, TL_N(ip->src), TL_N(code));
 	ip_output(s, ip->src, IP_PROTO_ICMP, len);
 }

@@ -1,6 +1,4 @@
-/* Stack lifetime, the clock, counters and trace plumbing. */
-#include <stdarg.h>
-#include <stdio.h>
+/* Stack lifetime, the clock and the counters. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,71 +92,4 @@ void tl_counters_foreach(const struct tl_counters *c, tl_counter_fn fn, void *ct
 #define TL_COUNTER_CALL(name, desc) fn(ctx, #name, desc, c->name);
 	TL_COUNTERS(TL_COUNTER_CALL)
 #undef TL_COUNTER_CALL
-}
-
-static size_t json_string(char *out, size_t n, const char *str)
-{
-	size_t k = 0;
-
-	for (; *str && k + 3 < n; str++) {
-		if (*str == '"' || *str == '\\')
-			out[k++] = '\\';
-		out[k++] = (unsigned char)*str < 0x20 ? ' ' : *str;
-	}
-	out[k] = 0;
-	return k;
-}
-
-void tl_trace_ev(tl_stack *s, const char *ev, const struct tl_kv *kv, size_t n,
-		 const char *fmt, ...)
-{
-	char line[640], str[128];
-	va_list ap;
-	size_t k;
-
-	if (!s->cfg.trace)
-		return;
-	if (!s->cfg.trace_json) {
-		va_start(ap, fmt);
-		vsnprintf(line, sizeof line, fmt, ap);
-		va_end(ap);
-		s->cfg.trace(s->cfg.trace_ctx, s->now, line);
-		return;
-	}
-	k = (size_t)snprintf(line, sizeof line, "{\"ev\":\"%s\"", ev);
-	for (size_t i = 0; i < n && k < sizeof line; i++) {
-		if (kv[i].s) {
-			json_string(str, sizeof str, kv[i].s);
-			k += (size_t)snprintf(line + k, sizeof line - k, ",\"%s\":\"%s\"",
-					      kv[i].k, str);
-		} else {
-			k += (size_t)snprintf(line + k, sizeof line - k, ",\"%s\":%lld",
-					      kv[i].k, (long long)kv[i].n);
-		}
-	}
-	if (k + 2 <= sizeof line)
-		snprintf(line + k, sizeof line - k, "}");
-	s->cfg.trace(s->cfg.trace_ctx, s->now, line);
-}
-
-const char *ip_str(uint32_t a, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-		 a & 255);
-	return buf;
-}
-
-bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate)
-{
-	if (rate == 0)
-		return true;
-	if (!b->started || s->now >= b->refill + TL_MS(1000)) {
-		b->tokens = rate;
-		b->refill = s->now;
-		b->started = true;
-	}
-	if (b->tokens == 0)
-		return false;
-	b->tokens--;
-	return true;
 }

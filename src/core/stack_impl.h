@@ -4,6 +4,8 @@
 
 #include "tcplab/socket.h"
 #include "tcplab/stack.h"
+#include "bucket.h"
+#include "trace.h"
 #include "wire.h"
 
 #define TL_MAX_PACKET 65535
@@ -18,13 +20,6 @@ struct tl_udp {
 
 struct tcp_table; /* tcp/tcp_conn.h */
 
-/* A token bucket refilled once a second (RFC 1812 4.3.2.8 style). */
-struct tl_bucket {
-	uint32_t tokens;
-	tl_time refill;
-	bool started;
-};
-
 struct tl_stack {
 	struct tl_config cfg;
 	struct tl_counters cnt;
@@ -38,9 +33,6 @@ struct tl_stack {
 
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 };
-
-/* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
-bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate);
 
 /* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header. */
 void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);
@@ -60,22 +52,7 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip);
 void tcp_poll(tl_stack *s);
 tl_time tcp_next_deadline(const tl_stack *s);
 
-/* One field of a trace event: a number, or a string when s is set. */
-struct tl_kv {
-	const char *k;
-	const char *s;
-	int64_t n;
-};
-#define KV_N(key, v) { (key), NULL, (int64_t)(v) }
-#define KV_S(key, v) { (key), (v), 0 }
-/* Emits trace event ev: one JSON object built from its fields when the
- * config asks for JSON, else the text line that fmt formats. */
-void tl_trace_ev(tl_stack *s, const char *ev, const struct tl_kv *kv, size_t n,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-#define TL_TRACE_EV(s, ev, kv, ...) \
-	tl_trace_ev((s), (ev), (kv), sizeof(kv) / sizeof((kv)[0]), __VA_ARGS__)
+/* Whether trace events are wanted at all (TL_TRACE asks first). */
 static inline int tl_tracing(const tl_stack *s) { return s->cfg.trace != NULL; }
-/* "a.b.c.d" into buf (16 bytes). */
-const char *ip_str(uint32_t addr, char buf[16]);
 
 #endif

@@ -26,10 +26,15 @@ static struct tl_udp *udp_find(tl_stack *s, uint16_t port)
 	return NULL;
 }
 
+static const struct tl_event ev_udp_in = {
+	"udp", "in  UDP {peer}:{port} > :{local_port} len {len}",
+	{ TL_CONST_FIELD("dir", "in"), TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM),
+	  TL_FIELD("local_port", TL_NUM), TL_FIELD("len", TL_NUM) },
+};
+
 void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 {
 	struct udp_hdr h;
-	char a[16];
 
 	s->cnt.udp_in++;
 	enum wire_err e = udp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, &h);
@@ -42,13 +47,7 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 			s->cnt.udp_drop_short++;
 		return;
 	}
-	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("dir", "in"), KV_S("peer", ip_str(ip->src, a)),
-				      KV_N("port", h.sport), KV_N("local_port", h.dport),
-				      KV_N("len", h.data_len) };
-		TL_TRACE_EV(s, "udp", kv, "in  UDP %s:%u > :%u len %zu", a, h.sport,
-			    h.dport, h.data_len);
-	}
+	TL_TRACE(s, &ev_udp_in, TL_N(ip->src), TL_N(h.sport), TL_N(h.dport), TL_N(h.data_len));
 	/* CERT CA-1996-01: two such services would bounce a datagram forever. */
 	if (loop_port(h.sport)) {
 		s->cnt.udp_drop_loop_port++;
@@ -86,11 +85,16 @@ int tl_udp_open(tl_stack *s, uint16_t port, tl_udp_recv_fn recv, void *arg,
 	return 0;
 }
 
+static const struct tl_event ev_udp_out = {
+	"udp", "out UDP {peer}:{port} < :{local_port} len {len}",
+	{ TL_CONST_FIELD("dir", "out"), TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM),
+	  TL_FIELD("local_port", TL_NUM), TL_FIELD("len", TL_NUM) },
+};
+
 int tl_udp_sendto(struct tl_udp *u, const struct tl_endpoint *to,
 		  const void *data, size_t len)
 {
 	tl_stack *s = u->stack;
-	char a[16];
 
 	if (len > ip_max_payload(s) - UDP_HDR_LEN) {
 		s->cnt.udp_out_drop_too_big++;
@@ -100,13 +104,7 @@ int tl_udp_sendto(struct tl_udp *u, const struct tl_endpoint *to,
 	memmove(seg + UDP_HDR_LEN, data, len);
 	udp_build(seg, s->cfg.addr, to->addr, u->port, to->port, len);
 	s->cnt.udp_out++;
-	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("dir", "out"), KV_S("peer", ip_str(to->addr, a)),
-				      KV_N("port", to->port), KV_N("local_port", u->port),
-				      KV_N("len", len) };
-		TL_TRACE_EV(s, "udp", kv, "out UDP %s:%u < :%u len %zu", a, to->port,
-			    u->port, len);
-	}
+	TL_TRACE(s, &ev_udp_out, TL_N(to->addr), TL_N(to->port), TL_N(u->port), TL_N(len));
 	ip_output(s, to->addr, IP_PROTO_UDP, UDP_HDR_LEN + len);
 	return (int)len;
 }

@@ -364,21 +364,20 @@ const char *tl_tcp_state_name(enum tl_tcp_state st)
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
+static const struct tl_event ev_state = {
+	"state", "{peer}:{port} {from} -> {to}",
+	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("from", TL_STR),
+	  TL_FIELD("to", TL_STR) },
+};
+
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 {
 	tl_stack *s = c->stack;
-	char a[16];
 
 	if (c->state == st)
 		return;
-	if (tl_tracing(s)) {
-		struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
-				      KV_N("port", c->rport),
-				      KV_S("from", tl_tcp_state_name(c->state)),
-				      KV_S("to", tl_tcp_state_name(st)) };
-		TL_TRACE_EV(s, "state", kv, "%s:%u %s -> %s", a, c->rport,
-			    tl_tcp_state_name(c->state), tl_tcp_state_name(st));
-	}
+	TL_TRACE(s, &ev_state, TL_N(c->raddr), TL_N(c->rport), TL_S(tl_tcp_state_name(c->state)),
+		 TL_S(tl_tcp_state_name(st)));
 	if (c->state == TL_SYN_RECEIVED && c->listener)
 		c->listener->half_open--;
 	if (c->state == TL_TIME_WAIT)

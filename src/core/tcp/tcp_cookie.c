@@ -106,21 +106,24 @@ static void cookie_syn(const struct tcp_hdr *th, const struct tcp_cookie *k,
 	syn->opts.has_sack_perm = k->sack_ok;
 }
 
+#define COOKIE_FIELDS                                                                    \
+	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("valid", TL_NUM), \
+	  TL_FIELD("mss", TL_NUM), TL_FIELD("wscale", TL_NUM), TL_FIELD("sack", TL_YESNO) }
+static const struct tl_event ev_cookie_valid = {
+	"cookie", "{peer}:{port} SYN cookie valid: mss {mss}, wscale {wscale}, sack {sack}",
+	COOKIE_FIELDS,
+};
+static const struct tl_event ev_cookie_invalid = {
+	"cookie", "{peer}:{port} SYN cookie invalid or expired: RST", COOKIE_FIELDS,
+};
+
+/* k is NULL when the cookie was not good. */
 static void trace_cookie(tl_stack *s, const struct ipv4_hdr *ip, const struct tcp_hdr *th,
 			 const struct tcp_cookie *k)
 {
-	char a[16];
-	int ws = k && k->has_wscale ? k->wscale : -1;
-	struct tl_kv kv[] = { KV_S("peer", ip_str(ip->src, a)), KV_N("port", th->sport),
-			      KV_N("valid", k != NULL), KV_N("mss", k ? k->mss : 0),
-			      KV_N("wscale", ws), KV_N("sack", k && k->sack_ok) };
-
-	if (k)
-		TL_TRACE_EV(s, "cookie", kv, "%s:%u SYN cookie valid: mss %u, wscale %d, sack %s",
-			    a, th->sport, k->mss, ws, k->sack_ok ? "yes" : "no");
-	else
-		TL_TRACE_EV(s, "cookie", kv, "%s:%u SYN cookie invalid or expired: RST", a,
-			    th->sport);
+	TL_TRACE(s, k ? &ev_cookie_valid : &ev_cookie_invalid, TL_N(ip->src), TL_N(th->sport),
+		 TL_N(k != NULL), TL_N(k ? k->mss : 0), TL_N(k && k->has_wscale ? k->wscale : -1),
+		 TL_N(k && k->sack_ok));
 }
 
 /* RFC 4987 3.6: a valid cookie ACK rebuilds the SYN-RECEIVED connection
@@ -161,8 +164,7 @@ void tcp_listen_ack(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 
 	if (!(th->flags & TCP_SYN) && cookies_recent(s, l)) {
 		bool ok = tcp_cookie_check(s, ip->src, th, &k);
-		if (tl_tracing(s))
-			trace_cookie(s, ip, th, ok ? &k : NULL);
+		trace_cookie(s, ip, th, ok ? &k : NULL);
 		if (ok) {
 			cookie_open(s, l, ip, th, &k);
 			return;

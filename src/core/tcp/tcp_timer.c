@@ -292,51 +292,27 @@ static bool persisting(const struct tl_tcp *c)
 	return c->xtimer == TCP_XT_PERSIST && c->snd_una == c->snd_max;
 }
 
+static const struct tl_event ev_persist = {
+	"persist", "{peer}:{port} persist: zero-window probe, next in {next_ms} ms",
+	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("next_ms", TL_NUM) },
+};
+
 /* The persist timer fired: probe a zero window, or push a small segment. */
 static void persist_expired(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
-	char a[16];
 
 	c->retries++;
 	/* RFC 9293 3.8.6.1 and RFC 1122 4.2.2.17: probes back off like the RTO. */
 	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.rto_us * 2);
 	if (c->snd_wnd == 0) {
-		if (tl_tracing(s)) {
-			struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)),
-					      KV_N("port", c->rport),
-					      KV_N("next_ms", c->rtt.rto_us / 1000) };
-			TL_TRACE_EV(s, "persist", kv,
-				    "%s:%u persist: zero-window probe, next in %u ms", a,
-				    c->rport, c->rtt.rto_us / 1000);
-		}
+		TL_TRACE(s, &ev_persist, TL_N(c->raddr), TL_N(c->rport), TL_N(c->rtt.rto_us / 1000));
 		tcp_send_probe(c);
 		timer_start(c, TCP_XT_PERSIST, c->rtt.rto_us);
 		return;
 	}
 	c->force_send = true; /* RFC 1122 4.2.3.4 (d): the override timeout */
 	tcp_output(c);
-}
-
-static void trace_timeout(struct tl_tcp *c)
-{
-	char a[16];
-	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
-			      KV_N("retries", c->retries) };
-
-	TL_TRACE_EV(c->stack, "timeout", kv, "%s:%u timeout after %u retransmissions", a,
-		    c->rport, c->retries);
-}
-
-static void trace_rto(struct tl_tcp *c, bool syn)
-{
-	char a[16];
-	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
-			      KV_N("retry", c->retries), KV_N("next_ms", c->rtt.rto_us / 1000),
-			      KV_N("syn", 1) };
-
-	tl_trace_ev(c->stack, "rto", kv, syn ? 5 : 4, "%s:%u RTO fired (retry %u), %snext rto %u ms",
-		    a, c->rport, c->retries, syn ? "SYN again, " : "", c->rtt.rto_us / 1000);
 }
 
 /* RFC 8985 7.2-7.3: the probe timer fired; it may have moved meanwhile. */
@@ -351,6 +327,16 @@ static void pto_expired(struct tl_tcp *c)
 	else
 		tcp_send_loss_probe(c);
 }
+
+static const struct tl_event ev_timeout = {
+	"timeout", "{peer}:{port} timeout after {retries} retransmissions",
+	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("retries", TL_NUM) },
+};
+static const struct tl_event ev_rto = {
+	"rto", "{peer}:{port} RTO fired (retry {retry}), {?syn:SYN again, }next rto {next_ms} ms",
+	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("retry", TL_NUM),
+	  TL_FIELD("next_ms", TL_NUM), TL_FIELD("syn", TL_NUM) },
+};
 
 static void rto_expired(struct tl_tcp *c)
 {
@@ -369,8 +355,7 @@ static void rto_expired(struct tl_tcp *c)
 	if (c->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
-		if (tl_tracing(s))
-			trace_timeout(c);
+		TL_TRACE(s, &ev_timeout, TL_N(c->raddr), TL_N(c->rport), TL_N(c->retries));
 		tcp_drop(c, -ETIMEDOUT);
 		return;
 	}
@@ -390,11 +375,10 @@ static void rto_expired(struct tl_tcp *c)
 	} else {
 		c->snd_nxt = c->iss; /* the SYN again */
 	}
-	if (tl_tracing(s)) {
-		trace_rto(c, !synchronized(c));
-		if (synchronized(c))
-			tcp_trace_cwnd(c, "RTO");
-	}
+	TL_TRACE(s, &ev_rto, TL_N(c->raddr), TL_N(c->rport), TL_N(c->retries),
+		 TL_N(c->rtt.rto_us / 1000), TL_IF(!synchronized(c), TL_N(1)));
+	if (synchronized(c))
+		tcp_trace_cwnd(c, "RTO");
 	/* RFC 6298 5.4 + RFC 5681 3.1: resend from snd_una, one segment (cwnd). */
 	tcp_output(c);
 }

@@ -36,10 +36,23 @@ static void option_string(const struct tcp_opts *o, char *out, size_t n)
 		snprintf(out + k, n - (size_t)k, "%ssack %u", k ? "," : "", o->sack_n);
 }
 
+static const struct tl_event ev_seg = {
+	"seg",
+	"{dir} {src}:{sport} > {dst}:{dport} Flags [{flags}], seq {seq}{?ack:, ack {ack}}, "
+	"win {win}{?opts:, options [{opts}]}, length {len}",
+	{ TL_FIELD("dir", TL_DIR), TL_FIELD("src", TL_ADDR), TL_FIELD("sport", TL_NUM),
+	  TL_FIELD("dst", TL_ADDR), TL_FIELD("dport", TL_NUM), TL_FIELD("flags", TL_STR),
+	  TL_FIELD("seq", TL_NUM), TL_FIELD("ack", TL_NUM), TL_FIELD("win", TL_NUM),
+	  TL_FIELD("len", TL_NUM), TL_FIELD("opts", TL_STR),
+	  /* the sender's state as the segment passed, for tools/plot-cwnd */
+	  TL_FIELD("cwnd", TL_NUM), TL_FIELD("ssthresh", TL_WND), TL_FIELD("flight", TL_NUM),
+	  TL_FIELD("rwnd", TL_NUM) },
+};
+
 void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
 		       uint32_t src, uint32_t dst, const struct tcp_hdr *th)
 {
-	char a[16], b[16], fl[8], opts[96];
+	char fl[8], opts[96];
 	/* Relative to each side's ISN, as tcpdump shows them; absolute when
 	 * no connection knows the ISNs. */
 	uint32_t seq_base = 0, ack_base = 0;
@@ -51,55 +64,25 @@ void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
 	}
 	flag_string(th->flags, fl);
 	option_string(&th->opts, opts, sizeof opts);
-	ip_str(src, a);
-	ip_str(dst, b);
-	char ackpart[32] = "";
-	if (th->flags & TCP_ACK)
-		snprintf(ackpart, sizeof ackpart, ", ack %u", th->ack - ack_base);
-
-	struct tl_kv kv[16];
-	size_t n = 0;
-	kv[n++] = (struct tl_kv)KV_S("dir", out ? "out" : "in");
-	kv[n++] = (struct tl_kv)KV_S("src", a);
-	kv[n++] = (struct tl_kv)KV_N("sport", th->sport);
-	kv[n++] = (struct tl_kv)KV_S("dst", b);
-	kv[n++] = (struct tl_kv)KV_N("dport", th->dport);
-	kv[n++] = (struct tl_kv)KV_S("flags", fl);
-	kv[n++] = (struct tl_kv)KV_N("seq", th->seq - seq_base);
-	if (th->flags & TCP_ACK)
-		kv[n++] = (struct tl_kv)KV_N("ack", th->ack - ack_base);
-	kv[n++] = (struct tl_kv)KV_N("win", th->wnd);
-	kv[n++] = (struct tl_kv)KV_N("len", th->data_len);
-	kv[n++] = (struct tl_kv)KV_S("opts", opts);
-	if (c && c->state >= TL_ESTABLISHED) {
-		/* The sender's state as the segment passed, for tools/plot-cwnd. */
-		kv[n++] = (struct tl_kv)KV_N("cwnd", c->cong.cwnd);
-		kv[n++] = (struct tl_kv)KV_N("ssthresh",
-					     c->cong.ssthresh == UINT32_MAX ? 0 : c->cong.ssthresh);
-		kv[n++] = (struct tl_kv)KV_N("flight", c->snd_max - c->snd_una);
-		kv[n++] = (struct tl_kv)KV_N("rwnd", c->snd_wnd);
-	}
-	tl_trace_ev(s, "seg", kv, n,
-		    "%s %s:%u > %s:%u Flags [%s], seq %u%s, win %u%s%s%s, length %zu",
-		    out ? "out" : "in ", a, th->sport, b, th->dport, fl, th->seq - seq_base,
-		    ackpart, th->wnd, opts[0] ? ", options [" : "", opts, opts[0] ? "]" : "",
-		    th->data_len);
+	bool est = c && c->state >= TL_ESTABLISHED;
+	TL_TRACE(s, &ev_seg, TL_N(out), TL_N(src), TL_N(th->sport), TL_N(dst), TL_N(th->dport),
+		 TL_S(fl), TL_N(th->seq - seq_base),
+		 TL_IF(th->flags & TCP_ACK, TL_N(th->ack - ack_base)), TL_N(th->wnd),
+		 TL_N(th->data_len), TL_S(opts), TL_IF(est, TL_N(c->cong.cwnd)),
+		 TL_IF(est, TL_N(c->cong.ssthresh)), TL_IF(est, TL_N(c->snd_max - c->snd_una)),
+		 TL_IF(est, TL_N(c->snd_wnd)));
 }
+
+static const struct tl_event ev_cwnd = {
+	"cwnd", "{peer}:{port} cwnd {cwnd} ssthresh {ssthresh} flight {flight} ({why})",
+	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("cwnd", TL_NUM),
+	  TL_FIELD("ssthresh", TL_WND), TL_FIELD("flight", TL_NUM), TL_FIELD("rwnd", TL_NUM),
+	  TL_FIELD("mss", TL_NUM), TL_FIELD("why", TL_STR) },
+};
 
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why)
 {
-	tl_stack *s = c->stack;
-	char a[16], ss[16] = "inf";
-
-	if (!tl_tracing(s))
-		return;
-	if (c->cong.ssthresh != UINT32_MAX)
-		snprintf(ss, sizeof ss, "%u", c->cong.ssthresh);
-	struct tl_kv kv[] = { KV_S("peer", ip_str(c->raddr, a)), KV_N("port", c->rport),
-			      KV_N("cwnd", c->cong.cwnd),
-			      KV_N("ssthresh", c->cong.ssthresh == UINT32_MAX ? 0 : c->cong.ssthresh),
-			      KV_N("flight", c->snd_max - c->snd_una), KV_N("rwnd", c->snd_wnd),
-			      KV_N("mss", c->mss), KV_S("why", why) };
-	TL_TRACE_EV(s, "cwnd", kv, "%s:%u cwnd %u ssthresh %s flight %u (%s)", a, c->rport,
-		    c->cong.cwnd, ss, c->snd_max - c->snd_una, why);
+	TL_TRACE(c->stack, &ev_cwnd, TL_N(c->raddr), TL_N(c->rport), TL_N(c->cong.cwnd),
+		 TL_N(c->cong.ssthresh), TL_N(c->snd_max - c->snd_una), TL_N(c->snd_wnd),
+		 TL_N(c->mss), TL_S(why));
 }
