@@ -14,7 +14,7 @@
  *   tcp_timer.c   the timer heap; RTO, persist, probe, reordering, delayed
  *                 ACK, window-update, idle and TIME_WAIT deadlines
  *   tcp_socket.c  the socket API that applications call
- *   tcp_trace.c   trace lines for segments and state changes
+ *   tcp_trace.c   trace lines for segments and cwnd changes (trace.c formats them)
  */
 #ifndef TL_TCP_H
 #define TL_TCP_H

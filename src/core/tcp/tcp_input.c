@@ -370,6 +370,26 @@ static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 		c->pending |= TCP_EV_WRITABLE;
 }
 
+/* RFC 9293 3.10.7.4 fifth, in FIN-WAIT-1, CLOSING and LAST-ACK: what the
+ * ACK of our FIN moves the state to. False when the connection is gone. */
+static bool our_fin_acked(struct tl_tcp *c)
+{
+	if (!tcp_fin_acked(c))
+		return true;
+	if (c->state == TL_FIN_WAIT_1) {
+		tcp_set_state(c, TL_FIN_WAIT_2);
+		/* Not in the RFC: a closed socket waits for the FIN only so long. */
+		if (c->app_closed)
+			tcp_set_tw_at(c, c->stack->now + TL_MS(2 * (uint64_t)c->stack->cfg.tcp_msl_ms));
+	} else if (c->state == TL_CLOSING) {
+		tcp_enter_time_wait(c);
+	} else if (c->state == TL_LAST_ACK) {
+		tcp_drop(c, 0);
+		return false;
+	}
+	return true;
+}
+
 /* RFC 9293 3.10.7.4 fifth: the ACK field. False ends processing. */
 static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 		      const struct tcp_hdr *th)
@@ -410,29 +430,7 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	    c->snd_una != c->snd_max)
 		tcp_timer_arm(c);
 	update_window(c, th);
-	switch (c->state) {
-	case TL_FIN_WAIT_1:
-		if (tcp_fin_acked(c)) {
-			tcp_set_state(c, TL_FIN_WAIT_2);
-			/* Not in the RFC: a closed socket waits for the FIN only so long. */
-			if (c->app_closed)
-				tcp_set_tw_at(c, s->now + TL_MS(2 * (uint64_t)s->cfg.tcp_msl_ms));
-		}
-		break;
-	case TL_CLOSING:
-		if (tcp_fin_acked(c))
-			tcp_enter_time_wait(c);
-		break;
-	case TL_LAST_ACK:
-		if (tcp_fin_acked(c)) {
-			tcp_drop(c, 0);
-			return false;
-		}
-		break;
-	default:
-		break;
-	}
-	return true;
+	return our_fin_acked(c);
 }
 
 /* RFC 9293 3.10.7.4 seventh: segment text. */
