@@ -333,6 +333,23 @@ static void accept_one(struct tl_ctl *c, int fd, tl_time now)
 	}
 }
 
+/* Clients past their time are told so (if still silent) and closed. */
+static void expire(struct tl_ctl *c, tl_time now)
+{
+	for (int i = 0; i < TL_CTL_CLIENTS; i++) {
+		struct client *k = &c->cl[i];
+		if (k->fd < 0 || k->deadline > now)
+			continue;
+		if (!k->out) {
+			char line[64];
+			snprintf(line, sizeof line, "error: no request line within %d s\n",
+				 TL_CTL_TIMEOUT_MS / 1000);
+			(void)!send(k->fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		client_close(k);
+	}
+}
+
 void tl_ctl_serve(struct tl_ctl *c, const struct pollfd *p, int n, tl_time now)
 {
 	for (int i = 1; i < n && i <= c->npolled; i++) {
@@ -351,9 +368,7 @@ void tl_ctl_serve(struct tl_ctl *c, const struct pollfd *p, int n, tl_time now)
 			break;
 		accept_one(c, fd, now);
 	}
-	for (int i = 0; i < TL_CTL_CLIENTS; i++)
-		if (c->cl[i].fd >= 0 && c->cl[i].deadline <= now)
-			client_close(&c->cl[i]);
+	expire(c, now);
 }
 
 int tl_ctl_pollfds(struct tl_ctl *c, struct pollfd *p)

@@ -109,6 +109,14 @@ def garbage(tun):
         s.close()
     assert busy >= 4, "only %d of 12 idle connections were told busy" % busy
     print("ok: %d of 12 idle connections told busy; echo served meanwhile" % busy)
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.settimeout(20)
+    silent.connect("\0tcplab/" + tun)
+    t = time.monotonic()
+    out = silent.recv(200)
+    assert out == b"error: no request line within 10 s\n" and 9 < time.monotonic() - t < 15, out
+    silent.close()
+    print("ok: a silent client is told so and closed after 10 s")
     out = ask(tun, b"ss json\n")
     head, _, body = out.partition(b"\n")
     assert head == b"ok %d" % len(body), "after the garbage: %r" % out[:80]
