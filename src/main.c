@@ -1,4 +1,6 @@
-/* tcplab: parse the command line, then run the TUN loop or the replayer. */
+/* tcplab: parse the command line, then run the TUN loop or the replayer;
+ * or ask a running tcplab (tcplab ss, tcplab stats). */
+#include "control.h"
 #include "driver.h"
 #include "replay.h"
 #include "tcplab/apps.h"
@@ -7,7 +9,10 @@ int main(int argc, char **argv)
 {
 	struct tl_opts o;
 
-	int r = tl_parse_args(argc, argv, &o);
+	int r = tl_subcommand(argc, argv);
+	if (r >= 0)
+		return r;
+	r = tl_parse_args(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
 	if (o.replay) {

@@ -134,4 +134,38 @@ int tl_tcp_rcv_ranges(tl_stack *s, const struct tl_endpoint *remote, uint16_t lp
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c);
 struct tl_endpoint tl_tcp_remote(const struct tl_tcp *c);
 
+/* ---- Watching the stack: what `tcplab ss` shows ---- */
+
+/* One TCP socket, as `ss -tin` shows it. Sizes in bytes, times in
+ * microseconds. A listener has remote 0.0.0.0:0 and no send state. */
+struct tl_tcp_info {
+	enum tl_tcp_state state;
+	struct tl_endpoint local, remote;
+	uint32_t recv_q;	/* in order, not yet read; a listener: half-open connections */
+	uint32_t send_q;	/* given by the application, not yet acknowledged;
+				 * a listener: its backlog */
+	uint32_t mss;		/* the largest segment we send */
+	uint32_t cwnd;
+	uint32_t ssthresh;	/* UINT32_MAX: not set yet (slow start) */
+	uint32_t srtt_us, rttvar_us; /* 0 and 0 before the first RTT sample */
+	uint32_t rto_us;
+	uint32_t bytes_in_flight; /* SND.MAX - SND.UNA, RFC 5681 2's FlightSize */
+	uint64_t retrans;	/* segments sent again, over the connection's life */
+	uint32_t snd_wnd;	/* the peer's window (SND.WND), scaled */
+};
+void tl_tcp_info(const struct tl_tcp *c, struct tl_tcp_info *out);
+
+/* Calls fn once for each TCP listener and connection, TIME_WAIT included,
+ * and each UDP socket. Inside fn only the read-only calls may be used:
+ * tl_tcp_info, tl_tcp_state, tl_tcp_local, tl_tcp_remote, tl_tcp_recv_avail,
+ * tl_tcp_send_space and tl_udp_local. Anything that sends, opens, closes or
+ * feeds the stack (input, poll) changes the lists being walked: do it after
+ * the walk returns. */
+typedef void (*tl_tcp_each_fn)(void *arg, const struct tl_tcp *c);
+void tl_tcp_foreach(tl_stack *s, tl_tcp_each_fn fn, void *arg);
+typedef void (*tl_udp_each_fn)(void *arg, const struct tl_udp *u);
+void tl_udp_foreach(tl_stack *s, tl_udp_each_fn fn, void *arg);
+/* The address and port a UDP socket receives on. */
+struct tl_endpoint tl_udp_local(const struct tl_udp *u);
+
 #endif

@@ -120,3 +120,15 @@ void tl_udp_close(struct tl_udp *u)
 		}
 	free(u);
 }
+
+void tl_udp_foreach(tl_stack *s, tl_udp_each_fn fn, void *arg)
+{
+	for (const struct tl_udp *u = s->udp_socks; u; u = u->next)
+		fn(arg, u);
+}
+
+struct tl_endpoint tl_udp_local(const struct tl_udp *u)
+{
+	struct tl_endpoint e = { u->stack->cfg.addr, u->port };
+	return e;
+}

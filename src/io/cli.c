@@ -186,7 +186,8 @@ static const char usage_tail[] =
 	"\n"
 	"  -h, --help            this help\n"
 	"  --list-options        every option as a table: flag, kind, bounds, default\n"
-	"SIGINT or SIGTERM stops it; SIGUSR1 prints the counters (also printed at exit).\n";
+	"SIGINT or SIGTERM stops it; SIGUSR1 prints the counters (also printed at exit).\n"
+	"tcplab ss [-i] [--json] and tcplab stats [--json] ask the running tcplab (--help).\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)

@@ -17,6 +17,7 @@
 
 #include <linux/virtio_net.h>
 
+#include "control.h"
 #include "driver.h"
 #include "netcat.h"
 #include "pcap_out.h"
@@ -40,6 +41,7 @@ struct driver {
 	tl_time start;
 	uint64_t tun_read_errors, tun_write_drops;
 	struct netcat *nc;
+	struct tl_ctl *ctl;		/* the control socket: tcplab ss, tcplab stats */
 	uid_t uid;			/* --user: whom to become after setup */
 	gid_t gid;
 };
@@ -141,35 +143,75 @@ static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
 	tl_stack_input(d->stack, pkt, len, now);
 }
 
+/* Where counters go: text as netstat -s, or members of one JSON object. */
+struct counter_out {
+	FILE *f;
+	bool json;
+	int n;
+};
+
 static void print_counter(void *ctx, const char *name, const char *desc, uint64_t v)
 {
-	(void)ctx, (void)name;
-	fprintf(stderr, "%12llu %s\n", (unsigned long long)v, desc);
+	struct counter_out *o = ctx;
+
+	if (o->json)
+		fprintf(o->f, "%s\n\"%s\":%llu", o->n++ ? "," : "", name, (unsigned long long)v);
+	else
+		fprintf(o->f, "%12llu %s\n", (unsigned long long)v, desc);
 }
 
-static void print_faults(const char *dir, const struct tl_faults *f)
+static void print_faults(struct counter_out *o, const char *dir, const struct tl_faults *f)
 {
 	const struct tl_fault_stats *st = tl_faults_stats(f);
+	char name[64], desc[64];
+	const struct { const char *name, *desc; uint64_t v; } rows[] = {
+		{ "lost", "packets dropped", st->lost },
+		{ "duplicated", "packets duplicated", st->duplicated },
+		{ "reordered", "packets reordered", st->reordered },
+		{ "corrupted", "packets corrupted", st->corrupted },
+		{ "overflow", "packets dropped, queue full", st->overflow },
+	};
 
-	fprintf(stderr, "%12llu fault %s: packets dropped\n", (unsigned long long)st->lost, dir);
-	fprintf(stderr, "%12llu fault %s: packets duplicated\n", (unsigned long long)st->duplicated, dir);
-	fprintf(stderr, "%12llu fault %s: packets reordered\n", (unsigned long long)st->reordered, dir);
-	fprintf(stderr, "%12llu fault %s: packets corrupted\n", (unsigned long long)st->corrupted, dir);
-	fprintf(stderr, "%12llu fault %s: packets dropped, queue full\n", (unsigned long long)st->overflow, dir);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(name, sizeof name, "fault_%s_%s", dir, rows[i].name);
+		snprintf(desc, sizeof desc, "fault %s: %s", dir, rows[i].desc);
+		print_counter(o, name, desc, rows[i].v);
+	}
+}
+
+/* The counters SIGUSR1 prints, and `tcplab stats` (--json: one object). */
+static void write_counters(struct driver *d, FILE *f, bool json)
+{
+	struct counter_out o = { f, json, 0 };
+
+	fputs(json ? "{" : "tcplab counters:\n", f);
+	tl_counters_foreach(tl_stack_counters(d->stack), print_counter, &o);
+	print_counter(&o, "tun_read_errors", "TUN read errors", d->tun_read_errors);
+	print_counter(&o, "tun_write_drops", "packets not written: TUN queue full",
+		      d->tun_write_drops);
+	if (d->fin)
+		print_faults(&o, "in", d->fin);
+	if (d->fout)
+		print_faults(&o, "out", d->fout);
+	if (json)
+		fputs("\n}\n", f);
 }
 
 static void print_counters(struct driver *d)
 {
 	fflush(stdout);
-	fprintf(stderr, "tcplab counters:\n");
-	tl_counters_foreach(tl_stack_counters(d->stack), print_counter, NULL);
-	fprintf(stderr, "%12llu TUN read errors\n", (unsigned long long)d->tun_read_errors);
-	fprintf(stderr, "%12llu packets not written: TUN queue full\n",
-		(unsigned long long)d->tun_write_drops);
-	if (d->fin)
-		print_faults("in", d->fin);
-	if (d->fout)
-		print_faults("out", d->fout);
+	write_counters(d, stderr, false);
+}
+
+static const char *control_answer(void *ctx, const struct tl_ctl_req *req, FILE *out)
+{
+	struct driver *d = ctx;
+
+	if (req->verb == TL_CTL_STATS)
+		write_counters(d, out, req->json);
+	else if (tl_ss_print(out, d->stack, req->info, req->json) < 0)
+		return "out of memory listing the sockets";
+	return NULL;
 }
 
 static int open_signals(void)
@@ -356,6 +398,8 @@ static const struct timespec *poll_timeout(struct driver *d, tl_time now, struct
 		t = tl_faults_next_deadline(d->fin);
 	if (d->fout && tl_faults_next_deadline(d->fout) < t)
 		t = tl_faults_next_deadline(d->fout);
+	if (d->ctl && tl_ctl_deadline(d->ctl) < t)
+		t = tl_ctl_deadline(d->ctl);
 	if (t == TL_TIME_NEVER)
 		return NULL;
 	uint64_t us = t <= now ? 0 : t - now > 60000000u ? 60000000u : t - now;
@@ -369,6 +413,7 @@ static void teardown(struct driver *d)
 	if (d->pcap)
 		tl_pcap_close(d->pcap);
 	netcat_free(d->nc);
+	tl_ctl_free(d->ctl);
 	tl_stack_free(d->stack);
 	tl_faults_free(d->fin);
 	tl_faults_free(d->fout);
@@ -396,10 +441,58 @@ static int lookup_user(struct driver *d, const char *name)
 	return 0;
 }
 
+/* The control socket is a convenience: without it, tcplab still runs. */
+static void open_control(struct driver *d)
+{
+	char err[256];
+
+	d->ctl = tl_ctl_open(d->o->tun, control_answer, d, err, sizeof err);
+	if (!d->ctl)
+		fprintf(stderr, "tcplab: %s; tcplab ss and stats will not find this one\n", err);
+}
+
+/* Until a signal stops it or --connect is done; returns the exit status. */
+static int run_loop(struct driver *d)
+{
+	const struct tl_opts *o = d->o;
+	int status = 0;
+
+	for (;;) {
+		struct pollfd p[4 + TL_CTL_CLIENTS] = { { d->tun, POLLIN, 0 }, { d->sig, POLLIN, 0 },
+							{ d->nc ? netcat_fd(d->nc) : -1, POLLIN, 0 } };
+		int np = 3 + (d->ctl ? tl_ctl_pollfds(d->ctl, p + 3) : 0);
+		struct timespec ts;
+		int n = ppoll(p, (nfds_t)np, poll_timeout(d, mono_us(), &ts), NULL);
+		if (n < 0 && errno != EINTR) {
+			perror("tcplab: poll");
+			return 1;
+		}
+		if ((p[1].revents & POLLIN) && read_signals(d))
+			return status;
+		/* Timers that fell due before these packets run first, as in a replay. */
+		tl_stack_poll(d->stack, mono_us());
+		if (p[0].revents & POLLIN)
+			read_tun(d);
+		tl_time now = mono_us();
+		if (d->fin)
+			tl_faults_release(d->fin, now, stack_input, d);
+		if (p[2].revents & (POLLIN | POLLHUP))
+			netcat_stdin(d->nc);
+		tl_stack_poll(d->stack, now);
+		if (d->fout)
+			tl_faults_release(d->fout, now, tun_write, d);
+		if (d->ctl)
+			tl_ctl_serve(d->ctl, p + 3, np - 3, now);
+		if (o->trace)
+			fflush(o->connect ? stderr : stdout);
+		if (d->nc && netcat_done(d->nc, &status))
+			return status;
+	}
+}
+
 int tl_run(const struct tl_opts *o)
 {
 	struct driver d;
-	int status = 0;
 
 	memset(&d, 0, sizeof d);
 	d.o = o;
@@ -414,35 +507,8 @@ int tl_run(const struct tl_opts *o)
 		teardown(&d);
 		return 1;
 	}
-	for (;;) {
-		struct pollfd p[3] = { { d.tun, POLLIN, 0 }, { d.sig, POLLIN, 0 },
-				       { d.nc ? netcat_fd(d.nc) : -1, POLLIN, 0 } };
-		struct timespec ts;
-		int n = ppoll(p, 3, poll_timeout(&d, mono_us(), &ts), NULL);
-		if (n < 0 && errno != EINTR) {
-			perror("tcplab: poll");
-			status = 1;
-			break;
-		}
-		if ((p[1].revents & POLLIN) && read_signals(&d))
-			break;
-		/* Timers that fell due before these packets run first, as in a replay. */
-		tl_stack_poll(d.stack, mono_us());
-		if (p[0].revents & POLLIN)
-			read_tun(&d);
-		tl_time now = mono_us();
-		if (d.fin)
-			tl_faults_release(d.fin, now, stack_input, &d);
-		if (p[2].revents & (POLLIN | POLLHUP))
-			netcat_stdin(d.nc);
-		tl_stack_poll(d.stack, now);
-		if (d.fout)
-			tl_faults_release(d.fout, now, tun_write, &d);
-		if (o->trace)
-			fflush(o->connect ? stderr : stdout);
-		if (d.nc && netcat_done(d.nc, &status))
-			break;
-	}
+	open_control(&d);
+	int status = run_loop(&d);
 	print_counters(&d);
 	teardown(&d);
 	return status;

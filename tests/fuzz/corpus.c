@@ -5,7 +5,8 @@
  * of the core target (fuzz_core.h), TCP with sequence numbers relative to
  * what the host last sent, so they replay against our own ISNs;
  * OUT_DIR/replay/: the first 16 KiB of each capture behind an options byte;
- * OUT_DIR/options/: command lines from the documentation.
+ * OUT_DIR/options/: command lines from the documentation;
+ * OUT_DIR/control/: requests to the control socket, good and bad.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -477,6 +478,30 @@ static int options_seeds(const char *dir)
 	return 0;
 }
 
+/* A read size byte (fuzz_control.c), then what clients send. */
+static const struct {
+	const char *req;
+	size_t len;
+} requests[] = {
+	CMD("\x1fss\n"),
+	CMD("\x1fss info json\n"),
+	CMD("\x00stats json\nss info\n"),
+	CMD("\x03stats\nss json info\nbogus\n\n"),
+	CMD("\x1f  ss   info  \nstats info\nss\x00\xff\n"),
+};
+
+static int control_seeds(const char *dir)
+{
+	char file[32];
+
+	for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+		snprintf(file, sizeof file, "request-%02zu", i);
+		if (write_file(dir, file, requests[i].req, requests[i].len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int mkdir_p(const char *a, const char *b, char *out, size_t n)
 {
 	snprintf(out, n, "%s%s%s", a, b ? "/" : "", b ? b : "");
@@ -507,7 +532,7 @@ static int one_capture(const char *capdir, const char *file, const char *core,
 
 int main(int argc, char **argv)
 {
-	char core[4096], replay[4096], options[4096];
+	char core[4096], replay[4096], options[4096], control[4096];
 	struct dirent *e;
 	int n = 0;
 
@@ -524,6 +549,7 @@ int main(int argc, char **argv)
 	    mkdir_p(argv[2], "core", core, sizeof core) < 0 ||
 	    mkdir_p(argv[2], "replay", replay, sizeof replay) < 0 ||
 	    mkdir_p(argv[2], "options", options, sizeof options) < 0 || options_seeds(options) < 0 ||
+	    mkdir_p(argv[2], "control", control, sizeof control) < 0 || control_seeds(control) < 0 ||
 	    socket_seeds(core) < 0)
 		return 1;
 	while ((e = readdir(d))) {

@@ -217,6 +217,7 @@ struct tl_tcp {
 	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
 	struct tcp_rtt rtt;
 	uint32_t retries;
+	uint64_t rexmits;		/* segments resent, for tl_tcp_info */
 
 	bool ack_now;			/* an ACK must go out */
 	bool in_input;			/* output waits until the segment is done */

@@ -431,6 +431,7 @@ void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len)
 	if (c->fin_sent && seq + len == c->fin_seq)
 		flags |= TCP_FIN;
 	c->stack->cnt.tcp_rexmit++;
+	c->rexmits++;
 	karn(c, seq, len);
 	send_segment(c, flags, seq, len);
 	tcp_sb_sent(c, seq, seq + len + !!(flags & TCP_FIN));

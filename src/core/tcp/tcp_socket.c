@@ -235,3 +235,33 @@ struct tl_endpoint tl_tcp_remote(const struct tl_tcp *c)
 	struct tl_endpoint e = { c->raddr, c->rport };
 	return e;
 }
+
+void tl_tcp_info(const struct tl_tcp *c, struct tl_tcp_info *out)
+{
+	bool listener = c->state == TL_LISTEN;
+
+	*out = (struct tl_tcp_info){
+		.state = c->state,
+		.local = tl_tcp_local(c),
+		.remote = tl_tcp_remote(c),
+		.recv_q = listener ? (uint32_t)c->half_open : c->rcvbuf.len,
+		.send_q = listener ? (uint32_t)c->backlog : c->sndbuf.len,
+	};
+	if (listener)
+		return;
+	out->mss = c->mss;
+	out->cwnd = c->cong.cwnd;
+	out->ssthresh = c->cong.ssthresh;
+	out->srtt_us = c->rtt.srtt_us;
+	out->rttvar_us = c->rtt.rttvar_us;
+	out->rto_us = c->rtt.rto_us;
+	out->bytes_in_flight = tcp_flight_size(c);
+	out->retrans = c->rexmits;
+	out->snd_wnd = c->snd_wnd;
+}
+
+void tl_tcp_foreach(tl_stack *s, tl_tcp_each_fn fn, void *arg)
+{
+	for (const struct tl_tcp *c = s->tcp->all; c; c = c->next)
+		fn(arg, c);
+}

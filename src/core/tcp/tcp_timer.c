@@ -370,6 +370,7 @@ static void rto_expired(struct tl_tcp *c)
 	c->rtt.timing = false;
 	s->cnt.tcp_rto++;
 	s->cnt.tcp_rexmit++;
+	c->rexmits++;
 	if (synchronized(c)) {
 		tcp_rec_rto(c);
 	} else {
