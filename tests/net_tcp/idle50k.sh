@@ -20,18 +20,18 @@ for i in 0 1 2; do
 	n=$share
 	[ $i -eq 2 ] && n=$((N - 2 * share))
 	mkfifo "$TL_TMP/hold$i"
-	tl_in timeout 120 "$CLIENT" idle 10.10.0.2 9 "$n" <"$TL_TMP/hold$i" >"$TL_TMP/ready$i" 2>&1 &
+	tl_in timeout 240 "$CLIENT" idle 10.10.0.2 9 "$n" <"$TL_TMP/hold$i" >"$TL_TMP/ready$i" 2>&1 &
 	PIDS+=($!)
 	exec {fd}>"$TL_TMP/hold$i" # keeps the client's standard input open
 	PIPES+=("$fd")
 done
 for i in 0 1 2; do
-	for _ in $(seq 1200); do
+	for _ in $(seq 2400); do
 		grep -q ready "$TL_TMP/ready$i" 2>/dev/null && break
 		kill -0 "${PIDS[$i]}" 2>/dev/null || tl_fail "client $i: $(cat "$TL_TMP/ready$i")"
 		sleep 0.1
 	done
-	grep -q ready "$TL_TMP/ready$i" || tl_fail "client $i did not open its connections within 120 s"
+	grep -q ready "$TL_TMP/ready$i" || tl_fail "client $i did not open its connections within 240 s"
 done
 # Idle buffers go after tcp_buf_idle_ms (1 s): wait past it, then measure.
 sleep 2.5
