@@ -47,11 +47,12 @@ tl_net_start() {
 	tl_fail "tcplab did not answer ping within 5 s"
 }
 
-# Stops tcplab with SIGTERM and checks it exits 0 within a second.
+# Stops tcplab with SIGTERM and checks it exits 0 within 5 s (it may still
+# be answering a crowd of FINs when the signal comes).
 tl_net_stop() {
 	kill -TERM "$TL_PID"
-	for _ in $(seq 20); do kill -0 "$TL_PID" 2>/dev/null || break; sleep 0.05; done
-	kill -0 "$TL_PID" 2>/dev/null && tl_fail "tcplab still running 1 s after SIGTERM"
+	for _ in $(seq 100); do kill -0 "$TL_PID" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$TL_PID" 2>/dev/null && tl_fail "tcplab still running 5 s after SIGTERM"
 	wait "$TL_PID"
 	local rc=$?
 	TL_PID=""
