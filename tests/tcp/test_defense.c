@@ -336,6 +336,51 @@ START_TEST(rst_rate_limited)
 }
 END_TEST
 
+/* n stray ACKs to a closed port, one every step_us of virtual time; the RSTs are drained. */
+static void stray_acks(struct tcph *h, int n, tl_time step_us)
+{
+	for (int i = 0; i < n; i++) {
+		tcph_in(h, .flags = TCP_ACK, .seq = 1, .ack = (uint32_t)i, .abs = true);
+		tcph_drain(h);
+		h->now += step_us;
+	}
+}
+
+START_TEST(rst_limit_no_blackout)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL); /* 200 RSTs a second, a burst of 20 */
+	h.port = 9999;
+	/* RFC 9293 3.10.7.1 answers each with a RST; 700 in 7 ms empty the bucket... */
+	stray_acks(&h, 700, 10);
+	uint64_t sent = tcph_cnt(&h)->tcp_out_rst;
+	ck_assert_msg(sent >= 20 && sent <= 22, "step 1: the burst and a token or two: %lu RSTs",
+		    (unsigned long)sent);
+	/* ...but it refills a token every 5 ms: 60 ms later a SYN gets its RST. */
+	tcph_advance(&h, 60);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
+	tcph_out(&h, "2 the SYN's RST", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rst_limit_long_run)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	h.port = 9999;
+	/* A stray ACK every millisecond for 10 s: at most rate * 10 s + burst RSTs. */
+	stray_acks(&h, 10000, 1000);
+	uint64_t sent = tcph_cnt(&h)->tcp_out_rst;
+	ck_assert_msg(sent >= 2000 && sent <= 2000 + 20, "step 1: %lu RSTs in 10 s",
+		    (unsigned long)sent);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_rst_rate_limited, 10000 - sent);
+	tcph_free(&h);
+}
+END_TEST
+
 /* n SYNs on the synchronized connection (RFC 5961 4.2: each asks for a challenge ACK). */
 static void syn_burst(struct tcph *h, int n)
 {
@@ -541,6 +586,8 @@ static Suite *suite(void)
 	tcase_add_test(t, time_wait_default_no_recycling);
 	tcase_add_test(t, time_wait_reopened_by_new_syn);
 	tcase_add_test(t, rst_rate_limited);
+	tcase_add_test(t, rst_limit_no_blackout);
+	tcase_add_test(t, rst_limit_long_run);
 	tcase_add_test(t, challenge_ack_rate_limited);
 	tcase_add_test(t, challenge_ack_per_connection);
 	tcase_add_test(t, ooo_global_bound);
