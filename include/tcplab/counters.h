@@ -44,10 +44,11 @@
 	X(tcp_drop_short, "TCP segments dropped: too short")                  \
 	X(tcp_drop_checksum, "TCP segments dropped: bad checksum")            \
 	X(tcp_drop_bad_offset, "TCP segments dropped: bad data offset")       \
-	X(tcp_drop_bad_options, "TCP segments dropped: malformed options")    \
+	X(tcp_in_bad_options, "TCP segments with malformed options: kept, the bad option (past a bad length, the rest) ignored") \
 	X(tcp_drop_no_conn, "TCP segments to a closed port (answered by RST)") \
 	X(tcp_drop_paws, "TCP segments dropped: older timestamp than the last (PAWS)") \
 	X(tcp_drop_unacceptable, "TCP segments dropped: outside the window")  \
+	X(tcp_drop_syn_fin, "TCP SYNs dropped: SYN and FIN together, to a listener") \
 	X(tcp_drop_listen_full, "TCP SYNs dropped: accept backlog full")      \
 	X(tcp_drop_table_full, "TCP SYNs dropped: connection table full")     \
 	X(tcp_drop_ooo_full, "TCP segments dropped: out-of-order queue full") \

@@ -1,4 +1,5 @@
-/* A token bucket refilled once a second (RFC 1812 4.3.2.8 style). Private. */
+/* A token bucket that refills continuously: one token every 1/rate seconds,
+ * at most a burst of them saved up (docs/robustness.md#rate-limits). Private. */
 #ifndef TL_BUCKET_H
 #define TL_BUCKET_H
 
@@ -9,10 +10,13 @@
 
 struct tl_bucket {
 	uint32_t tokens;
-	tl_time refill;
+	tl_time last;	/* the time up to which tokens have been credited */
 	bool started;
 };
 
+/* The most tokens a bucket holds: a tenth of a second's worth, at least
+ * min(rate, 10). Never more than the rate, so a second refills it. */
+uint32_t tl_bucket_burst(uint32_t rate);
 /* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
 bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate);
 

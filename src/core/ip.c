@@ -1,4 +1,5 @@
 /* IPv4 (RFC 791): validate, demultiplex by protocol, send. */
+#include "siphash.h"
 #include "stack_impl.h"
 
 static void count_drop(tl_stack *s, enum wire_err e)
@@ -89,6 +90,17 @@ void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
 	}
 }
 
+/* RFC 7739 5.3: ID = F(dst, secret) + counter[G(dst, secret)]. Not one global
+ * counter, which tells every host how much we send to the others (RFC 7739 3),
+ * and not random IDs, which repeat sooner for one destination (RFC 7739 5.2);
+ * our datagrams are atomic (DF), so RFC 6864 4.1 asks no more. */
+static uint16_t ip_next_id(tl_stack *s, uint32_t dst)
+{
+	uint64_t h = tl_siphash2(s->ip_id_key, s->cfg.addr, dst);
+
+	return (uint16_t)(h + s->ip_id[(h >> 32) % TL_IP_ID_COUNTERS]++);
+}
+
 size_t ip_max_payload(const tl_stack *s)
 {
 	return s->cfg.mtu - IPV4_HDR_LEN;
@@ -108,7 +120,7 @@ void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len)
 		s->cnt.ip_out_drop_martian++;
 		return;
 	}
-	ipv4_build(s->out, s->cfg.addr, dst, proto, payload_len, s->ip_id++);
+	ipv4_build(s->out, s->cfg.addr, dst, proto, payload_len, ip_next_id(s, dst));
 	s->cnt.ip_out_requests++;
 	s->cfg.output(s->cfg.output_ctx, s->out, IPV4_HDR_LEN + payload_len);
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siphash.h"
 #include "stack_impl.h"
 
 void tl_config_defaults(struct tl_config *cfg)
@@ -43,7 +44,10 @@ tl_stack *tl_stack_new(const struct tl_config *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = *cfg;
-	s->ip_id = (uint16_t)cfg->seed;
+	/* The IP ID secret, from the seed as the ISN secret is (RFC 7739 5.3). */
+	const uint64_t k[2] = { cfg->seed, 0x69702d6964ull };
+	s->ip_id_key[0] = tl_siphash2(k, 0, 0);
+	s->ip_id_key[1] = tl_siphash2(k, 1, 0);
 	if (tcp_init(s) < 0) {
 		free(s);
 		return NULL;

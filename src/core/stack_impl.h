@@ -9,6 +9,7 @@
 #include "wire.h"
 
 #define TL_MAX_PACKET 65535
+#define TL_IP_ID_COUNTERS 256 /* destinations share a counter only by hash */
 
 struct tl_udp {
 	tl_stack *stack;
@@ -24,7 +25,8 @@ struct tl_stack {
 	struct tl_config cfg;
 	struct tl_counters cnt;
 	tl_time now;
-	uint16_t ip_id;
+	uint64_t ip_id_key[2];			/* RFC 7739 5.3 secret */
+	uint16_t ip_id[TL_IP_ID_COUNTERS];	/* RFC 7739 5.3 counters */
 
 	struct tl_bucket icmp_bucket; /* RFC 1122 3.2.2: errors are rate-limited */
 

@@ -192,10 +192,54 @@ void udp_build(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
 	put16(buf + 6, c ? c : 0xffff);
 }
 
+/* One option of known length olen at v (its value); false if its length is wrong. */
+static bool parse_option(uint8_t kind, uint8_t olen, const uint8_t *v, struct tcp_opts *o)
+{
+	switch (kind) {
+	case 2:
+		if (olen != 4)
+			return false;
+		o->has_mss = true;
+		o->mss = get16(v);
+		return true;
+	case 3:
+		if (olen != 3)
+			return false;
+		o->has_wscale = true;
+		o->wscale = v[0];
+		return true;
+	case 4:
+		if (olen != 2)
+			return false;
+		o->has_sack_perm = true;
+		return true;
+	case 5: /* RFC 2018 3: SACK blocks, kept for the trace */
+		if (olen < 10 || (olen - 2) % 8)
+			return false;
+		for (size_t b = 0; b < (size_t)(olen - 2) / 8 && o->sack_n < TCP_MAX_SACK; b++) {
+			o->sack[o->sack_n][0] = get32(v + 8 * b);
+			o->sack[o->sack_n][1] = get32(v + 8 * b + 4);
+			o->sack_n++;
+		}
+		return true;
+	case 8:
+		if (olen != 10)
+			return false;
+		o->has_ts = true;
+		o->ts_val = get32(v);
+		o->ts_ecr = get32(v + 4);
+		return true;
+	default: /* RFC 9293 3.2: unknown options are skipped by length */
+		return true;
+	}
+}
+
 enum wire_err tcp_parse_options(const uint8_t *p, size_t len, struct tcp_opts *o)
 {
-	memset(o, 0, sizeof *o);
+	bool bad = false;
 	size_t i = 0;
+
+	memset(o, 0, sizeof *o);
 	while (i < len) {
 		uint8_t kind = p[i];
 		if (kind == 0) /* RFC 9293 3.2: end of option list */
@@ -204,50 +248,15 @@ enum wire_err tcp_parse_options(const uint8_t *p, size_t len, struct tcp_opts *o
 			i++;
 			continue;
 		}
+		/* RFC 9293 3.1 MUST-7: a length below 2 or past the header ends the list. */
 		if (i + 1 >= len || p[i + 1] < 2 || i + p[i + 1] > len)
 			return WIRE_OPTIONS;
-		uint8_t olen = p[i + 1];
-		const uint8_t *v = p + i + 2;
-		switch (kind) {
-		case 2:
-			if (olen != 4)
-				return WIRE_OPTIONS;
-			o->has_mss = true;
-			o->mss = get16(v);
-			break;
-		case 3:
-			if (olen != 3)
-				return WIRE_OPTIONS;
-			o->has_wscale = true;
-			o->wscale = v[0];
-			break;
-		case 4:
-			if (olen != 2)
-				return WIRE_OPTIONS;
-			o->has_sack_perm = true;
-			break;
-		case 5: /* RFC 2018 3: SACK blocks, kept for the trace */
-			if (olen < 10 || (olen - 2) % 8)
-				return WIRE_OPTIONS;
-			for (size_t b = 0; b < (size_t)(olen - 2) / 8 && o->sack_n < TCP_MAX_SACK; b++) {
-				o->sack[o->sack_n][0] = get32(v + 8 * b);
-				o->sack[o->sack_n][1] = get32(v + 8 * b + 4);
-				o->sack_n++;
-			}
-			break;
-		case 8:
-			if (olen != 10)
-				return WIRE_OPTIONS;
-			o->has_ts = true;
-			o->ts_val = get32(v);
-			o->ts_ecr = get32(v + 4);
-			break;
-		default: /* RFC 9293 3.2: unknown options are skipped by length */
-			break;
-		}
-		i += olen;
+		/* RFC 9293 3.1 MUST-7: a known option of the wrong length is ignored. */
+		if (!parse_option(kind, p[i + 1], p + i + 2, o))
+			bad = true;
+		i += p[i + 1];
 	}
-	return WIRE_OK;
+	return bad ? WIRE_OPTIONS : WIRE_OK;
 }
 
 size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
@@ -321,7 +330,8 @@ enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
 	h->hdr_len = off;
 	h->data = seg + off;
 	h->data_len = len - off;
-	return tcp_parse_options(seg + TCP_HDR_LEN, off - TCP_HDR_LEN, &h->opts);
+	h->opts_bad = tcp_parse_options(seg + TCP_HDR_LEN, off - TCP_HDR_LEN, &h->opts) != WIRE_OK;
+	return WIRE_OK;
 }
 
 void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,

@@ -130,15 +130,19 @@ struct tcp_hdr {
 	uint16_t urp;
 	size_t hdr_len;
 	struct tcp_opts opts;
+	bool opts_bad;			/* the option list was malformed: opts holds what came before */
 	const uint8_t *data;
 	size_t data_len;
 };
 
-/* Parses header and options; checks the checksum against the pseudo-header. */
+/* Parses header and options; checks the checksum against the pseudo-header.
+ * Malformed options do not fail it: they set h->opts_bad. */
 enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
 			uint32_t dst, struct tcp_hdr *h);
-/* RFC 9293 3.2: parses the option list; unknown kinds are skipped, a bad
- * length fails the segment. */
+/* RFC 9293 3.2: parses the option list; unknown kinds are skipped. As Linux
+ * does, a length below 2 or past the end stops the parse and a known option
+ * of the wrong length is ignored; either returns WIRE_OPTIONS, with o
+ * holding the options that were well formed. */
 enum wire_err tcp_parse_options(const uint8_t *p, size_t len,
 				struct tcp_opts *o);
 /* Writes the options in o (padded to 4 bytes); returns their length. */

@@ -1,6 +1,7 @@
 /* The bounds a hostile peer meets, in virtual time: SYN cookies (RFC 4987
  * 3.6), the TIME_WAIT cap, the global out-of-order bound, buffers released
- * when empty, RST and challenge ACK rate limits (RFC 5961 7). */
+ * when empty, RST and challenge ACK rate limits (RFC 5961 7), malformed
+ * options and SYN+FIN (RFC 9293 3.1 MUST-7). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,51 @@ START_TEST(rst_rate_limited)
 }
 END_TEST
 
+/* n stray ACKs to a closed port, one every step_us of virtual time; the RSTs are drained. */
+static void stray_acks(struct tcph *h, int n, tl_time step_us)
+{
+	for (int i = 0; i < n; i++) {
+		tcph_in(h, .flags = TCP_ACK, .seq = 1, .ack = (uint32_t)i, .abs = true);
+		tcph_drain(h);
+		h->now += step_us;
+	}
+}
+
+START_TEST(rst_limit_no_blackout)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL); /* 200 RSTs a second, a burst of 20 */
+	h.port = 9999;
+	/* RFC 9293 3.10.7.1 answers each with a RST; 700 in 7 ms empty the bucket... */
+	stray_acks(&h, 700, 10);
+	uint64_t sent = tcph_cnt(&h)->tcp_out_rst;
+	ck_assert_msg(sent >= 20 && sent <= 22, "step 1: the burst and a token or two: %lu RSTs",
+		    (unsigned long)sent);
+	/* ...but it refills a token every 5 ms: 60 ms later a SYN gets its RST. */
+	tcph_advance(&h, 60);
+	tcph_in(&h, .flags = TCP_SYN, .seq = 0);
+	tcph_out(&h, "2 the SYN's RST", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1, .len = 0);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(rst_limit_long_run)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	h.port = 9999;
+	/* A stray ACK every millisecond for 10 s: at most rate * 10 s + burst RSTs. */
+	stray_acks(&h, 10000, 1000);
+	uint64_t sent = tcph_cnt(&h)->tcp_out_rst;
+	ck_assert_msg(sent >= 2000 && sent <= 2000 + 20, "step 1: %lu RSTs in 10 s",
+		    (unsigned long)sent);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_out_rst_rate_limited, 10000 - sent);
+	tcph_free(&h);
+}
+END_TEST
+
 /* n SYNs on the synchronized connection (RFC 5961 4.2: each asks for a challenge ACK). */
 static void syn_burst(struct tcph *h, int n)
 {
@@ -524,6 +570,113 @@ START_TEST(buffers_released_when_empty)
 }
 END_TEST
 
+/* The peer sends a segment with these raw option bytes (a multiple of 4), seq PISS. */
+static void raw_segment(struct tcph *h, uint8_t flags, const uint8_t *opts, size_t opt_len)
+{
+	uint8_t pkt[80];
+	uint8_t *t = pkt + IPV4_HDR_LEN;
+	size_t len = TCP_HDR_LEN + opt_len;
+
+	memset(pkt, 0, sizeof pkt);
+	put16(t, PEER_PORT);
+	put16(t + 2, h->port);
+	put32(t + 4, PISS);
+	t[12] = (uint8_t)(len / 4 << 4);
+	t[13] = flags;
+	put16(t + 14, 1000);
+	memcpy(t + TCP_HDR_LEN, opts, opt_len);
+	put16(t + 16, csum_fold(csum_add(csum_pseudo(PEER_ADDR, HOST_ADDR, IP_PROTO_TCP,
+						      (uint16_t)len), t, len)));
+	ipv4_build(pkt, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, len, 1);
+	tl_stack_input(h->s, pkt, IPV4_HDR_LEN + len, h->now);
+}
+
+/* Option lists Linux's parser stops in: length 0, length 1, past the header. */
+static const uint8_t bad_opts[3][8] = {
+	{ 2, 4, 0x05, 0xb4, 8, 0, 1, 1 },
+	{ 2, 4, 0x05, 0xb4, 3, 1, 0, 0 },
+	{ 2, 4, 0x05, 0xb4, 1, 3, 6, 7 },
+};
+
+START_TEST(bad_options_closed_port_rst)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	h.port = 9999; /* nobody listens */
+	/* RFC 9293 3.1 MUST-7: handled safely; 3.10.7.1: a closed port answers with RST. */
+	for (int i = 0; i < 3; i++) {
+		raw_segment(&h, TCP_SYN, bad_opts[i], 8);
+		tcph_out(&h, "1 RST to the SYN", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 1,
+			 .len = 0);
+	}
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_in_bad_options, 3);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_no_conn, 3);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(bad_options_open_port_synack)
+{
+	struct tcph h;
+
+	for (int i = 0; i < 3; i++) {
+		tcph_init(&h, NULL);
+		tcph_listen(&h, 9);
+		/* RFC 9293 3.1 MUST-7: the MSS before the bad option counts, the rest is ignored. */
+		raw_segment(&h, TCP_SYN, bad_opts[i], 8);
+		tcph_out(&h, "1 SYN-ACK", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0,
+			 .wscale = TCPH_NONE);
+		tcph_in(&h, .seq = 1, .ack = 1);
+		ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+		tl_tcp_send(h.conn, blob, 2000);
+		tcph_out(&h, "2 a segment of the SYN's MSS", .flags = TCP_ACK, .seq = 1, .len = 1460);
+		ck_assert_uint_eq(tcph_cnt(&h)->tcp_in_bad_options, 1);
+		tcph_free(&h);
+	}
+}
+END_TEST
+
+START_TEST(bad_option_length_ignored)
+{
+	struct tcph h;
+	/* An MSS of length 3 (Linux skips it by its length), then a good window scale. */
+	static const uint8_t opts[8] = { 2, 3, 0x05, 3, 3, 7, 1, 0 };
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	raw_segment(&h, TCP_SYN, opts, 8);
+	/* RFC 9293 3.7.1: no MSS understood: 536; RFC 7323 2.2: the scale is taken. */
+	tcph_out(&h, "1 SYN-ACK with a scale", .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0,
+		 .wscale = 3);
+	tcph_in(&h, .seq = 1, .ack = 1);
+	tl_tcp_send(h.conn, blob, 2000);
+	tcph_out(&h, "2 536 bytes", .flags = TCP_ACK, .seq = 1, .len = 536);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_in_bad_options, 1);
+	tcph_free(&h);
+}
+END_TEST
+
+START_TEST(syn_fin_dropped)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 9);
+	/* RFC 9293 3.10.7.2: SYN+FIN is a probe, not an open: no SYN-ACK (as Linux). */
+	tcph_in(&h, .flags = TCP_SYN | TCP_FIN, .seq = 0);
+	tcph_expect_nothing(&h, "1 no SYN-ACK");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_syn_fin, 1);
+	ck_assert_uint_eq(conns(&h), 0);
+	/* RFC 9293 3.10.7.1: a closed port still answers it with RST. */
+	h.port = 9999;
+	tcph_in(&h, .flags = TCP_SYN | TCP_FIN, .seq = 0);
+	tcph_out(&h, "2 RST on a closed port", .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = 2,
+		 .len = 0);
+	tcph_free(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tcp_defense");
@@ -541,11 +694,19 @@ static Suite *suite(void)
 	tcase_add_test(t, time_wait_default_no_recycling);
 	tcase_add_test(t, time_wait_reopened_by_new_syn);
 	tcase_add_test(t, rst_rate_limited);
+	tcase_add_test(t, rst_limit_no_blackout);
+	tcase_add_test(t, rst_limit_long_run);
 	tcase_add_test(t, challenge_ack_rate_limited);
 	tcase_add_test(t, challenge_ack_per_connection);
 	tcase_add_test(t, ooo_global_bound);
 	tcase_add_test(t, buffers_released_when_empty);
 	tcase_add_test(t, small_buffers_kept_without_idle_time);
+	suite_add_tcase(s, t);
+	t = tcase_create("odd segments");
+	tcase_add_test(t, bad_options_closed_port_rst);
+	tcase_add_test(t, bad_options_open_port_synack);
+	tcase_add_test(t, bad_option_length_ignored);
+	tcase_add_test(t, syn_fin_dropped);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -295,33 +295,6 @@ START_TEST(default_mss_536)
 }
 END_TEST
 
-START_TEST(bad_options_dropped)
-{
-	struct tcph h;
-	uint8_t pkt[64];
-
-	tcph_init(&h, NULL);
-	tcph_listen(&h, 9);
-	/* A SYN whose MSS option claims length 3: the segment is dropped. */
-	memset(pkt, 0, sizeof pkt);
-	uint8_t *t = pkt + 20;
-	put16(t, PEER_PORT);
-	put16(t + 2, 9);
-	put32(t + 4, PISS);
-	t[12] = 6 << 4; /* 24-byte header */
-	t[13] = TCP_SYN;
-	put16(t + 14, 1000);
-	t[20] = 2;
-	t[21] = 3;
-	put16(t + 16, csum_fold(csum_add(csum_pseudo(PEER_ADDR, HOST_ADDR, 6, 24), t, 24)));
-	ipv4_build(pkt, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, 24, 1);
-	tl_stack_input(h.s, pkt, 44, h.now);
-	tcph_expect_nothing(&h, "malformed option");
-	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_bad_options, 1);
-	tcph_free(&h);
-}
-END_TEST
-
 START_TEST(half_close_then_receive)
 {
 	struct tcph h;
@@ -359,6 +332,105 @@ START_TEST(data_after_close_resets)
 }
 END_TEST
 
+/* The right edge an ACK advertises: SEG.ACK + (SEG.WND << scale), RFC 7323 2.3. */
+static uint32_t right_edge(const struct seg *g, uint8_t scale)
+{
+	return g->h.ack + ((uint32_t)g->h.wnd << scale);
+}
+
+/* Pops what the stack sent; fails if an ACK's right edge is left of *edge. */
+static int check_edges(struct tcph *h, const char *step, uint8_t scale, uint32_t *edge)
+{
+	static struct seg g;
+	int acks = 0;
+
+	while (tcph_pop(h, &g)) {
+		if (!(g.h.flags & TCP_ACK))
+			continue;
+		uint32_t e = right_edge(&g, scale);
+		ck_assert_msg(!seq_lt(e, *edge), "step %s: the right edge moved back %u bytes", step,
+			      *edge - e);
+		*edge = e;
+		acks++;
+	}
+	return acks;
+}
+
+START_TEST(window_edge_kept_on_fin)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	h.app_reads = false;
+	struct seg *g = tcph_accept(&h, 9, PISS, .mss = 1460, .wscale = 7);
+	uint8_t scale = g->h.opts.wscale;
+	uint32_t edge = g->h.ack + g->h.wnd; /* RFC 7323 2.2: the SYN's window is not scaled */
+	ck_assert_uint_eq(scale, 3);
+	/* Odd amounts: what is left of the offer is no multiple of the scale unit. */
+	send_data(&h, 0, 5);
+	tcph_advance(&h, h.cfg.tcp_delack_ms);
+	ck_assert_int_eq(check_edges(&h, "1 5 bytes", scale, &edge), 1);
+	send_data(&h, 5, 3);
+	tcph_advance(&h, h.cfg.tcp_delack_ms);
+	ck_assert_int_eq(check_edges(&h, "2 3 bytes", scale, &edge), 1);
+	/* RFC 9293 3.8.6 SHLD-14: the ACK of the FIN does not shrink the window either. */
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 9, .ack = 1);
+	ck_assert_int_eq(check_edges(&h, "3 the ACK of the FIN", scale, &edge), 1);
+	ck_assert_int_eq(tcph_state(&h), TL_CLOSE_WAIT);
+	tcph_free(&h);
+}
+END_TEST
+
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+static void rcvbuf_1m(struct tl_config *c) { c->tcp_rcvbuf = 1u << 20; }
+
+/* A transfer of odd-sized segments, reads and pauses: no ACK's right edge is left of the last. */
+static void edge_never_left(void (*tweak)(struct tl_config *), uint32_t seed)
+{
+	static uint8_t buf[65536];
+	struct tcph h;
+	uint32_t x = seed, sent = 0;
+	int acks = 0;
+
+	tcph_init(&h, tweak);
+	h.app_reads = false;
+	struct seg *g = tcph_accept(&h, 9, PISS, .mss = 1460, .wscale = 7);
+	uint8_t scale = g->h.opts.wscale;
+	uint32_t edge = g->h.ack + g->h.wnd;
+	ck_assert_uint_gt(scale, 0);
+	for (int i = 0; i < 4000; i++) {
+		uint32_t room = edge - (h.peer.piss + 1 + sent), len = 1 + lcg(&x) % 1460;
+		if (len > room)
+			len = room;
+		if (len) {
+			tcph_in(&h, .seq = 1 + sent, .ack = 1, .data = blob + sent % 65536, .len = len);
+			sent += len;
+		}
+		if (lcg(&x) % 4 == 0)
+			(void)tl_tcp_recv(h.conn, buf, 1 + lcg(&x) % sizeof buf);
+		if (lcg(&x) % 3 == 0)
+			tcph_advance(&h, lcg(&x) % 50);
+		acks += check_edges(&h, "transfer", scale, &edge);
+	}
+	/* RFC 9293 3.8.6 SHLD-14, RFC 7323 2.4: nor on the peer's FIN. */
+	tcph_in(&h, .flags = TCP_FIN | TCP_ACK, .seq = 1 + sent, .ack = 1);
+	acks += check_edges(&h, "FIN", scale, &edge);
+	ck_assert_msg(sent > 1000000 && acks > 500, "moved %u bytes, %d ACKs", sent, acks);
+	tcph_free(&h);
+}
+
+START_TEST(window_edge_never_moves_left)
+{
+	edge_never_left(NULL, 1);	/* 256 KiB: scale 3 */
+	edge_never_left(rcvbuf_1m, 2);	/* 1 MiB: scale 5 */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_transfer");
@@ -375,9 +447,10 @@ int main(void)
 	tcase_add_test(t, our_sequence_wraps);
 	tcase_add_test(t, segments_fit_mss_window_and_cwnd);
 	tcase_add_test(t, default_mss_536);
-	tcase_add_test(t, bad_options_dropped);
 	tcase_add_test(t, half_close_then_receive);
 	tcase_add_test(t, data_after_close_resets);
+	tcase_add_test(t, window_edge_kept_on_fin);
+	tcase_add_test(t, window_edge_never_moves_left);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

@@ -192,6 +192,47 @@ static size_t ping_packet(uint8_t *p, uint32_t src, uint32_t dst)
 	return 20 + n;
 }
 
+/* The IP ID of the echo reply to a ping from src, on stack s. */
+static uint16_t reply_id(tl_stack *s, uint32_t src)
+{
+	uint8_t p[100];
+	struct ipv4_hdr ip;
+
+	n_out = 0;
+	tl_stack_input(s, p, ping_packet(p, src, HOST), 1000);
+	ck_assert_int_eq(n_out, 1);
+	ck_assert(ipv4_parse(out[0], out_len[0], &ip) == WIRE_OK && ip.dst == src && ip.df);
+	return ip.id;
+}
+
+START_TEST(ip_id_per_destination)
+{
+	tl_stack *s = new_stack(100);
+	const uint32_t a = PEER, b = 0x0a0a0005u;
+
+	/* RFC 7739 5.3: one destination sees its own counter step by one... */
+	uint16_t a1 = reply_id(s, a), a2 = reply_id(s, a);
+	ck_assert_msg((uint16_t)(a2 - a1) == 1, "step 1: %u then %u", a1, a2);
+	/* ...from an offset keyed by the destination, not the count sent to others. */
+	uint16_t b1 = reply_id(s, b);
+	uint16_t a3 = reply_id(s, a);
+	ck_assert_msg((uint16_t)(a3 - a2) == 1, "step 2: B's datagram did not move A's ID");
+	ck_assert_msg(b1 != (uint16_t)(a2 + 1) && b1 != (uint16_t)(a3 + 1),
+		      "step 3: B's ID is not the next of one global counter: %u", b1);
+	tl_stack_free(s);
+	/* RFC 7739 3: keyed by the seed, so another stack's IDs cannot be foretold. */
+	struct tl_config c;
+	tl_config_defaults(&c);
+	c.output = capture;
+	c.seed = 2;
+	s = tl_stack_new(&c);
+	ck_assert_ptr_nonnull(s);
+	uint16_t other = reply_id(s, a);
+	ck_assert_msg(other != a1, "step 4: seed 2 gives another ID than seed 1: %u", other);
+	tl_stack_free(s);
+}
+END_TEST
+
 static size_t syn_packet(uint8_t *p, uint32_t src, uint32_t dst, uint16_t dport)
 {
 	struct tcp_hdr h;
@@ -387,6 +428,7 @@ int main(void)
 	TCase *t = tcase_create("icmp_udp");
 
 	tcase_add_test(t, icmp_echo_reply);
+	tcase_add_test(t, ip_id_per_destination);
 	tcase_add_test(t, udp_echo_both_ports);
 	tcase_add_test(t, udp_discard_is_silent);
 	tcase_add_test(t, udp_closed_port_unreachable);

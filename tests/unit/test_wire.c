@@ -215,6 +215,14 @@ START_TEST(tcp_options_parse)
 	ck_assert_int_eq(tcp_parse_options(past, 4, &o), WIRE_OPTIONS);
 	ck_assert_int_eq(tcp_parse_options(mss3, 4, &o), WIRE_OPTIONS);
 	ck_assert_int_eq(tcp_parse_options(lone, 4, &o), WIRE_OPTIONS);
+	/* RFC 9293 3.1 MUST-7, as Linux: what came before a bad length is kept,
+	 * nothing after it is read; a known option of the wrong length is skipped. */
+	const uint8_t mss_then_zero[] = { 2, 4, 0x05, 0xb4, 3, 0, 3, 7 };
+	ck_assert_int_eq(tcp_parse_options(mss_then_zero, 8, &o), WIRE_OPTIONS);
+	ck_assert(o.has_mss && o.mss == 1460 && !o.has_wscale);
+	const uint8_t mss3_then_ws[] = { 2, 3, 5, 3, 3, 7, 0, 0 };
+	ck_assert_int_eq(tcp_parse_options(mss3_then_ws, 8, &o), WIRE_OPTIONS);
+	ck_assert(!o.has_mss && o.has_wscale && o.wscale == 7);
 }
 END_TEST
 

@@ -24,10 +24,12 @@ static uint32_t seg_len(const struct tcp_hdr *th)
 static bool parse_segment(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *th)
 {
 	switch (tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, th)) {
-	case WIRE_OK: return true;
+	case WIRE_OK:
+		/* RFC 9293 3.1 MUST-7: bad options are survived, the segment is kept. */
+		s->cnt.tcp_in_bad_options += th->opts_bad;
+		return true;
 	case WIRE_CHECKSUM: s->cnt.tcp_drop_checksum++; return false;
 	case WIRE_OFFSET: s->cnt.tcp_drop_bad_offset++; return false;
-	case WIRE_OPTIONS: s->cnt.tcp_drop_bad_options++; return false;
 	default: s->cnt.tcp_drop_short++; return false;
 	}
 }
@@ -92,6 +94,11 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 	}
 	if (!(th->flags & TCP_SYN)) {
 		s->cnt.tcp_drop_other++;
+		return;
+	}
+	/* 3.10.7.2 third would queue the FIN; SYN+FIN is a scanner's probe: dropped, as Linux does. */
+	if (th->flags & TCP_FIN) {
+		s->cnt.tcp_drop_syn_fin++;
 		return;
 	}
 	listen_syn(s, l, ip, th, NULL);
@@ -640,7 +647,7 @@ static bool time_wait_reopen(tl_stack *s, struct tl_tcp *c, const struct ipv4_hd
 	struct tl_tcp *l;
 
 	if (c->state != TL_TIME_WAIT || !c->passive ||
-	    (th->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
+	    (th->flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN ||
 	    !seq_gt(th->seq, c->rcv_nxt) || !(l = tcp_find_listener(s, th->dport)))
 		return false;
 	uint32_t floor = c->snd_max + 65536; /* a whole unscaled window beyond */
