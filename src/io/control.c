@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "control.h"
 
 int tl_ctl_feed(struct tl_ctl_inbuf *b, const char *data, size_t n)
@@ -107,7 +108,13 @@ struct tl_ctl {
 	struct client cl[TL_CTL_CLIENTS];
 	int polled[TL_CTL_CLIENTS];	/* the client behind each pollfd after the first */
 	int npolled;
+	struct tl_attach *att;		/* programs' sockets: tcplab run */
 };
+
+void tl_ctl_set_attach(struct tl_ctl *c, struct tl_attach *a)
+{
+	c->att = a;
+}
 
 struct tl_ctl *tl_ctl_open(const char *tun, tl_ctl_answer_fn answer, void *ctx, char *err,
 			   size_t errlen)
@@ -212,6 +219,12 @@ static void answer(struct tl_ctl *c, struct client *k)
 	struct outbuf b = { 0 };
 	char err[200];
 
+	if (c->att && tl_att_is_request(k->in.buf, k->in.len)) {
+		tl_attach_take(c->att, k->fd, k->in.buf, k->in.len);
+		memset(k, 0, sizeof *k);
+		k->fd = -1;
+		return;
+	}
 	if (tl_ctl_parse(k->in.buf, k->in.len, &req, err, sizeof err) < 0) {
 		reply_error(k, "%s", err);
 		return;
@@ -268,10 +281,14 @@ static void write_out(struct client *k)
 static void read_request(struct tl_ctl *c, struct client *k)
 {
 	char buf[TL_CTL_REQ_MAX];
-	ssize_t n = read(k->fd, buf, sizeof buf);
+	ssize_t n = recv(k->fd, buf, sizeof buf, MSG_PEEK);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	/* Only up to the newline: a program's bytes may follow its request. */
+	char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+	if (n > 0)
+		n = recv(k->fd, buf, nl ? (size_t)(nl - buf) + 1 : (size_t)n, 0);
 	if (n <= 0) {
 		if (n < 0 || k->in.len == 0) {
 			client_close(k);
@@ -287,6 +304,8 @@ static void read_request(struct tl_ctl *c, struct client *k)
 		else
 			answer(c, k);
 	}
+	if (k->fd < 0)
+		return; /* handed over to the programs' sockets */
 	if (k->out)
 		write_out(k);
 	else
