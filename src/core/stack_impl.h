@@ -25,6 +25,9 @@ struct tl_bucket {
 	bool started;
 };
 
+#define TL_LOOP_MAX 256 /* packets on the loopback at once */
+struct loop_pkt;
+
 struct tl_stack {
 	struct tl_config cfg;
 	struct tl_counters cnt;
@@ -36,8 +39,17 @@ struct tl_stack {
 	struct tl_udp *udp_socks;
 	struct tcp_table *tcp;
 
+	struct loop_pkt *loopq[TL_LOOP_MAX]; /* sent to ourselves, not yet delivered */
+	unsigned loop_head, loop_n;
+	bool looping;		/* delivering one of them: our own source is no LAND */
+
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 };
+
+/* loopback.c: a packet to our own address, delivered at the next poll. */
+void loop_output(tl_stack *s, const uint8_t *pkt, size_t len);
+void loop_deliver(tl_stack *s);
+void loop_free(tl_stack *s);
 
 /* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
 bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate);

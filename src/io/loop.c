@@ -134,6 +134,14 @@ static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
 		tun_write(d, pkt, len);
 }
 
+/* A packet the stack sent itself (its loopback): captured once, as it leaves. */
+static void loop_tap(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct driver *d = ctx;
+
+	tl_pcap_write(d->pcap, pkt, len, tl_stack_now(d->stack));
+}
+
 static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct driver *d = ctx;
@@ -331,6 +339,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	cfg.seed = seed;
 	cfg.output = stack_output;
 	cfg.output_ctx = d;
+	cfg.loop_tap = d->pcap ? loop_tap : NULL;
 	if (o->trace) {
 		cfg.trace = trace_line;
 		cfg.trace_ctx = d;
