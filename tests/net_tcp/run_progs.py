@@ -1,0 +1,157 @@
+"""Programs for tests/net_tcp/run.sh: ordinary socket code, run under
+`tcplab run` or on the kernel side. Each mode bounds its own time."""
+import errno
+import socket
+import sys
+import threading
+import time
+
+HOST, PORT = "127.0.0.1", 65432
+
+
+def echo_server():
+    """The classic threaded echo server."""
+    def serve(conn, addr):
+        with conn:
+            print("Connected by", addr, flush=True)
+            while True:
+                data = conn.recv(1024)
+                if not data:
+                    break
+                conn.sendall(data)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((HOST, PORT))
+        s.listen()
+        while True:
+            conn, addr = s.accept()
+            threading.Thread(target=serve, args=(conn, addr), daemon=True).start()
+
+
+def echo_client():
+    """The classic client."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.connect((HOST, PORT))
+        s.sendall(b"Hello Server!")
+        data = s.recv(1024)
+    print(f"Received {data!r}")
+
+
+def bulk(addr, port, conns, size):
+    """conns threads each echo size bytes through addr:port, checked byte for byte."""
+    bad = []
+
+    def one(i):
+        payload = bytes((i * 7 + k) % 251 for k in range(size))
+        with socket.create_connection((addr, int(port)), timeout=60) as c:
+            t = threading.Thread(target=c.sendall, args=(payload,))
+            t.start()
+            got = bytearray()
+            while len(got) < size:
+                d = c.recv(65536)
+                if not d:
+                    break
+                got += d
+            t.join()
+        if bytes(got) != payload:
+            bad.append(i)
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(int(conns))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if bad:
+        sys.exit(f"FAIL: {len(bad)} of {conns} connections came back wrong")
+    print(f"ok: {conns} connections of {size} bytes echoed byte for byte")
+
+
+def connect_out(addr, port):
+    """A client of a kernel-side server: send a line, print the answer."""
+    with socket.create_connection((addr, int(port)), timeout=10) as s:
+        print("local", s.getsockname()[0], "peer", s.getpeername())
+        s.sendall(b"hello from tcplab run\n")
+        s.shutdown(socket.SHUT_WR)
+        print("answer", s.recv(100))
+
+
+def bind_port(port):
+    """Binds a port: prints the errno name it gets."""
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", int(port)))
+        print("bound")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+
+
+def udp():
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        print("created")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+
+
+def nonblocking(addr, port):
+    """connect in progress, then SO_ERROR, as event loops do."""
+    import select
+    s = socket.socket()
+    s.setblocking(False)
+    print("connect", errno.errorcode.get(s.connect_ex((addr, int(port))), "0"))
+    select.select([], [s], [], 10)
+    print("SO_ERROR", errno.errorcode.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), "0"))
+
+
+def hold(addr, port):
+    """Connects and waits, reading nothing, until killed (at most 60 s)."""
+    s = socket.create_connection((addr, int(port)), timeout=10)
+    print("connected", s.getsockname()[1], flush=True)
+    time.sleep(60)
+
+
+def serve_hold(port):
+    """Listens on port and holds what it accepts, until killed (at most 60 s)."""
+    s = socket.socket()
+    s.bind(("0.0.0.0", int(port)))
+    s.listen()
+    print("listening", flush=True)
+    time.sleep(60)
+
+
+def until_gone(addr, port):
+    """Connected, then writes until tcplab goes away: prints how it ended."""
+    s = socket.create_connection((addr, int(port)), timeout=10)
+    print("connected", flush=True)
+    end = time.time() + 30
+    try:
+        while time.time() < end:
+            if not s.recv(100):
+                s.sendall(b"x")
+                s.sendall(b"x")
+    except OSError as e:
+        print("ended", errno.errorcode[e.errno], flush=True)
+
+
+def peer(mode, port):
+    """Kernel side: accepts one connection (sends 1000 bytes it never
+    expects read if mode is 'unread'), prints how the connection ended."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.10.0.1", int(port)))
+    ls.listen()
+    ls.settimeout(20)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    c.settimeout(20)
+    if mode == "unread":
+        c.sendall(b"x" * 1000)
+    try:
+        while c.recv(100):
+            pass
+        print("peer: FIN", flush=True)
+    except ConnectionResetError:
+        print("peer: RST", flush=True)
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]](*sys.argv[2:])
