@@ -49,8 +49,9 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 		TL_TRACE_EV(s, "udp", kv, "in  UDP %s:%u > :%u len %zu", a, h.sport,
 			    h.dport, h.data_len);
 	}
-	/* CERT CA-1996-01: two such services would bounce a datagram forever. */
-	if (loop_port(h.sport)) {
+	/* CERT CA-1996-01: two such services would bounce a datagram forever; on
+	 * our loopback, one to a program's ephemeral port is that program's answer. */
+	if (loop_port(h.sport) && !(s->looping && !loop_port(h.dport))) {
 		s->cnt.udp_drop_loop_port++;
 		return;
 	}

@@ -20,11 +20,11 @@
 
 /* ---- the request parser ---- */
 
-static const char *const verbs[] = { "bind", "listen", "connect" };
+static const char *const verbs[] = { "bind", "listen", "connect", "udp" };
 
 static int verb_of(const char *w, size_t n)
 {
-	for (int v = 0; v < 3; v++)
+	for (int v = 0; v < 4; v++)
 		if (strlen(verbs[v]) == n && !memcmp(w, verbs[v], n))
 			return v;
 	return -1;
@@ -80,8 +80,7 @@ static int parse_args(const char *line, size_t len, size_t i, struct tl_att_req 
 		}
 		req->addr = ntohl(in.s_addr);
 	}
-	if (!word(line, len, &i, w, sizeof w) ||
-	    number(w, req->verb == TL_ATT_LISTEN ? 65535 : 65535, &v) < 0) {
+	if (!word(line, len, &i, w, sizeof w) || number(w, 65535, &v) < 0) {
 		snprintf(err, errlen, "EINVAL: '%s' is no %s", w,
 			 req->verb == TL_ATT_LISTEN ? "backlog" : "port");
 		return -1;
@@ -115,7 +114,7 @@ int tl_att_parse(const char *line, size_t len, struct tl_att_req *req, char *err
 	size_t n = word(line, len, &i, w, sizeof w);
 	int v = verb_of(line + i - n, n);
 	if (v < 0) {
-		snprintf(err, errlen, "EINVAL: unknown request '%s' (bind, listen, connect)", w);
+		snprintf(err, errlen, "EINVAL: unknown request '%s' (bind, listen, connect, udp)", w);
 		return -1;
 	}
 	req->verb = (enum tl_att_verb)v;
@@ -124,13 +123,14 @@ int tl_att_parse(const char *line, size_t len, struct tl_att_req *req, char *err
 
 /* ---- the streams ---- */
 
-enum att_state { AT_REQ, AT_BOUND, AT_LISTEN, AT_CONNECTING, AT_DATA };
+enum att_state { AT_REQ, AT_BOUND, AT_LISTEN, AT_CONNECTING, AT_DATA, AT_UDP };
 
 struct att {
 	int fd;
 	enum att_state st;
 	struct tl_attach *a;
 	struct tl_tcp *conn;		/* the listener or the connection; NULL once gone */
+	struct tl_udp *udp;		/* AT_UDP: its socket */
 	uint16_t port;			/* what bind reserved */
 	bool nodelay;
 	bool prog_eof;			/* the program shut down writing */
@@ -233,6 +233,12 @@ static char *ip_str(uint32_t addr, char *buf)
 	struct in_addr in = { htonl(addr) };
 
 	return (char *)inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+/* Traffic between our own sockets is the loopback's: 127.0.0.1 to the program. */
+static uint32_t shown(const struct tl_attach *a, uint32_t addr)
+{
+	return addr == tl_stack_config(a->s)->addr ? 0x7f000001u : addr;
 }
 
 /* What holds port: NULL if nothing does, else a reason for EADDRINUSE. */
@@ -344,16 +350,106 @@ static void do_connect(struct att *t, const struct tl_att_req *r)
 	}
 }
 
-static void handle(struct att *t, const char *line, size_t len)
+static void udp_recv(void *arg, struct tl_udp *u, const struct tl_endpoint *from,
+		     const uint8_t *data, size_t len)
+{
+	struct att *t = arg;
+	uint8_t hdr[TL_ATT_UDP_HDR] = { 0 };
+	uint32_t addr = htonl(shown(t->a, from->addr));
+	uint16_t port = htons(from->port);
+	struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)data, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	(void)u;
+	memcpy(hdr, &addr, 4);
+	memcpy(hdr + 4, &port, 2);
+	/* A full socket buffer drops the datagram, as the kernel's would. */
+	(void)!sendmsg(t->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Opens the UDP port (0: the first free one from EPH_LO): 0 or -errno. */
+static int udp_open(struct att *t, uint16_t port)
+{
+	int err = -EADDRINUSE;
+
+	for (unsigned i = 0; i < (port ? 1u : EPH_N) && err == -EADDRINUSE; i++) {
+		t->port = port ? port : (uint16_t)(EPH_LO + (i * 7919u + (unsigned)t->fd) % EPH_N);
+		err = tl_udp_open(t->a->s, t->port, udp_recv, t, &t->udp);
+	}
+	return err;
+}
+
+static void do_udp(struct att *t, int passed, const struct tl_att_req *r)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *svc = tl_apps_port_owner(t->a->services, r->port);
+
+	if (passed < 0 || t->st != AT_REQ) {
+		fail(t, "EINVAL: udp needs its socket, on a fresh stream");
+		return;
+	}
+	if (!local_addr(t->a, r->addr)) {
+		fail(t, "EADDRNOTAVAIL: %s is not tcplab's address", ip_str(r->addr, ip));
+		return;
+	}
+	int err = udp_open(t, r->port);
+	if (err == -EADDRINUSE && svc) {
+		fprintf(stderr, "tcplab: a program (pid %ld) cannot bind UDP port %u: held by the "
+			"%s service (tcplab --services without %s frees it)\n", t->pid, r->port, svc, svc);
+		fail(t, "EADDRINUSE: UDP port %u is held by tcplab's %s service", r->port, svc);
+	} else if (err < 0) {
+		fail(t, "%s: UDP port %u: %s", errname(-err), r->port, strerror(-err));
+	}
+	if (err < 0) {
+		close(passed);
+		return;
+	}
+	reply(t, "ok %s %u", ip_str(r->addr, ip), t->port);
+	close(t->fd);
+	t->fd = passed;
+	t->st = AT_UDP;
+}
+
+/* Datagrams from the program, a bounded number per round. */
+static void pump_udp(struct att *t)
+{
+	static uint8_t buf[TL_ATT_UDP_HDR + 65536];
+
+	for (int i = 0; i < 64 && !t->dead; i++) {
+		ssize_t n = recv(t->fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			t->dead = true;
+			return;
+		}
+		if (n < TL_ATT_UDP_HDR)
+			continue;
+		uint32_t addr;
+		uint16_t port;
+		memcpy(&addr, buf, 4);
+		memcpy(&port, buf + 4, 2);
+		struct tl_endpoint to = { ntohl(addr), ntohs(port) };
+		if (to.addr >> 24 == 127)
+			to.addr = tl_stack_config(t->a->s)->addr; /* our loopback */
+		tl_udp_sendto(t->udp, &to, buf + TL_ATT_UDP_HDR, (size_t)n - TL_ATT_UDP_HDR);
+	}
+}
+
+static void handle(struct att *t, int passed, const char *line, size_t len)
 {
 	struct tl_att_req r;
 	char err[200];
 
-	if (tl_att_parse(line, len, &r, err, sizeof err) < 0) {
+	int bad = tl_att_parse(line, len, &r, err, sizeof err);
+
+	if ((bad || r.verb != TL_ATT_UDP) && passed >= 0)
+		close(passed);
+	if (bad)
 		fail(t, "%s", err);
-		return;
-	}
-	if (r.verb == TL_ATT_BIND)
+	else if (r.verb == TL_ATT_UDP)
+		do_udp(t, passed, &r);
+	else if (r.verb == TL_ATT_BIND)
 		do_bind(t, &r);
 	else if (r.verb == TL_ATT_LISTEN)
 		do_listen(t, &r);
@@ -370,18 +466,20 @@ static long peer_pid(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ? -1 : (long)cr.pid;
 }
 
-void tl_attach_take(struct tl_attach *a, int fd, const char *line, size_t len)
+void tl_attach_take(struct tl_attach *a, int fd, int passed, const char *line, size_t len)
 {
 	struct att *t = att_new(a, fd, AT_REQ);
 
 	if (!t) {
+		if (passed >= 0)
+			close(passed);
 		(void)!send(fd, "error: ENOBUFS: too many programs' sockets\n", 43,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(fd);
 		return;
 	}
 	t->pid = peer_pid(fd);
-	handle(t, line, len);
+	handle(t, passed, line, len);
 }
 
 /* A request line on a stream not yet carrying data, read up to its newline
@@ -408,7 +506,7 @@ static void read_request(struct att *t)
 	if (nl) {
 		size_t len = t->len - 1;
 		t->len = 0;
-		handle(t, (const char *)t->stage, len);
+		handle(t, -1, (const char *)t->stage, len);
 	} else if (t->len == sizeof buf) {
 		fail(t, "EINVAL: request longer than %zu bytes", sizeof buf - 1);
 	}
@@ -508,8 +606,9 @@ static int send_conn(struct att *l, struct tl_tcp *c, int fd)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			     .msg_controllen = sizeof u.buf };
 
-	snprintf(msg, sizeof msg, "conn %s %u %s %u\n", ip_str(p.addr, pa), p.port,
-		 ip_str(me.addr, la), me.port);
+	bool loop = p.addr == me.addr;
+	snprintf(msg, sizeof msg, "conn %s %u %s %u\n", ip_str(shown(l->a, p.addr), pa), p.port,
+		 ip_str(loop ? 0x7f000001u : me.addr, la), me.port);
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -553,7 +652,8 @@ static void ev_connected(void *arg, struct tl_tcp *c)
 
 	tl_tcp_set_nodelay(c, t->nodelay);
 	t->st = AT_DATA;
-	reply(t, "ok %s %u", ip_str(me.addr, ip), me.port);
+	bool loop = tl_tcp_remote(c).addr == me.addr;
+	reply(t, "ok %s %u", ip_str(loop ? 0x7f000001u : me.addr, ip), me.port);
 }
 
 static void ev_readable(void *arg, struct tl_tcp *c)
@@ -589,6 +689,8 @@ static short wanted(const struct att *t)
 	switch (t->st) {
 	case AT_CONNECTING:
 		return 0;
+	case AT_UDP:
+		return POLLIN;
 	case AT_DATA:
 		return (short)((t->conn && !t->prog_eof && tl_tcp_send_space(t->conn) ? POLLIN : 0) |
 			       (t->off < t->len ? POLLOUT : 0));
@@ -628,6 +730,11 @@ static void serve_one(struct att *t, short rev)
 		/* The program closed it (or sent bytes it may not send here). */
 		finish(t);
 		break;
+	case AT_UDP:
+		pump_udp(t);
+		if (t->hup)
+			t->dead = true;
+		break;
 	case AT_DATA:
 		pump_in(t);
 		pump_out(t);
@@ -647,6 +754,8 @@ static void reap(struct tl_attach *a)
 			continue;
 		if (t->conn)
 			tl_tcp_abort(t->conn);
+		if (t->udp)
+			tl_udp_close(t->udp);
 		close(t->fd);
 		free(t);
 		a->at[i] = NULL;
@@ -671,6 +780,7 @@ void tl_attach_free(struct tl_attach *a)
 		if (a->at[i]) {
 			a->at[i]->dead = true;
 			a->at[i]->conn = NULL;
+			a->at[i]->udp = NULL; /* the stack freed it */
 		}
 	reap(a);
 	free(a);

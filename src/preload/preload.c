@@ -36,6 +36,8 @@ enum st { S_NEW, S_BOUND, S_LISTEN, S_CONNECTING, S_CONNECTED, S_FAILED };
 struct ent {
 	bool used;
 	int family;		/* AF_INET or AF_INET6, as the program asked */
+	int type;		/* SOCK_STREAM or SOCK_DGRAM */
+	int spare;		/* UDP: tcplab's end of the socket, until it has it; else -1 */
 	enum st st;
 	int err;		/* SO_ERROR */
 	bool nodelay, reuse, keepalive, v6only;
@@ -68,6 +70,14 @@ REAL(close, int, int)
 REAL(dup, int, int)
 REAL(dup2, int, int, int)
 REAL(dup3, int, int, int, int)
+REAL(send, ssize_t, int, const void *, size_t, int)
+REAL(sendto, ssize_t, int, const void *, size_t, int, const struct sockaddr *, socklen_t)
+REAL(sendmsg, ssize_t, int, const struct msghdr *, int)
+REAL(recv, ssize_t, int, void *, size_t, int)
+REAL(recvfrom, ssize_t, int, void *, size_t, int, struct sockaddr *, socklen_t *)
+REAL(recvmsg, ssize_t, int, struct msghdr *, int)
+REAL(read, ssize_t, int, void *, size_t)
+REAL(write, ssize_t, int, const void *, size_t)
 
 static struct ent *ent_of(int fd, bool create)
 {
@@ -206,7 +216,7 @@ static int read_line(int fd, char *line, size_t max, int timeout)
 			continue;
 		if (r == 0)
 			return 0;
-		ssize_t k = r < 0 ? -1 : recv(fd, line + n, 1, MSG_DONTWAIT);
+		ssize_t k = r < 0 ? -1 : get_recv()(fd, line + n, 1, MSG_DONTWAIT);
 		if (k < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (k <= 0)
@@ -263,7 +273,7 @@ static int send_line(int fd, const char *line)
 
 	set_blocking(fd, true, &fl);
 	while (off < len) {
-		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		ssize_t n = get_send()(fd, line + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -299,23 +309,220 @@ static int ask(int fd, bool dialed, const char *req, char *ans, size_t max)
 	return -1;
 }
 
+/* ---- UDP: datagrams with an 8-byte address header (src/io/attach.h) ---- */
+
+#define UDP_HDR 8
+#define IOV_MAX_HERE 64
+
+/* Sends "udp ADDR PORT" with tcplab's end of the socket; 0 or -1 (errno). */
+static int udp_attach(struct ent *e, const struct sockaddr_in *a)
+{
+	char req[64], ans[128], ip[INET_ADDRSTRLEN], port[8];
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { req, 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof u.buf };
+
+	if (e->spare < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+	iov.iov_len = (size_t)snprintf(req, sizeof req, "udp %s %u\n", ip, ntohs(a->sin_port));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &e->spare, sizeof(int));
+	for (int i = 0; i < BUSY_TRIES; i++) {
+		int st = get_socket()(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (st < 0 || dial(st) < 0 || get_sendmsg()(st, &mh, MSG_NOSIGNAL) < 0 ||
+		    read_line(st, ans, sizeof ans, -1) < 0)
+			snprintf(ans, sizeof ans, "error: ECONNABORTED");
+		if (st >= 0)
+			get_close()(st);
+		if (!strncmp(ans, "ok", 2) && sscanf(ans, "ok %15s %7s", ip, port) == 2) {
+			parse_addr(ip, port, &e->local);
+			get_close()(e->spare);
+			e->spare = -1;
+			return 0;
+		}
+		if (strncmp(ans, "error: busy", 11)) {
+			errno = answer_errno(ans);
+			return -1;
+		}
+		usleep(5000);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static int udp_any(struct ent *e)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET };
+
+	return e->spare < 0 ? 0 : udp_attach(e, &any);
+}
+
+static ssize_t udp_send(int fd, struct ent *e, const struct iovec *v, size_t nv, int flags,
+			const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov[IOV_MAX_HERE + 1];
+	uint8_t hdr[UDP_HDR] = { 0 };
+	struct sockaddr_in dst = e->peer;
+
+	if (nv > IOV_MAX_HERE)
+		return unsupported(EMSGSIZE, "a datagram in more than %d pieces", IOV_MAX_HERE);
+	if (to && to_v4(to, tolen, &dst) < 0)
+		return -1;
+	if (!to && !dst.sin_port) {
+		errno = EDESTADDRREQ;
+		return -1;
+	}
+	if (udp_any(e) < 0)
+		return -1;
+	memcpy(hdr, &dst.sin_addr, 4);
+	memcpy(hdr + 4, &dst.sin_port, 2);
+	iov[0] = (struct iovec){ hdr, sizeof hdr };
+	memcpy(iov + 1, v, nv * sizeof *v);
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = nv + 1 };
+	ssize_t n = get_sendmsg()(fd, &mh, flags & (MSG_DONTWAIT | MSG_NOSIGNAL));
+	return n < 0 ? -1 : n - UDP_HDR;
+}
+
+/* One datagram into v; from the connected peer only, if connected. */
+static ssize_t udp_recv(int fd, struct ent *e, const struct iovec *v, size_t nv, int flags,
+			struct sockaddr *from, socklen_t *fromlen, int *mflags)
+{
+	struct iovec iov[IOV_MAX_HERE + 1];
+	uint8_t hdr[UDP_HDR];
+	struct sockaddr_in src = { .sin_family = AF_INET };
+
+	if (nv > IOV_MAX_HERE)
+		return unsupported(EMSGSIZE, "a datagram in more than %d pieces", IOV_MAX_HERE);
+	if (udp_any(e) < 0)
+		return -1;
+	iov[0] = (struct iovec){ hdr, sizeof hdr };
+	memcpy(iov + 1, v, nv * sizeof *v);
+	for (;;) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = nv + 1 };
+		ssize_t n = get_recvmsg()(fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC |
+							 MSG_WAITALL));
+		if (n < 0)
+			return -1;
+		if (n < UDP_HDR)
+			continue;
+		memcpy(&src.sin_addr, hdr, 4);
+		memcpy(&src.sin_port, hdr + 4, 2);
+		/* A connected socket takes datagrams from its peer only (RFC 8085 5.1). */
+		if (e->peer.sin_port && (src.sin_port != e->peer.sin_port ||
+					 (src.sin_addr.s_addr != e->peer.sin_addr.s_addr &&
+					  ntohl(e->peer.sin_addr.s_addr) >> 24 != 127))) {
+			if (flags & MSG_PEEK)
+				get_recv()(fd, hdr, 0, MSG_DONTWAIT);
+			continue;
+		}
+		if (from && fromlen)
+			from_v4(e->family, &src, from, fromlen);
+		if (mflags)
+			*mflags = mh.msg_flags;
+		return n - UDP_HDR;
+	}
+}
+
+static struct ent *udp_ent(int fd)
+{
+	struct ent *e = ent_of(fd, false);
+
+	return e && e->type == SOCK_DGRAM ? e : NULL;
+}
+
+PUBLIC ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+		      socklen_t tolen)
+{
+	struct ent *e = udp_ent(fd);
+	struct iovec v = { (void *)buf, len };
+
+	return e ? udp_send(fd, e, &v, 1, flags, to, tolen)
+		 : get_sendto()(fd, buf, len, flags, to, tolen);
+}
+
+PUBLIC ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	return udp_ent(fd) ? sendto(fd, buf, len, flags, NULL, 0) : get_send()(fd, buf, len, flags);
+}
+
+PUBLIC ssize_t write(int fd, const void *buf, size_t len)
+{
+	return udp_ent(fd) ? sendto(fd, buf, len, 0, NULL, 0) : get_write()(fd, buf, len);
+}
+
+PUBLIC ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	struct ent *e = udp_ent(fd);
+
+	if (!e)
+		return get_sendmsg()(fd, m, flags);
+	if (m->msg_controllen)
+		return unsupported(EOPNOTSUPP, "sendmsg with control messages on UDP");
+	return udp_send(fd, e, m->msg_iov, m->msg_iovlen, flags, m->msg_name, m->msg_namelen);
+}
+
+PUBLIC ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+			socklen_t *fromlen)
+{
+	struct ent *e = udp_ent(fd);
+	struct iovec v = { buf, len };
+
+	return e ? udp_recv(fd, e, &v, 1, flags, from, fromlen, NULL)
+		 : get_recvfrom()(fd, buf, len, flags, from, fromlen);
+}
+
+PUBLIC ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	return udp_ent(fd) ? recvfrom(fd, buf, len, flags, NULL, NULL)
+			   : get_recv()(fd, buf, len, flags);
+}
+
+PUBLIC ssize_t read(int fd, void *buf, size_t len)
+{
+	return udp_ent(fd) ? recvfrom(fd, buf, len, 0, NULL, NULL) : get_read()(fd, buf, len);
+}
+
+PUBLIC ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	struct ent *e = udp_ent(fd);
+
+	if (!e)
+		return get_recvmsg()(fd, m, flags);
+	m->msg_controllen = 0;
+	return udp_recv(fd, e, m->msg_iov, m->msg_iovlen, flags, m->msg_name,
+			m->msg_name ? &m->msg_namelen : NULL, &m->msg_flags);
+}
+
 /* ---- the socket calls ---- */
 
 PUBLIC int socket(int domain, int type, int protocol)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC), sv[2] = { -1, -1 };
+
 	if (domain != AF_INET && domain != AF_INET6)
 		return get_socket()(domain, type, protocol);
-	if (base == SOCK_DGRAM)
-		return unsupported(EPROTONOSUPPORT, "UDP socket (not done yet: TCP only)");
-	if (base != SOCK_STREAM || (protocol && protocol != IPPROTO_TCP))
+	if ((base != SOCK_STREAM && base != SOCK_DGRAM) ||
+	    (protocol && protocol != (base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)))
 		return unsupported(EPROTONOSUPPORT, "inet socket of type %d protocol %d", base,
 				   protocol);
-	int fd = get_socket()(AF_UNIX, SOCK_STREAM | (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)), 0);
-	struct ent *e = fd < 0 ? NULL : ent_of(fd, true);
-	if (fd >= 0 && !e) {
-		get_close()(fd);
+	if (base == SOCK_STREAM)
+		sv[0] = get_socket()(AF_UNIX, SOCK_STREAM | flags, 0);
+	else if (socketpair(AF_UNIX, SOCK_SEQPACKET | flags, 0, sv) == 0)
+		fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+	struct ent *e = sv[0] < 0 ? NULL : ent_of(sv[0], true);
+	if (sv[0] >= 0 && !e) {
+		get_close()(sv[0]);
+		if (sv[1] >= 0)
+			get_close()(sv[1]);
 		errno = EMFILE;
 		return -1;
 	}
@@ -323,9 +530,11 @@ PUBLIC int socket(int domain, int type, int protocol)
 		memset(e, 0, sizeof *e);
 		e->used = true;
 		e->family = domain;
+		e->type = base;
+		e->spare = sv[1];
 		e->local.sin_family = e->peer.sin_family = AF_INET;
 	}
-	return fd;
+	return sv[0];
 }
 
 PUBLIC int bind(int fd, const struct sockaddr *sa, socklen_t len)
@@ -338,6 +547,8 @@ PUBLIC int bind(int fd, const struct sockaddr *sa, socklen_t len)
 		return get_bind()(fd, sa, len);
 	if (to_v4(sa, len, &a) < 0)
 		return -1;
+	if (e->type == SOCK_DGRAM)
+		return udp_attach(e, &a);
 	if (e->st != S_NEW) {
 		errno = EINVAL;
 		return -1;
@@ -358,6 +569,10 @@ PUBLIC int listen(int fd, int backlog)
 
 	if (!e)
 		return get_listen()(fd, backlog);
+	if (e->type == SOCK_DGRAM) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (e->st == S_LISTEN)
 		return 0;
 	if (e->st == S_NEW) {
@@ -390,7 +605,7 @@ static int recv_conn(int fd, char *msg, int flags)
 			     .msg_controllen = sizeof u.buf };
 	int cfd = -1;
 
-	ssize_t n = recvmsg(fd, &mh, MSG_WAITALL | (flags & SOCK_CLOEXEC ? MSG_CMSG_CLOEXEC : 0));
+	ssize_t n = get_recvmsg()(fd, &mh, MSG_WAITALL | (flags & SOCK_CLOEXEC ? MSG_CMSG_CLOEXEC : 0));
 	if (n < 0)
 		return -1;
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
@@ -414,7 +629,7 @@ PUBLIC int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	if (!e)
 		return get_accept4()(fd, sa, len, flags);
 	if (e->st != S_LISTEN) {
-		errno = EINVAL;
+		errno = e->type == SOCK_DGRAM ? EOPNOTSUPP : EINVAL;
 		return -1;
 	}
 	int cfd = recv_conn(fd, msg, flags);
@@ -429,6 +644,8 @@ PUBLIC int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	memset(c, 0, sizeof *c);
 	c->used = true;
 	c->family = e->family;
+	c->type = SOCK_STREAM;
+	c->spare = -1;
 	c->st = S_CONNECTED;
 	c->nodelay = e->nodelay;
 	if (sscanf(msg, "conn %15s %7s %15s %7s", pa, pp, la, lp) != 4 ||
@@ -444,6 +661,22 @@ PUBLIC int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 PUBLIC int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	return ent_of(fd, false) ? accept4(fd, sa, len, 0) : get_accept()(fd, sa, len);
+}
+
+/* UDP connect: a default destination and a filter, nothing sent (RFC 8085 5.1). */
+static int udp_connect(struct ent *e, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in a;
+
+	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+		memset(&e->peer, 0, sizeof e->peer);
+		e->peer.sin_family = AF_INET;
+		return 0;
+	}
+	if (to_v4(sa, len, &a) < 0 || udp_any(e) < 0)
+		return -1;
+	e->peer = a;
+	return 0;
 }
 
 /* The answer to a connect, if it came (or block: once it comes): 1 when
@@ -491,6 +724,8 @@ PUBLIC int connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (!e)
 		return get_connect()(fd, sa, len);
+	if (e->type == SOCK_DGRAM)
+		return udp_connect(e, sa, len);
 	bool nonblock = fcntl(fd, F_GETFL) & O_NONBLOCK;
 	if (e->st == S_CONNECTING) {
 		errno = complete(fd, e, !nonblock) ? e->st == S_CONNECTED ? EISCONN : e->err
@@ -539,7 +774,7 @@ PUBLIC int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		return get_getpeername()(fd, sa, len);
 	if (e->st == S_CONNECTING)
 		complete(fd, e, false);
-	if (e->st != S_CONNECTED) {
+	if (e->type == SOCK_DGRAM ? !e->peer.sin_port : e->st != S_CONNECTED) {
 		errno = ENOTCONN;
 		return -1;
 	}
@@ -629,11 +864,11 @@ PUBLIC int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return put_int(val, len, err);
 	}
 	if (level == SOL_SOCKET && name == SO_TYPE)
-		return put_int(val, len, SOCK_STREAM);
+		return put_int(val, len, e->type);
 	if (level == SOL_SOCKET && name == SO_DOMAIN)
 		return put_int(val, len, e->family);
 	if (level == SOL_SOCKET && name == SO_PROTOCOL)
-		return put_int(val, len, IPPROTO_TCP);
+		return put_int(val, len, e->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
 	if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
 		return put_int(val, len, e->st == S_LISTEN);
 	if (level == IPPROTO_TCP && name == TCP_MAXSEG)
@@ -647,8 +882,12 @@ PUBLIC int close(int fd)
 {
 	struct ent *e = ent_of(fd, false);
 
-	if (e)
+	if (e) {
 		e->used = false;
+		if (e->spare >= 0)
+			get_close()(e->spare);
+		e->spare = -1;
+	}
 	return get_close()(fd);
 }
 
@@ -656,8 +895,10 @@ static int copied(int from, int to)
 {
 	struct ent *e = ent_of(from, false), *t = to >= 0 && to != from ? ent_of(to, true) : NULL;
 
-	if (t)
+	if (t) {
 		*t = e ? *e : (struct ent){ 0 };
+		t->spare = -1; /* the original keeps tcplab's end until it is sent */
+	}
 	return to;
 }
 

@@ -2,8 +2,9 @@
 # tcplab run (issue 15): unmodified socket programs on tcplab. The classic
 # echo pair on 127.0.0.1 with both ends under tcplab run; that server from
 # nc and from Python threads on the kernel side; a program connecting out;
-# http.server on :: fetched with curl; EADDRINUSE for a service's port; UDP
-# refused clearly; a nonblocking connect; SIGKILL ending connections as the
+# http.server on :: fetched with curl; EADDRINUSE for a service's port; a
+# raw socket and TCP_INFO refused clearly; the UDP echo pair, nc -u; a
+# nonblocking connect; SIGKILL ending connections as the
 # kernel would (RST with unread data, else FIN) and freeing the port;
 # tcplab ss showing a program's connection; tcplab stopping.
 set -u
@@ -53,7 +54,7 @@ SERVER=$LAST
 for _ in $(seq 50); do tl_in "$TCPLAB" ss | grep -q "LISTEN.*:65432" && break; sleep 0.1; done
 out=$(run $PROG echo_client) || tl_fail "echo client: $out"
 [ "$out" = "Received b'Hello Server!'" ] || tl_fail "echo client printed: $out"
-wait_for "$TL_TMP/server" "Connected by ('10.10.0.2'"
+wait_for "$TL_TMP/server" "Connected by ('127.0.0.1'"
 tl_ok "the classic echo pair on 127.0.0.1:65432, both under tcplab run: $out"
 
 out=$(echo "hello over nc" | tl_in timeout 10 nc -q 1 10.10.0.2 65432)
@@ -83,10 +84,25 @@ grep -q "port 9 is held by tcplab's discard service (tcplab --services without d
 	"$TL_TMP/stderr" || tl_fail "tcplab did not say who holds port 9"
 tl_ok "bind to port 9: EADDRINUSE; tcplab says the discard service holds it"
 
-run $PROG udp >"$TL_TMP/udp" 2>"$TL_TMP/udp.err"
-[ "$(cat "$TL_TMP/udp")" = "EPROTONOSUPPORT" ] && [ "$(wc -l <"$TL_TMP/udp.err")" -eq 1 ] &&
-	grep -q "not supported on tcplab" "$TL_TMP/udp.err" || tl_fail "UDP: $(cat "$TL_TMP/udp"*)"
-tl_ok "a UDP socket fails clearly: EPROTONOSUPPORT, $(cat "$TL_TMP/udp.err")"
+for call in raw:EPROTONOSUPPORT tcp_info:ENOPROTOOPT; do
+	run $PROG ${call%%:*} >"$TL_TMP/uns" 2>"$TL_TMP/uns.err"
+	[ "$(cat "$TL_TMP/uns")" = "${call#*:}" ] && [ "$(wc -l <"$TL_TMP/uns.err")" -eq 1 ] &&
+		grep -q "not supported on tcplab" "$TL_TMP/uns.err" ||
+		tl_fail "${call%%:*}: $(cat "$TL_TMP/uns" "$TL_TMP/uns.err")"
+	tl_ok "${call%%:*} fails clearly: ${call#*:}, $(cat "$TL_TMP/uns.err")"
+done
+
+kill "$SERVER"
+bg userver timeout 30 "$TCPLAB" run -- $PROG udp_server
+wait_for "$TL_TMP/userver" bound
+out=$(run $PROG udp_client) || tl_fail "UDP client: $out"
+[ "$out" = "Received b'Hello Server!' from ('127.0.0.1', 65432)" ] || tl_fail "UDP client: $out"
+wait_for "$TL_TMP/userver" "from ('127.0.0.1', [0-9]*) b'Hello Server!'"
+out=$(echo "udp from nc" | tl_in timeout 5 nc -u -w 1 10.10.0.2 65432)
+[ "$out" = "udp from nc" ] || tl_fail "nc -u to the program's UDP server: $out"
+out=$(tl_in timeout 10 $PROG udp_client 10.10.0.2) || tl_fail "kernel-side UDP client: $out"
+grep -q "from ('10.10.0.2', 65432)" <<<"$out" || tl_fail "kernel-side UDP client: $out"
+tl_ok "the UDP echo pair on 127.0.0.1:65432, then nc -u and Python from the kernel side"
 
 out=$(run $PROG nonblocking 10.10.0.1 6999 | tr '\n' ' ')
 [ "$out" = "connect EINPROGRESS SO_ERROR ECONNREFUSED " ] || tl_fail "nonblocking connect: $out"
@@ -122,7 +138,6 @@ bg peer_gone timeout 30 $PROG peer read 6002
 wait_for "$TL_TMP/peer_gone" listening
 bg gone "$TCPLAB" run -- $PROG until_gone 10.10.0.1 6002
 wait_for "$TL_TMP/gone" connected
-kill "$SERVER" 2>/dev/null
 tl_net_stop
 wait_for "$TL_TMP/gone" "ended E\(PIPE\|CONNRESET\|CONNABORTED\)"
 tl_ok "tcplab stopping: the program's connection $(grep ended "$TL_TMP/gone")"

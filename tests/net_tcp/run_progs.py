@@ -84,12 +84,42 @@ def bind_port(port):
         print(errno.errorcode[e.errno])
 
 
-def udp():
+def raw():
+    """A raw socket: tcplab has none to give."""
     try:
-        socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         print("created")
     except OSError as e:
         print(errno.errorcode[e.errno])
+
+
+def tcp_info():
+    """An option tcplab does not keep."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    try:
+        s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        print("got")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+
+
+def udp_server():
+    """The classic UDP echo server: three datagrams."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((HOST, PORT))
+        print("bound", flush=True)
+        for _ in range(3):
+            data, addr = s.recvfrom(1024)
+            print("from", addr, data, flush=True)
+            s.sendto(data, addr)
+
+
+def udp_client(addr=HOST):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(b"Hello Server!", (addr, PORT))
+        data, frm = s.recvfrom(1024)
+    print(f"Received {data!r} from {frm}")
 
 
 def nonblocking(addr, port):
