@@ -497,10 +497,11 @@ static int run_loop(struct driver *d)
 		tl_stack_poll(d->stack, now);
 		if (d->fout)
 			tl_faults_release(d->fout, now, tun_write, d);
-		if (d->att)
-			tl_attach_serve(d->att, p + nc, np - nc);
 		if (d->ctl)
 			tl_ctl_serve(d->ctl, p + 3, nc - 3, now);
+		/* After the control socket: a request it handed over and refused closes now. */
+		if (d->att)
+			tl_attach_serve(d->att, p + nc, np - nc);
 		if (o->trace)
 			fflush(o->connect ? stderr : stdout);
 		if (d->nc && netcat_done(d->nc, &status))

@@ -84,6 +84,10 @@ grep -q "port 9 is held by tcplab's discard service (tcplab --services without d
 	"$TL_TMP/stderr" || tl_fail "tcplab did not say who holds port 9"
 tl_ok "bind to port 9: EADDRINUSE; tcplab says the discard service holds it"
 
+tl_in timeout 60 $PROG garbage >"$TL_TMP/garbage" || tl_fail "garbage: $(cat "$TL_TMP/garbage")"
+tl_in "$TCPLAB" ss >/dev/null && kill -0 "$TL_PID" || tl_fail "tcplab is gone after the garbage"
+tl_ok "garbage on the channel: one error line each, tcplab goes on ($(wc -l <"$TL_TMP/garbage") requests)"
+
 for call in raw:EPROTONOSUPPORT tcp_info:ENOPROTOOPT; do
 	run $PROG ${call%%:*} >"$TL_TMP/uns" 2>"$TL_TMP/uns.err"
 	[ "$(cat "$TL_TMP/uns")" = "${call#*:}" ] && [ "$(wc -l <"$TL_TMP/uns.err")" -eq 1 ] &&

@@ -162,6 +162,34 @@ def until_gone(addr, port):
         print("ended", errno.errorcode[e.errno], flush=True)
 
 
+def garbage():
+    """Bad requests straight on tcplab's control socket: each gets one
+    'error: ...' line (after 'ok' for a good first one), and tcplab goes on."""
+    name = next(l.split()[-1] for l in open("/proc/net/unix") if "@tcplab/" in l)
+    cases = [b"bind 0.0.0.0 70000\n", b"listen 5\n", b"connect 10.10.0.1\n",
+             b"bind 0.0.0.0 7100\nconnect 10.10.0.1 80\n", b"udp 0.0.0.0 0\n",
+             b"bind \xff\xfe\x00\x01\n", b"connect " + b"9" * 300 + b"\n"]
+    for req in cases:
+        t0 = time.time()
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect("\0" + name[1:])
+        c.sendall(req)
+        got = b""
+        try:
+            while True:
+                d = c.recv(512)
+                if not d:
+                    break
+                got += d
+        except (ConnectionResetError, socket.timeout):
+            pass
+        last = got.decode("ascii", "replace").splitlines()[-1]
+        if not last.startswith("error: ") or len(got.splitlines()) > 2:
+            sys.exit(f"FAIL: {req[:40]!r} got {got!r}")
+        print(f"{req[:30]!r} -> {last} ({time.time() - t0:.1f} s)")
+
+
 def peer(mode, port):
     """Kernel side: accepts one connection (sends 1000 bytes it never
     expects read if mode is 'unread'), prints how the connection ended."""
