@@ -6,7 +6,8 @@
 # raw socket and TCP_INFO refused clearly; the UDP echo pair, nc -u; a
 # nonblocking connect; SIGKILL ending connections as the
 # kernel would (RST with unread data, else FIN) and freeing the port;
-# tcplab ss showing a program's connection; tcplab stopping.
+# tcplab ss showing a program's connection; POSIX behaviour (epoll, fork,
+# sendfile, MSG_PEEK, shutdown...); garbage on the channel; tcplab stopping.
 set -u
 . "$(dirname "$0")/../net/netlib.sh"
 TCPLAB=$1
@@ -83,6 +84,9 @@ out=$(run $PROG bind_port 9)
 grep -q "port 9 is held by tcplab's discard service (tcplab --services without discard frees it)" \
 	"$TL_TMP/stderr" || tl_fail "tcplab did not say who holds port 9"
 tl_ok "bind to port 9: EADDRINUSE; tcplab says the discard service holds it"
+
+out=$(run $PROG posix) || tl_fail "posix: $out"
+tl_ok "${out#ok: }"
 
 tl_in timeout 60 $PROG garbage >"$TL_TMP/garbage" || tl_fail "garbage: $(cat "$TL_TMP/garbage")"
 tl_in "$TCPLAB" ss >/dev/null && kill -0 "$TL_PID" || tl_fail "tcplab is gone after the garbage"

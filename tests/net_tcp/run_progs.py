@@ -190,6 +190,75 @@ def garbage():
         print(f"{req[:30]!r} -> {last} ({time.time() - t0:.1f} s)")
 
 
+def posix():
+    """POSIX behaviour on one process's own sockets over 127.0.0.1: accept4
+    flags, epoll mixed with a pipe, MSG_PEEK and MSG_DONTWAIT, sendmsg and
+    recvmsg, sendfile, shutdown, fork (both keep the socket), options,
+    ECONNREFUSED and EPIPE."""
+    import os, select, tempfile
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    port = ls.getsockname()[1]
+    assert port != 0 and ls.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+    c = socket.socket()
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    assert c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    c.connect(("127.0.0.1", port))
+    a, peer = ls.accept()
+    assert peer == c.getsockname() and a.getpeername() == c.getsockname(), (peer, c.getsockname())
+    a.setblocking(False)
+    try:
+        a.recv(10)
+        sys.exit("FAIL: nonblocking recv on an empty socket returned")
+    except BlockingIOError:
+        pass
+    r, w = os.pipe()
+    ep = select.epoll()
+    ep.register(a.fileno(), select.EPOLLIN)
+    ep.register(r, select.EPOLLIN)
+    os.write(w, b"p")
+    c.sendmsg([b"he", b"llo"])
+    seen = set()
+    end = time.time() + 5
+    while len(seen) < 2 and time.time() < end:
+        seen |= {fd for fd, _ in ep.poll(1)}
+    assert seen == {a.fileno(), r}, seen
+    assert a.recv(5, socket.MSG_PEEK) == b"hello"
+    data, _, _, _ = a.recvmsg(5)
+    assert data == b"hello", data
+    a.setblocking(True)
+    with tempfile.TemporaryFile() as f:
+        f.write(b"x" * 100000)
+        f.seek(0)
+        assert c.sendfile(f) == 100000
+    got = b""
+    while len(got) < 100000:
+        got += a.recv(65536)
+    assert got == b"x" * 100000
+    pid = os.fork()
+    if pid == 0:
+        c.sendall(b"from the child")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert a.recv(100) == b"from the child"
+    c.shutdown(socket.SHUT_WR)
+    assert a.recv(100) == b""
+    a.sendall(b"after half close")
+    assert c.recv(100) == b"after half close"
+    a.close()
+    c.close()
+    ls.close()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+        sys.exit("FAIL: connect to a closed port succeeded")
+    except ConnectionRefusedError:
+        pass
+    print("ok: accept, epoll with a pipe, MSG_PEEK, sendmsg/recvmsg, sendfile, fork, "
+          "shutdown, TCP_NODELAY, ECONNREFUSED")
+
+
 def peer(mode, port):
     """Kernel side: accepts one connection (sends 1000 bytes it never
     expects read if mode is 'unread'), prints how the connection ended."""
