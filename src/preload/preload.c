@@ -186,6 +186,10 @@ static int answer_errno(const char *line)
 {
 	if (strncmp(line, "error: ", 7))
 		return ECONNABORTED;
+	if (!strncmp(line + 7, "permission denied", 17)) {
+		fprintf(stderr, "tcplab run: the tcplab says: %s\n", line + 7);
+		return EACCES;
+	}
 	for (size_t i = 0; i < sizeof errnames / sizeof errnames[0]; i++) {
 		size_t n = strlen(errnames[i].name);
 		if (!strncmp(line + 7, errnames[i].name, n) && (line[7 + n] == ':' || !line[7 + n]))
@@ -293,7 +297,9 @@ static int ask(int fd, bool dialed, const char *req, char *ans, size_t max)
 	for (int i = 0; i < BUSY_TRIES; i++) {
 		if (!dialed && dial(fd) < 0)
 			return -1;
-		if (send_line(fd, req) < 0 || read_line(fd, ans, max, -1) < 0)
+		/* A refusal may close the stream first: its answer is still there to read. */
+		send_line(fd, req);
+		if (read_line(fd, ans, max, -1) < 0)
 			snprintf(ans, max, "error: ECONNABORTED: tcplab closed the channel");
 		if (!strncmp(ans, "ok", 2))
 			return 0;
@@ -336,7 +342,8 @@ static int udp_attach(struct ent *e, const struct sockaddr_in *a)
 	memcpy(CMSG_DATA(cm), &e->spare, sizeof(int));
 	for (int i = 0; i < BUSY_TRIES; i++) {
 		int st = get_socket()(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (st < 0 || dial(st) < 0 || get_sendmsg()(st, &mh, MSG_NOSIGNAL) < 0 ||
+		if (st < 0 || dial(st) < 0 ||
+		    (get_sendmsg()(st, &mh, MSG_NOSIGNAL) < 0 && errno != EPIPE) ||
 		    read_line(st, ans, sizeof ans, -1) < 0)
 			snprintf(ans, sizeof ans, "error: ECONNABORTED");
 		if (st >= 0)

@@ -41,6 +41,9 @@ out=$(tl_in "$TCPLAB" run -- true 2>&1); rc=$?
 	tl_fail "run with no tcplab: exit $rc: $out"
 out=$(tl_in "$TCPLAB" run 2>&1); rc=$?
 [ "$rc" -eq 2 ] && grep -q "no command" <<<"$out" || tl_fail "run without a command: $rc $out"
+out=$(tl_in "$TCPLAB" run --tun tl9 -- true 2>&1); rc=$?
+[ "$rc" -eq 1 ] && [ "$out" = "tcplab: no tcplab is running on tl9 in this network namespace" ] ||
+	tl_fail "run --tun tl9 with no tcplab: exit $rc: $out"
 tl_in "$TCPLAB" run --help | grep -q "usage: tcplab run \[--tun NAME\] -- COMMAND" ||
 	tl_fail "tcplab run --help"
 tl_ok "no tcplab running, no command, --help"
@@ -91,6 +94,16 @@ tl_ok "${out#ok: }"
 tl_in timeout 60 $PROG garbage >"$TL_TMP/garbage" || tl_fail "garbage: $(cat "$TL_TMP/garbage")"
 tl_in "$TCPLAB" ss >/dev/null && kill -0 "$TL_PID" || tl_fail "tcplab is gone after the garbage"
 tl_ok "garbage on the channel: one error line each, tcplab goes on ($(wc -l <"$TL_TMP/garbage") requests)"
+
+# Another user may not attach (SO_PEERCRED): nobody, from copies it can run.
+mkdir -m 755 "$TL_TMP/pub" && chmod 711 "$TL_TMP" && install -m 755 "$TCPLAB" \
+	"$(dirname "$TCPLAB")/libtcplab-preload.so" "$(dirname "$0")/run_progs.py" "$TL_TMP/pub/"
+out=$(tl_in setpriv --reuid=65534 --regid=65534 --clear-groups "$TL_TMP/pub/tcplab" run -- \
+	/usr/bin/python3 "$TL_TMP/pub/run_progs.py" bind_port 7100 2>"$TL_TMP/nobody.err")
+[ "$out" = EACCES ] && [ "$(wc -l <"$TL_TMP/nobody.err")" -eq 1 ] &&
+	grep -q "permission denied: uid 65534" "$TL_TMP/nobody.err" ||
+	tl_fail "nobody attaching: $out $(cat "$TL_TMP/nobody.err")"
+tl_ok "another user may not attach: EACCES, $(cat "$TL_TMP/nobody.err")"
 
 for call in raw:EPROTONOSUPPORT tcp_info:ENOPROTOOPT; do
 	run $PROG ${call%%:*} >"$TL_TMP/uns" 2>"$TL_TMP/uns.err"
