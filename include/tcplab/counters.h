@@ -23,6 +23,8 @@
 	X(ip_out_requests, "IP packets sent")                                 \
 	X(ip_out_drop_too_big, "IP packets not sent: larger than the MTU")    \
 	X(ip_out_drop_martian, "IP packets not sent: martian or broadcast destination") \
+	X(ip_loop_packets, "IP packets sent to our own address (loopback)") \
+	X(ip_loop_drop_full, "IP packets to our own address dropped: loopback queue full") \
 	X(icmp_in, "ICMP messages received")                                  \
 	X(icmp_in_echo, "ICMP echo requests received")                        \
 	X(icmp_in_other, "ICMP messages received and ignored (not echo request)") \

@@ -78,6 +78,9 @@ struct tl_config {
 
 	tl_output_fn output;
 	void *output_ctx;
+	/* Optional, with output_ctx: each packet to our own address, which the
+	 * stack delivers itself at its next tl_stack_poll (for captures). */
+	tl_output_fn loop_tap;
 	tl_trace_fn trace; /* NULL: no tracing */
 	void *trace_ctx;
 	bool trace_json;   /* events as JSON objects instead of text */

@@ -61,12 +61,13 @@ void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now)
 		s->cnt.ip_drop_not_for_us++;
 		return;
 	}
-	/* CERT CA-1997-28 (LAND): a packet from our own address to us is forged. */
-	if (ip.src == ip.dst) {
+	/* CERT CA-1997-28 (LAND): a packet from our own address to us is forged,
+	 * unless it came round our own loopback. */
+	if (ip.src == ip.dst && !s->looping) {
 		s->cnt.ip_drop_land++;
 		return;
 	}
-	if (martian_source(s, ip.src)) {
+	if (martian_source(s, ip.src) && !s->looping) {
 		s->cnt.ip_drop_bad_source++;
 		return;
 	}
@@ -116,11 +117,15 @@ void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len)
 		return;
 	}
 	/* RFC 1122 3.2.1.3: a reply never goes to a martian or broadcast address. */
-	if (martian_source(s, dst) || dst == s->cfg.addr) {
+	if (martian_source(s, dst)) {
 		s->cnt.ip_out_drop_martian++;
 		return;
 	}
 	ipv4_build(s->out, s->cfg.addr, dst, proto, payload_len, ip_next_id(s, dst));
 	s->cnt.ip_out_requests++;
-	s->cfg.output(s->cfg.output_ctx, s->out, IPV4_HDR_LEN + payload_len);
+	/* RFC 1122 3.3.4.2: a datagram to one of our own addresses stays inside. */
+	if (dst == s->cfg.addr)
+		loop_output(s, s->out, IPV4_HDR_LEN + payload_len);
+	else
+		s->cfg.output(s->cfg.output_ctx, s->out, IPV4_HDR_LEN + payload_len);
 }

@@ -60,6 +60,7 @@ void tl_stack_free(tl_stack *s)
 	if (!s)
 		return;
 	tcp_free(s);
+	loop_free(s);
 	while (s->udp_socks) {
 		struct tl_udp *u = s->udp_socks;
 		s->udp_socks = u->next;
@@ -78,11 +79,12 @@ void tl_stack_poll(tl_stack *s, tl_time now)
 {
 	advance(s, now);
 	tcp_poll(s);
+	loop_deliver(s);
 }
 
 tl_time tl_stack_next_deadline(const tl_stack *s)
 {
-	return tcp_next_deadline(s);
+	return s->loop_n ? s->now : tcp_next_deadline(s);
 }
 
 tl_time tl_stack_now(const tl_stack *s) { return s->now; }

@@ -21,6 +21,9 @@ struct tl_udp {
 
 struct tcp_table; /* tcp/tcp_conn.h */
 
+#define TL_LOOP_MAX 256 /* packets on the loopback at once */
+struct loop_pkt;
+
 struct tl_stack {
 	struct tl_config cfg;
 	struct tl_counters cnt;
@@ -33,8 +36,17 @@ struct tl_stack {
 	struct tl_udp *udp_socks;
 	struct tcp_table *tcp;
 
+	struct loop_pkt *loopq[TL_LOOP_MAX]; /* sent to ourselves, not yet delivered */
+	unsigned loop_head, loop_n;
+	bool looping;		/* delivering one of them: our own source is no LAND */
+
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 };
+
+/* loopback.c: a packet to our own address, delivered at the next poll. */
+void loop_output(tl_stack *s, const uint8_t *pkt, size_t len);
+void loop_deliver(tl_stack *s);
+void loop_free(tl_stack *s);
 
 /* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header. */
 void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);

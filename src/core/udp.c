@@ -48,8 +48,9 @@ void udp_input(tl_stack *s, const struct ipv4_hdr *ip)
 		return;
 	}
 	TL_TRACE(s, &ev_udp_in, TL_N(ip->src), TL_N(h.sport), TL_N(h.dport), TL_N(h.data_len));
-	/* CERT CA-1996-01: two such services would bounce a datagram forever. */
-	if (loop_port(h.sport)) {
+	/* CERT CA-1996-01: two such services would bounce a datagram forever; on
+	 * our loopback, one to a program's ephemeral port is that program's answer. */
+	if (loop_port(h.sport) && !(s->looping && !loop_port(h.dport))) {
 		s->cnt.udp_drop_loop_port++;
 		return;
 	}

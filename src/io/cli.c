@@ -187,7 +187,8 @@ static const char usage_tail[] =
 	"  -h, --help            this help\n"
 	"  --list-options        every option as a table: flag, kind, bounds, default\n"
 	"SIGINT or SIGTERM stops it; SIGUSR1 prints the counters (also printed at exit).\n"
-	"tcplab ss [-i] [--json] and tcplab stats [--json] ask the running tcplab (--help).\n";
+	"tcplab ss [-i] [--json] and tcplab stats [--json] ask the running tcplab (--help).\n"
+	"tcplab run [--tun NAME] -- COMMAND runs COMMAND's sockets on it (--help).\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)

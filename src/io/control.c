@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "control.h"
 
 int tl_ctl_feed(struct tl_ctl_inbuf *b, const char *data, size_t n)
@@ -98,6 +99,7 @@ struct client {
 	struct tl_ctl_inbuf in;
 	char *out;			/* the answer, once there is one */
 	size_t out_len, out_off;
+	int passed;			/* a descriptor the request carried, or -1 */
 };
 
 struct tl_ctl {
@@ -107,7 +109,13 @@ struct tl_ctl {
 	struct client cl[TL_CTL_CLIENTS];
 	int polled[TL_CTL_CLIENTS];	/* the client behind each pollfd after the first */
 	int npolled;
+	struct tl_attach *att;		/* programs' sockets: tcplab run */
 };
+
+void tl_ctl_set_attach(struct tl_ctl *c, struct tl_attach *a)
+{
+	c->att = a;
+}
 
 struct tl_ctl *tl_ctl_open(const char *tun, tl_ctl_answer_fn answer, void *ctx, char *err,
 			   size_t errlen)
@@ -123,7 +131,7 @@ struct tl_ctl *tl_ctl_open(const char *tun, tl_ctl_answer_fn answer, void *ctx, 
 	c->answer = answer;
 	c->ctx = ctx;
 	for (int i = 0; i < TL_CTL_CLIENTS; i++)
-		c->cl[i].fd = -1;
+		c->cl[i].fd = c->cl[i].passed = -1;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, len) < 0 ||
 	    listen(c->fd, TL_CTL_CLIENTS) < 0) {
@@ -149,9 +157,11 @@ static void drain_close(int fd)
 static void client_close(struct client *k)
 {
 	drain_close(k->fd);
+	if (k->passed >= 0)
+		close(k->passed);
 	free(k->out);
 	memset(k, 0, sizeof *k);
-	k->fd = -1;
+	k->fd = k->passed = -1;
 }
 
 /* An answer of one line, "error: WHY". */
@@ -212,6 +222,12 @@ static void answer(struct tl_ctl *c, struct client *k)
 	struct outbuf b = { 0 };
 	char err[200];
 
+	if (c->att && tl_att_is_request(k->in.buf, k->in.len)) {
+		tl_attach_take(c->att, k->fd, k->passed, k->in.buf, k->in.len);
+		memset(k, 0, sizeof *k);
+		k->fd = k->passed = -1;
+		return;
+	}
 	if (tl_ctl_parse(k->in.buf, k->in.len, &req, err, sizeof err) < 0) {
 		reply_error(k, "%s", err);
 		return;
@@ -265,13 +281,44 @@ static void write_out(struct client *k)
 	client_close(k);
 }
 
+/* Reads n bytes, keeping a descriptor sent with them (a program's UDP socket). */
+static ssize_t recv_passing(struct client *k, char *buf, size_t n)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { buf, n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof u.buf };
+	ssize_t r = recvmsg(k->fd, &mh, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+		if (k->passed >= 0)
+			close(k->passed);
+		k->passed = fd;
+	} else if (cm && cm->cmsg_type == SCM_RIGHTS) {
+		int fds[(sizeof u.buf) / sizeof(int)];
+		size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
+		for (size_t i = 0; i < nfd; i++)
+			close(fds[i]);
+	}
+	return r;
+}
+
 static void read_request(struct tl_ctl *c, struct client *k)
 {
 	char buf[TL_CTL_REQ_MAX];
-	ssize_t n = read(k->fd, buf, sizeof buf);
+	ssize_t n = recv(k->fd, buf, sizeof buf, MSG_PEEK);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	/* Only up to the newline: a program's bytes may follow its request. */
+	char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+	if (n > 0)
+		n = recv_passing(k, buf, nl ? (size_t)(nl - buf) + 1 : (size_t)n);
 	if (n <= 0) {
 		if (n < 0 || k->in.len == 0) {
 			client_close(k);
@@ -287,6 +334,8 @@ static void read_request(struct tl_ctl *c, struct client *k)
 		else
 			answer(c, k);
 	}
+	if (k->fd < 0)
+		return; /* handed over to the programs' sockets */
 	if (k->out)
 		write_out(k);
 	else

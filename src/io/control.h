@@ -66,10 +66,20 @@ void tl_ctl_serve(struct tl_ctl *c, const struct pollfd *p, int n, tl_time now);
 /* When a client's time runs out, or TL_TIME_NEVER. */
 tl_time tl_ctl_deadline(const struct tl_ctl *c);
 void tl_ctl_free(struct tl_ctl *c);
+struct tl_attach;
+/* Requests of programs' sockets (attach.h) go to a; without it they are errors. */
+void tl_ctl_set_attach(struct tl_ctl *c, struct tl_attach *a);
 
 /* `tcplab ss` and `tcplab stats` (ctl_client.c): the exit status, or -1
  * if argv[1] names no subcommand. */
 int tl_subcommand(int argc, char **argv);
+/* Picks the tcplab to attach to (want: --tun or NULL) into tun, at least
+ * 16 bytes: 0, or an exit status after a one-line error. */
+int tl_ctl_pick(const char *want, char *tun);
+/* `tcplab run` (run.c): argv[0] is "run"; returns only on an error. */
+int tl_run_command(int argc, char **argv);
+/* The variable naming the control socket for libtcplab-preload.so. */
+#define TL_RUN_ENV "TCPLAB_SOCKET"
 
 /* The bodies of the answers (ss.c): the sockets of s, as `ss -tuan`;
  * -1 if memory is short. */

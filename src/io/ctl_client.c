@@ -264,11 +264,32 @@ static int ask(const struct sub_opts *o, const char *tun)
 	return status;
 }
 
+int tl_ctl_pick(const char *want, char *tun)
+{
+	struct sub_opts o = { .cmd = "run", .tun = want };
+
+	char found[MAX_FOUND][NAME_MAX_LEN + 1];
+
+	if (want && !valid_name(want))
+		return usage_error(&o, "bad device name '%s' for --tun", want);
+	int n = want ? find_running(found, MAX_FOUND) : 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(found[i], want))
+			return pick(&o, tun);
+	if (want) {
+		fprintf(stderr, "tcplab: no tcplab is running on %s in this network namespace\n", want);
+		return 1;
+	}
+	return pick(&o, tun);
+}
+
 int tl_subcommand(int argc, char **argv)
 {
 	struct sub_opts o = { 0 };
 	char tun[NAME_MAX_LEN + 1];
 
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return tl_run_command(argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "ss") && strcmp(argv[1], "stats")))
 		return -1;
 	o.cmd = argv[1];

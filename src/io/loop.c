@@ -17,6 +17,7 @@
 
 #include <linux/virtio_net.h>
 
+#include "attach.h"
 #include "control.h"
 #include "driver.h"
 #include "netcat.h"
@@ -42,6 +43,7 @@ struct driver {
 	uint64_t tun_read_errors, tun_write_drops;
 	struct netcat *nc;
 	struct tl_ctl *ctl;		/* the control socket: tcplab ss, tcplab stats */
+	struct tl_attach *att;		/* programs' sockets: tcplab run */
 	uid_t uid;			/* --user: whom to become after setup */
 	gid_t gid;
 };
@@ -130,6 +132,14 @@ static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
 		tl_faults_push(d->fout, pkt, len, mono_us());
 	else
 		tun_write(d, pkt, len);
+}
+
+/* A packet the stack sent itself (its loopback): captured once, as it leaves. */
+static void loop_tap(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct driver *d = ctx;
+
+	tl_pcap_write(d->pcap, pkt, len, tl_stack_now(d->stack));
 }
 
 static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
@@ -329,6 +339,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	cfg.seed = seed;
 	cfg.output = stack_output;
 	cfg.output_ctx = d;
+	cfg.loop_tap = d->pcap ? loop_tap : NULL;
 	if (o->trace) {
 		cfg.trace = trace_line;
 		cfg.trace_ctx = d;
@@ -415,6 +426,7 @@ static void teardown(struct driver *d)
 	netcat_free(d->nc);
 	tl_ctl_free(d->ctl);
 	tl_stack_free(d->stack);
+	tl_attach_free(d->att); /* after the stack: its last closed() calls find them */
 	tl_faults_free(d->fin);
 	tl_faults_free(d->fout);
 	if (d->tun >= 0)
@@ -447,6 +459,8 @@ static void open_control(struct driver *d)
 	char err[256];
 
 	d->ctl = tl_ctl_open(d->o->tun, control_answer, d, err, sizeof err);
+	if (d->ctl && (d->att = tl_attach_new(d->stack, d->o->services)))
+		tl_ctl_set_attach(d->ctl, d->att);
 	if (!d->ctl)
 		fprintf(stderr, "tcplab: %s; tcplab ss and stats will not find this one\n", err);
 }
@@ -458,9 +472,11 @@ static int run_loop(struct driver *d)
 	int status = 0;
 
 	for (;;) {
-		struct pollfd p[4 + TL_CTL_CLIENTS] = { { d->tun, POLLIN, 0 }, { d->sig, POLLIN, 0 },
-							{ d->nc ? netcat_fd(d->nc) : -1, POLLIN, 0 } };
-		int np = 3 + (d->ctl ? tl_ctl_pollfds(d->ctl, p + 3) : 0);
+		struct pollfd p[4 + TL_CTL_CLIENTS + TL_ATT_MAX] = {
+			{ d->tun, POLLIN, 0 }, { d->sig, POLLIN, 0 },
+			{ d->nc ? netcat_fd(d->nc) : -1, POLLIN, 0 } };
+		int nc = 3 + (d->ctl ? tl_ctl_pollfds(d->ctl, p + 3) : 0);
+		int np = nc + (d->att ? tl_attach_pollfds(d->att, p + nc, TL_ATT_MAX) : 0);
 		struct timespec ts;
 		int n = ppoll(p, (nfds_t)np, poll_timeout(d, mono_us(), &ts), NULL);
 		if (n < 0 && errno != EINTR) {
@@ -482,7 +498,10 @@ static int run_loop(struct driver *d)
 		if (d->fout)
 			tl_faults_release(d->fout, now, tun_write, d);
 		if (d->ctl)
-			tl_ctl_serve(d->ctl, p + 3, np - 3, now);
+			tl_ctl_serve(d->ctl, p + 3, nc - 3, now);
+		/* After the control socket: a request it handed over and refused closes now. */
+		if (d->att)
+			tl_attach_serve(d->att, p + nc, np - nc);
 		if (o->trace)
 			fflush(o->connect ? stderr : stdout);
 		if (d->nc && netcat_done(d->nc, &status))

@@ -488,6 +488,8 @@ static const struct {
 	CMD("\x00stats json\nss info\n"),
 	CMD("\x03stats\nss json info\nbogus\n\n"),
 	CMD("\x1f  ss   info  \nstats info\nss\x00\xff\n"),
+	CMD("\x1f" "bind 0.0.0.0 65432\nlisten 128 nodelay\nconnect 127.0.0.1 7\n"),
+	CMD("\x02udp 10.10.0.2 0\nbind 1.2.3 99999\nlisten -1\nconnect ::1 80 fast\n"),
 };
 
 static int control_seeds(const char *dir)

@@ -4,12 +4,15 @@
  * (1..32); the rest is what one client after another sends: each request
  * line ends a client, the next bytes are the next one's. Every accepted
  * request is answered (ss, from a stack with its services); every refusal
- * must be one printable line.
+ * must be one printable line. Requests of programs' sockets (tcplab run:
+ * bind, listen, connect, udp) go to their own parser (src/io/attach.c),
+ * whose refusals must also name an errno.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "control.h"
 #include "fuzz_target.h"
 #include "tcplab/apps.h"
@@ -64,11 +67,35 @@ static void answer(const struct tl_ctl_req *req)
 	free(body);
 }
 
+/* A program's socket request: parsed, or refused as "ENAME: why". */
+static void attach_request(const struct tl_ctl_inbuf *b)
+{
+	struct tl_att_req req;
+	char err[200];
+
+	memset(err, 0, sizeof err);
+	if (tl_att_parse(b->buf, b->len, &req, err, sizeof err) < 0) {
+		size_t n = strlen(err);
+		if (n < 3 || err[0] != 'E' || !strchr(err, ':') || !printable(err, n))
+			fail("an attach refusal that is not one printable 'ENAME: why' line");
+		return;
+	}
+	if (!printable(b->buf, b->len))
+		fail("accepted an attach request with an unprintable byte");
+	if (req.verb > TL_ATT_UDP || req.backlog < 0 || req.backlog > 65535)
+		fail("accepted an attach request with no verb or a bad backlog");
+}
+
 /* One complete line: accepted and answered, or refused with a good reason. */
 static void request(const struct tl_ctl_inbuf *b)
 {
 	struct tl_ctl_req req;
 	char err[200];
+
+	if (tl_att_is_request(b->buf, b->len)) {
+		attach_request(b);
+		return;
+	}
 
 	if (b->buf[b->len] != 0 || memchr(b->buf, '\n', b->len))
 		fail("the line is not the bytes before its newline");

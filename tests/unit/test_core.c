@@ -387,10 +387,13 @@ START_TEST(nothing_sent_to_martian_destination)
 	tl_udp_sendto(u, &bcast, "x", 1);
 	tl_udp_sendto(u, &mcast, "x", 1);
 	tl_tcp_connect(s, &mcast, &ev, NULL, &c);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_out_drop_martian, 3);
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_out_requests, 0);
+	/* Our own address is no martian: its SYN goes round the loopback (test_loopback). */
 	tl_tcp_connect(s, &self, &ev, NULL, &c);
 	ck_assert_int_eq(n_out, 0);
-	ck_assert_uint_eq(tl_stack_counters(s)->ip_out_drop_martian, 4);
-	ck_assert_uint_eq(tl_stack_counters(s)->ip_out_requests, 0);
+	ck_assert_uint_eq(tl_stack_counters(s)->ip_loop_packets, 1);
 	tl_stack_free(s);
 }
 END_TEST

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tcplab run (issue 15): unmodified socket programs on tcplab. The classic
+# echo pair on 127.0.0.1 with both ends under tcplab run; that server from
+# nc and from Python threads on the kernel side; a program connecting out;
+# http.server on :: fetched with curl; EADDRINUSE for a service's port; a
+# raw socket and TCP_INFO refused clearly; the UDP echo pair, nc -u; a
+# nonblocking connect; SIGKILL ending connections as the
+# kernel would (RST with unread data, else FIN) and freeing the port;
+# tcplab ss showing a program's connection; POSIX behaviour (epoll, fork,
+# sendfile, MSG_PEEK, shutdown...); garbage on the channel; tcplab stopping.
+set -u
+. "$(dirname "$0")/../net/netlib.sh"
+TCPLAB=$1
+PROG="/usr/bin/python3 $(dirname "$0")/run_progs.py"
+tl_net_require
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	tl_net_cleanup
+}
+trap cleanup EXIT
+
+run() { tl_in timeout 30 "$TCPLAB" run -- "$@"; }
+# bg NAME COMMAND...: started in the namespace in the background (its PID
+# in LAST: ip netns exec and tcplab run exec it), output in $TL_TMP/NAME.
+bg() {
+	local name=$1
+	shift
+	ip netns exec "$TL_NS" "$@" >"$TL_TMP/$name" 2>&1 &
+	PIDS="$PIDS $!"
+	LAST=$!
+}
+# wait_for FILE PATTERN: within 5 s.
+wait_for() {
+	for _ in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	tl_fail "waited 5 s for '$2' in $(basename "$1"): $(cat "$1")"
+}
+
+out=$(tl_in "$TCPLAB" run -- true 2>&1); rc=$?
+[ "$rc" -eq 1 ] && [ "$out" = "tcplab: no tcplab is running in this network namespace" ] ||
+	tl_fail "run with no tcplab: exit $rc: $out"
+out=$(tl_in "$TCPLAB" run 2>&1); rc=$?
+[ "$rc" -eq 2 ] && grep -q "no command" <<<"$out" || tl_fail "run without a command: $rc $out"
+out=$(tl_in "$TCPLAB" run --tun tl9 -- true 2>&1); rc=$?
+[ "$rc" -eq 1 ] && [ "$out" = "tcplab: no tcplab is running on tl9 in this network namespace" ] ||
+	tl_fail "run --tun tl9 with no tcplab: exit $rc: $out"
+tl_in "$TCPLAB" run --help | grep -q "usage: tcplab run \[--tun NAME\] -- COMMAND" ||
+	tl_fail "tcplab run --help"
+tl_ok "no tcplab running, no command, --help"
+
+tl_net_start "$TCPLAB" --services discard,chargen,qotd --seed 3
+run sh -c 'exit 7'; rc=$?
+[ "$rc" -eq 7 ] || tl_fail "tcplab run -- sh -c 'exit 7' exited $rc"
+tl_ok "the exit status is the command's"
+
+bg server timeout 60 "$TCPLAB" run -- $PROG echo_server
+SERVER=$LAST
+for _ in $(seq 50); do tl_in "$TCPLAB" ss | grep -q "LISTEN.*:65432" && break; sleep 0.1; done
+out=$(run $PROG echo_client) || tl_fail "echo client: $out"
+[ "$out" = "Received b'Hello Server!'" ] || tl_fail "echo client printed: $out"
+wait_for "$TL_TMP/server" "Connected by ('127.0.0.1'"
+tl_ok "the classic echo pair on 127.0.0.1:65432, both under tcplab run: $out"
+
+out=$(echo "hello over nc" | tl_in timeout 10 nc -q 1 10.10.0.2 65432)
+[ "$out" = "hello over nc" ] || tl_fail "nc 10.10.0.2 65432 got: $out"
+tl_ok "nc from the namespace shell to the program's server"
+tl_in timeout 120 $PROG bulk 10.10.0.2 65432 50 102400 || tl_fail "50 x 100 KB from the kernel side"
+
+bg peer timeout 30 $PROG peer read 6000
+wait_for "$TL_TMP/peer" listening
+out=$(run $PROG connect_out 10.10.0.1 6000) || tl_fail "connect_out: $out"
+grep -q "local 10.10.0.2 peer ('10.10.0.1', 6000)" <<<"$out" || tl_fail "connect_out: $out"
+wait_for "$TL_TMP/peer" "peer: FIN"
+tl_ok "a program connecting to a kernel-side server; it closed with FIN"
+
+mkdir -p "$TL_TMP/www" && echo "served by tcplab" >"$TL_TMP/www/index.html"
+bg http timeout 60 "$TCPLAB" run -- /usr/bin/python3 -m http.server --bind :: \
+	--directory "$TL_TMP/www" 8080
+for _ in $(seq 50); do tl_in "$TCPLAB" ss | grep -q "LISTEN.*:8080" && break; sleep 0.1; done
+out=$(tl_in curl -s -m 10 http://10.10.0.2:8080/index.html)
+[ "$out" = "served by tcplab" ] || tl_fail "curl http.server: $out $(cat "$TL_TMP/http")"
+wait_for "$TL_TMP/http" '::ffff:10.10.0.1 .*GET /index.html HTTP/1.1" 200'
+tl_ok "python3 -m http.server --bind :: answered curl; the peer was ::ffff:10.10.0.1"
+
+out=$(run $PROG bind_port 9)
+[ "$out" = "EADDRINUSE" ] || tl_fail "bind to the discard port: $out"
+grep -q "port 9 is held by tcplab's discard service (tcplab --services without discard frees it)" \
+	"$TL_TMP/stderr" || tl_fail "tcplab did not say who holds port 9"
+tl_ok "bind to port 9: EADDRINUSE; tcplab says the discard service holds it"
+
+out=$(run $PROG posix) || tl_fail "posix: $out"
+tl_ok "${out#ok: }"
+
+tl_in timeout 60 $PROG garbage >"$TL_TMP/garbage" || tl_fail "garbage: $(cat "$TL_TMP/garbage")"
+tl_in "$TCPLAB" ss >/dev/null && kill -0 "$TL_PID" || tl_fail "tcplab is gone after the garbage"
+tl_ok "garbage on the channel: one error line each, tcplab goes on ($(wc -l <"$TL_TMP/garbage") requests)"
+
+# Another user may not attach (SO_PEERCRED): nobody, from copies it can run.
+mkdir -m 755 "$TL_TMP/pub" && chmod 711 "$TL_TMP" && install -m 755 "$TCPLAB" \
+	"$(dirname "$TCPLAB")/libtcplab-preload.so" "$(dirname "$0")/run_progs.py" "$TL_TMP/pub/"
+out=$(tl_in setpriv --reuid=65534 --regid=65534 --clear-groups "$TL_TMP/pub/tcplab" run -- \
+	/usr/bin/python3 "$TL_TMP/pub/run_progs.py" bind_port 7100 2>"$TL_TMP/nobody.err")
+[ "$out" = EACCES ] && [ "$(wc -l <"$TL_TMP/nobody.err")" -eq 1 ] &&
+	grep -q "permission denied: uid 65534" "$TL_TMP/nobody.err" ||
+	tl_fail "nobody attaching: $out $(cat "$TL_TMP/nobody.err")"
+tl_ok "another user may not attach: EACCES, $(cat "$TL_TMP/nobody.err")"
+
+for call in raw:EPROTONOSUPPORT tcp_info:ENOPROTOOPT; do
+	run $PROG ${call%%:*} >"$TL_TMP/uns" 2>"$TL_TMP/uns.err"
+	[ "$(cat "$TL_TMP/uns")" = "${call#*:}" ] && [ "$(wc -l <"$TL_TMP/uns.err")" -eq 1 ] &&
+		grep -q "not supported on tcplab" "$TL_TMP/uns.err" ||
+		tl_fail "${call%%:*}: $(cat "$TL_TMP/uns" "$TL_TMP/uns.err")"
+	tl_ok "${call%%:*} fails clearly: ${call#*:}, $(cat "$TL_TMP/uns.err")"
+done
+
+kill "$SERVER"
+bg userver timeout 30 "$TCPLAB" run -- $PROG udp_server
+wait_for "$TL_TMP/userver" bound
+out=$(run $PROG udp_client) || tl_fail "UDP client: $out"
+[ "$out" = "Received b'Hello Server!' from ('127.0.0.1', 65432)" ] || tl_fail "UDP client: $out"
+wait_for "$TL_TMP/userver" "from ('127.0.0.1', [0-9]*) b'Hello Server!'"
+out=$(echo "udp from nc" | tl_in timeout 5 nc -u -w 1 10.10.0.2 65432)
+[ "$out" = "udp from nc" ] || tl_fail "nc -u to the program's UDP server: $out"
+out=$(tl_in timeout 10 $PROG udp_client 10.10.0.2) || tl_fail "kernel-side UDP client: $out"
+grep -q "from ('10.10.0.2', 65432)" <<<"$out" || tl_fail "kernel-side UDP client: $out"
+tl_ok "the UDP echo pair on 127.0.0.1:65432, then nc -u and Python from the kernel side"
+
+out=$(run $PROG nonblocking 10.10.0.1 6999 | tr '\n' ' ')
+[ "$out" = "connect EINPROGRESS SO_ERROR ECONNREFUSED " ] || tl_fail "nonblocking connect: $out"
+tl_ok "nonblocking connect: $out"
+
+for mode in unread read; do
+	bg peer_$mode timeout 30 $PROG peer $mode 6001
+	wait_for "$TL_TMP/peer_$mode" listening
+	bg hold_$mode "$TCPLAB" run -- $PROG hold 10.10.0.1 6001
+	wait_for "$TL_TMP/hold_$mode" connected
+	if [ $mode = read ]; then
+		port=$(awk '{print $2}' "$TL_TMP/hold_$mode")
+		tl_in "$TCPLAB" ss | grep -q "ESTAB.*10.10.0.2:$port *10.10.0.1:6001" ||
+			tl_fail "tcplab ss does not show the program's connection: $(tl_in "$TCPLAB" ss)"
+		tl_ok "tcplab ss shows the program's connection 10.10.0.2:$port -> 10.10.0.1:6001"
+	fi
+	sleep 0.3
+	kill -KILL "$LAST"
+	want=$([ $mode = unread ] && echo RST || echo FIN)
+	wait_for "$TL_TMP/peer_$mode" "peer: $want"
+	tl_ok "SIGKILL with $mode data: the kernel-side peer saw $want"
+done
+
+bg holder "$TCPLAB" run -- $PROG serve_hold 7000
+wait_for "$TL_TMP/holder" listening
+[ "$(run $PROG bind_port 7000)" = EADDRINUSE ] || tl_fail "port 7000 not held by its program"
+kill -KILL "$LAST"
+for _ in $(seq 50); do out=$(run $PROG bind_port 7000); [ "$out" = bound ] && break; sleep 0.1; done
+[ "$out" = bound ] || tl_fail "port 7000 still held after its program was killed: $out"
+tl_ok "a killed program's port is free again"
+
+bg peer_gone timeout 30 $PROG peer read 6002
+wait_for "$TL_TMP/peer_gone" listening
+bg gone "$TCPLAB" run -- $PROG until_gone 10.10.0.1 6002
+wait_for "$TL_TMP/gone" connected
+tl_net_stop
+wait_for "$TL_TMP/gone" "ended E\(PIPE\|CONNRESET\|CONNABORTED\)"
+tl_ok "tcplab stopping: the program's connection $(grep ended "$TL_TMP/gone")"

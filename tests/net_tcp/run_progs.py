@@ -1,0 +1,284 @@
+"""Programs for tests/net_tcp/run.sh: ordinary socket code, run under
+`tcplab run` or on the kernel side. Each mode bounds its own time."""
+import errno
+import socket
+import sys
+import threading
+import time
+
+HOST, PORT = "127.0.0.1", 65432
+
+
+def echo_server():
+    """The classic threaded echo server."""
+    def serve(conn, addr):
+        with conn:
+            print("Connected by", addr, flush=True)
+            while True:
+                data = conn.recv(1024)
+                if not data:
+                    break
+                conn.sendall(data)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((HOST, PORT))
+        s.listen()
+        while True:
+            conn, addr = s.accept()
+            threading.Thread(target=serve, args=(conn, addr), daemon=True).start()
+
+
+def echo_client():
+    """The classic client."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.connect((HOST, PORT))
+        s.sendall(b"Hello Server!")
+        data = s.recv(1024)
+    print(f"Received {data!r}")
+
+
+def bulk(addr, port, conns, size):
+    """conns threads each echo size bytes through addr:port, checked byte for byte."""
+    bad = []
+
+    def one(i):
+        payload = bytes((i * 7 + k) % 251 for k in range(size))
+        with socket.create_connection((addr, int(port)), timeout=60) as c:
+            t = threading.Thread(target=c.sendall, args=(payload,))
+            t.start()
+            got = bytearray()
+            while len(got) < size:
+                d = c.recv(65536)
+                if not d:
+                    break
+                got += d
+            t.join()
+        if bytes(got) != payload:
+            bad.append(i)
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(int(conns))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if bad:
+        sys.exit(f"FAIL: {len(bad)} of {conns} connections came back wrong")
+    print(f"ok: {conns} connections of {size} bytes echoed byte for byte")
+
+
+def connect_out(addr, port):
+    """A client of a kernel-side server: send a line, print the answer."""
+    with socket.create_connection((addr, int(port)), timeout=10) as s:
+        print("local", s.getsockname()[0], "peer", s.getpeername())
+        s.sendall(b"hello from tcplab run\n")
+        s.shutdown(socket.SHUT_WR)
+        print("answer", s.recv(100))
+
+
+def bind_port(port):
+    """Binds a port: prints the errno name it gets."""
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", int(port)))
+        print("bound")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+
+
+def raw():
+    """A raw socket: tcplab has none to give."""
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        print("created")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+
+
+def tcp_info():
+    """An option tcplab does not keep."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    try:
+        s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        print("got")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+
+
+def udp_server():
+    """The classic UDP echo server: three datagrams."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((HOST, PORT))
+        print("bound", flush=True)
+        for _ in range(3):
+            data, addr = s.recvfrom(1024)
+            print("from", addr, data, flush=True)
+            s.sendto(data, addr)
+
+
+def udp_client(addr=HOST):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(b"Hello Server!", (addr, PORT))
+        data, frm = s.recvfrom(1024)
+    print(f"Received {data!r} from {frm}")
+
+
+def nonblocking(addr, port):
+    """connect in progress, then SO_ERROR, as event loops do."""
+    import select
+    s = socket.socket()
+    s.setblocking(False)
+    print("connect", errno.errorcode.get(s.connect_ex((addr, int(port))), "0"))
+    select.select([], [s], [], 10)
+    print("SO_ERROR", errno.errorcode.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), "0"))
+
+
+def hold(addr, port):
+    """Connects and waits, reading nothing, until killed (at most 60 s)."""
+    s = socket.create_connection((addr, int(port)), timeout=10)
+    print("connected", s.getsockname()[1], flush=True)
+    time.sleep(60)
+
+
+def serve_hold(port):
+    """Listens on port and holds what it accepts, until killed (at most 60 s)."""
+    s = socket.socket()
+    s.bind(("0.0.0.0", int(port)))
+    s.listen()
+    print("listening", flush=True)
+    time.sleep(60)
+
+
+def until_gone(addr, port):
+    """Connected, then writes until tcplab goes away: prints how it ended."""
+    s = socket.create_connection((addr, int(port)), timeout=10)
+    print("connected", flush=True)
+    end = time.time() + 30
+    try:
+        while time.time() < end:
+            if not s.recv(100):
+                s.sendall(b"x")
+                s.sendall(b"x")
+    except OSError as e:
+        print("ended", errno.errorcode[e.errno], flush=True)
+
+
+def garbage():
+    """Bad requests straight on tcplab's control socket: each gets one
+    'error: ...' line (after 'ok' for a good first one), and tcplab goes on."""
+    name = next(l.split()[-1] for l in open("/proc/net/unix") if "@tcplab/" in l)
+    cases = [b"bind 0.0.0.0 70000\n", b"listen 5\n", b"connect 10.10.0.1\n",
+             b"bind 0.0.0.0 7100\nconnect 10.10.0.1 80\n", b"udp 0.0.0.0 0\n",
+             b"bind \xff\xfe\x00\x01\n", b"connect " + b"9" * 300 + b"\n"]
+    for req in cases:
+        t0 = time.time()
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect("\0" + name[1:])
+        c.sendall(req)
+        got = b""
+        try:
+            while True:
+                d = c.recv(512)
+                if not d:
+                    break
+                got += d
+        except (ConnectionResetError, socket.timeout):
+            pass
+        last = got.decode("ascii", "replace").splitlines()[-1]
+        if not last.startswith("error: ") or len(got.splitlines()) > 2:
+            sys.exit(f"FAIL: {req[:40]!r} got {got!r}")
+        print(f"{req[:30]!r} -> {last} ({time.time() - t0:.1f} s)")
+
+
+def posix():
+    """POSIX behaviour on one process's own sockets over 127.0.0.1: accept4
+    flags, epoll mixed with a pipe, MSG_PEEK and MSG_DONTWAIT, sendmsg and
+    recvmsg, sendfile, shutdown, fork (both keep the socket), options,
+    ECONNREFUSED and EPIPE."""
+    import os, select, tempfile
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    port = ls.getsockname()[1]
+    assert port != 0 and ls.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+    c = socket.socket()
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    assert c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    c.connect(("127.0.0.1", port))
+    a, peer = ls.accept()
+    assert peer == c.getsockname() and a.getpeername() == c.getsockname(), (peer, c.getsockname())
+    a.setblocking(False)
+    try:
+        a.recv(10)
+        sys.exit("FAIL: nonblocking recv on an empty socket returned")
+    except BlockingIOError:
+        pass
+    r, w = os.pipe()
+    ep = select.epoll()
+    ep.register(a.fileno(), select.EPOLLIN)
+    ep.register(r, select.EPOLLIN)
+    os.write(w, b"p")
+    c.sendmsg([b"he", b"llo"])
+    seen = set()
+    end = time.time() + 5
+    while len(seen) < 2 and time.time() < end:
+        seen |= {fd for fd, _ in ep.poll(1)}
+    assert seen == {a.fileno(), r}, seen
+    assert a.recv(5, socket.MSG_PEEK) == b"hello"
+    data, _, _, _ = a.recvmsg(5)
+    assert data == b"hello", data
+    a.setblocking(True)
+    with tempfile.TemporaryFile() as f:
+        f.write(b"x" * 100000)
+        f.seek(0)
+        assert c.sendfile(f) == 100000
+    got = b""
+    while len(got) < 100000:
+        got += a.recv(65536)
+    assert got == b"x" * 100000
+    pid = os.fork()
+    if pid == 0:
+        c.sendall(b"from the child")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert a.recv(100) == b"from the child"
+    c.shutdown(socket.SHUT_WR)
+    assert a.recv(100) == b""
+    a.sendall(b"after half close")
+    assert c.recv(100) == b"after half close"
+    a.close()
+    c.close()
+    ls.close()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+        sys.exit("FAIL: connect to a closed port succeeded")
+    except ConnectionRefusedError:
+        pass
+    print("ok: accept, epoll with a pipe, MSG_PEEK, sendmsg/recvmsg, sendfile, fork, "
+          "shutdown, TCP_NODELAY, ECONNREFUSED")
+
+
+def peer(mode, port):
+    """Kernel side: accepts one connection (sends 1000 bytes it never
+    expects read if mode is 'unread'), prints how the connection ended."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.10.0.1", int(port)))
+    ls.listen()
+    ls.settimeout(20)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    c.settimeout(20)
+    if mode == "unread":
+        c.sendall(b"x" * 1000)
+    try:
+        while c.recv(100):
+            pass
+        print("peer: FIN", flush=True)
+    except ConnectionResetError:
+        print("peer: RST", flush=True)
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]](*sys.argv[2:])
