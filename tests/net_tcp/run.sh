@@ -14,7 +14,16 @@ TCPLAB=$1
 PROG="/usr/bin/python3 $(dirname "$0")/run_progs.py"
 tl_net_require
 PIDS=""
+# Each PID is a `timeout` running a program: SIGTERM, which timeout passes
+# on to the program (SIGKILL would leave the program running without it).
 cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 20); do
+		local alive=0
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
 	tl_net_cleanup
 }
