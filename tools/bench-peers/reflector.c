@@ -104,12 +104,69 @@ static unsigned long long train(int tun, const uint8_t *trigger, uint32_t mtu,
 	return sent;
 }
 
+/* What the reflector counts while it runs. */
+struct tally {
+	unsigned long long in, answered, trained, dropped;
+	double first, last; /* when the discard counting began and last moved */
+};
+
+/* One packet read from the device: answered in place (1), or consumed (0). */
+static int reflect(int tun, uint8_t *pkt, size_t n, uint32_t mtu,
+		   unsigned long long train_bytes, struct tally *t)
+{
+	size_t ihl = (size_t)(pkt[0] & 15) * 4;
+	uint8_t proto = pkt[9];
+
+	if (proto == 1 && pkt[ihl] == 8) {
+		/* Echo request -> reply: swap addresses, type 0, fix the sum. */
+		swap(pkt + 12, pkt + 16, 4);
+		pkt[ihl] = 0;
+		uint32_t sum = (uint32_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]) + 0x0800;
+		sum = (sum & 0xffff) + (sum >> 16);
+		pkt[ihl + 2] = (uint8_t)(sum >> 8);
+		pkt[ihl + 3] = (uint8_t)sum;
+		return 1;
+	}
+	if (proto == 17 && pkt[ihl + 2] == 0 && pkt[ihl + 3] == 7) {
+		/* The sums cover both addresses and both ports: a swap keeps them. */
+		swap(pkt + 12, pkt + 16, 4);
+		swap(pkt + ihl, pkt + ihl + 2, 2);
+		return 1;
+	}
+	if (proto == 17 && pkt[ihl + 2] == 0 && pkt[ihl + 3] == 19) {
+		t->trained += train(tun, pkt, mtu, train_bytes);
+		return 0;
+	}
+	/* Discard: count the payload the way a stack's discard would. */
+	t->last = now_s();
+	if (!t->dropped)
+		t->first = t->last;
+	t->dropped += (unsigned long long)n - ihl - 8;
+	return 0;
+}
+
+/* Reads the device dry, answering what reflect answers. */
+static void drain(int tun, uint8_t *pkt, size_t cap, uint32_t mtu,
+		  unsigned long long train_bytes, struct tally *t)
+{
+	for (;;) {
+		ssize_t n = read(tun, pkt, cap);
+		if (n < 20)
+			return;
+		t->in++;
+		if ((pkt[0] >> 4) == 4 && reflect(tun, pkt, (size_t)n, mtu, train_bytes, t) &&
+		    write(tun, pkt, (size_t)n) == n)
+			t->answered++;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t pkt[65536];
 	char err[256];
 	uint32_t mtu = 1500;
-	unsigned long long train_bytes = 500ull << 20, in = 0, answered = 0, trained = 0;
+	unsigned long long train_bytes = 500ull << 20;
+	struct tally t = { 0 };
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--mtu"))
@@ -130,55 +187,18 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	signal(SIGUSR1, on_usr1);
 	struct pollfd p = { tun, POLLIN, 0 };
-	double first = 0, last = 0;
-	unsigned long long dropped = 0;
 	while (!stop) {
 		if (report) {
 			report = 0;
 			fprintf(stderr, "%.1f MB/s discard\n",
-				last > first ? (double)dropped / (last - first) / 1e6 : 0.0);
-			dropped = 0;
-			first = last = 0;
+				t.last > t.first ? (double)t.dropped / (t.last - t.first) / 1e6 : 0.0);
+			t.dropped = 0;
+			t.first = t.last = 0;
 		}
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		for (;;) {
-			ssize_t n = read(tun, pkt, sizeof pkt);
-			if (n < 20)
-				break;
-			in++;
-			if ((pkt[0] >> 4) != 4)
-				continue;
-			size_t ihl = (size_t)(pkt[0] & 15) * 4;
-			uint8_t proto = pkt[9];
-			if (proto == 1 && pkt[ihl] == 8) {
-				/* Echo request -> reply: swap addresses, type 0, fix the sum. */
-				swap(pkt + 12, pkt + 16, 4);
-				pkt[ihl] = 0;
-				uint32_t sum = (uint32_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]) + 0x0800;
-				sum = (sum & 0xffff) + (sum >> 16);
-				pkt[ihl + 2] = (uint8_t)(sum >> 8);
-				pkt[ihl + 3] = (uint8_t)sum;
-			} else if (proto == 17 && pkt[ihl + 2] == 0 && pkt[ihl + 3] == 7) {
-				/* The sums cover both addresses and both ports: a swap keeps them. */
-				swap(pkt + 12, pkt + 16, 4);
-				swap(pkt + ihl, pkt + ihl + 2, 2);
-			} else if (proto == 17 && pkt[ihl + 2] == 0 && pkt[ihl + 3] == 19) {
-				trained += train(tun, pkt, mtu, train_bytes);
-				continue;
-			} else {
-				/* Discard: count the payload the way a stack's discard would. */
-				last = now_s();
-				if (!dropped)
-					first = last;
-				dropped += (unsigned long long)n - ihl - 8;
-				continue;
-			}
-			if (write(tun, pkt, (size_t)n) == n)
-				answered++;
-		}
+		if (poll(&p, 1, 200) > 0)
+			drain(tun, pkt, sizeof pkt, mtu, train_bytes, &t);
 	}
 	fprintf(stderr, "tl-bench-reflector: %llu packets in, %llu answered, %llu train bytes\n",
-		in, answered, trained);
+		t.in, t.answered, t.trained);
 	return 0;
 }
