@@ -62,10 +62,11 @@ run sh -c 'exit 7'; rc=$?
 [ "$rc" -eq 7 ] || tl_fail "tcplab run -- sh -c 'exit 7' exited $rc"
 tl_ok "the exit status is the command's"
 
-bg server timeout 60 "$TCPLAB" run -- $PROG echo_server
+EXAMPLES="$(dirname "$0")/../../docs/examples" # the programs chapter 13 shows
+bg server timeout 60 "$TCPLAB" run -- /usr/bin/python3 "$EXAMPLES/echo_server.py"
 SERVER=$LAST
 for _ in $(seq 50); do tl_in "$TCPLAB" ss | grep -q "LISTEN.*:65432" && break; sleep 0.1; done
-out=$(run $PROG echo_client) || tl_fail "echo client: $out"
+out=$(run /usr/bin/python3 "$EXAMPLES/echo_client.py") || tl_fail "echo client: $out"
 [ "$out" = "Received b'Hello Server!'" ] || tl_fail "echo client printed: $out"
 wait_for "$TL_TMP/server" "Connected by ('127.0.0.1'"
 tl_ok "the classic echo pair on 127.0.0.1:65432, both under tcplab run: $out"

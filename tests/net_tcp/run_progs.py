@@ -9,34 +9,6 @@ import time
 HOST, PORT = "127.0.0.1", 65432
 
 
-def echo_server():
-    """The classic threaded echo server."""
-    def serve(conn, addr):
-        with conn:
-            print("Connected by", addr, flush=True)
-            while True:
-                data = conn.recv(1024)
-                if not data:
-                    break
-                conn.sendall(data)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((HOST, PORT))
-        s.listen()
-        while True:
-            conn, addr = s.accept()
-            threading.Thread(target=serve, args=(conn, addr), daemon=True).start()
-
-
-def echo_client():
-    """The classic client."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.connect((HOST, PORT))
-        s.sendall(b"Hello Server!")
-        data = s.recv(1024)
-    print(f"Received {data!r}")
-
-
 def bulk(addr, port, conns, size):
     """conns threads each echo size bytes through addr:port, checked byte for byte."""
     bad = []
