@@ -482,8 +482,12 @@ static void poll_at(struct fz *f, tl_time now)
 {
 	f->now = now;
 	tl_stack_poll(f->s, now);
+	/* The loopback carries a queue's worth per poll, so work may remain due
+	 * at this instant; it must die out, not chase itself for ever. */
+	for (int i = 0; i < 1000 && tl_stack_next_deadline(f->s) <= now; i++)
+		tl_stack_poll(f->s, now);
 	if (tl_stack_next_deadline(f->s) <= now)
-		fail("a timer is still due right after tl_stack_poll");
+		fail("still work due after 1000 polls at one instant");
 }
 
 static void op_time(struct fz *f, struct in *in)
