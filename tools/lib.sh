@@ -5,7 +5,7 @@ TL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages tcplab needs to build, test and run its lab.
 TL_PACKAGES="meson ninja-build pkg-config gcc clang check libpcap-dev iproute2 gnuplot-nox
 iputils-ping netcat-openbsd socat tshark tcpdump python3 python3-scapy iptables
-libclang-rt-14-dev ethtool hping3"
+libclang-rt-14-dev ethtool hping3 iperf3 nginx-light gunicorn wget curl"
 
 tl_log() { printf '%s\n' "$*" >&2; }
 
@@ -32,10 +32,17 @@ tl_install_packages() {
 	# tshark asks whether non-root users may capture: answer no, never block.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" |
 		debconf-set-selections 2>/dev/null || true
+	echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
 	local quiet=/dev/stderr
 	[ $optional = 0 ] || quiet=/dev/null
+	# Installed servers (nginx, iperf3) are not started: tests start their own.
+	local policy=/usr/sbin/policy-rc.d made=0
+	[ -e $policy ] || { printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && made=1; }
 	apt-get update -qq >/dev/null 2>"$quiet"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>"$quiet"
+	local rc=$?
+	[ $made = 0 ] || rm -f $policy
+	return $rc
 }
 
 # Configures (once) and builds a build directory: tl_build DIR [meson args...]

@@ -74,7 +74,8 @@ tl_ok "the classic echo pair on 127.0.0.1:65432, both under tcplab run: $out"
 out=$(echo "hello over nc" | tl_in timeout 10 nc -q 1 10.10.0.2 65432)
 [ "$out" = "hello over nc" ] || tl_fail "nc 10.10.0.2 65432 got: $out"
 tl_ok "nc from the namespace shell to the program's server"
-tl_in timeout 120 $PROG bulk 10.10.0.2 65432 50 102400 || tl_fail "50 x 100 KB from the kernel side"
+tl_in timeout 120 $PROG bulk 10.10.0.2 65432 200 102400 || tl_fail "200 x 100 KB from the kernel side"
+tl_ok "200 concurrent connections from Python threads on the kernel side, 100 KB each echoed byte for byte"
 
 bg peer timeout 30 $PROG peer read 6000
 wait_for "$TL_TMP/peer" listening

@@ -11,9 +11,15 @@ HOST, PORT = "127.0.0.1", 65432
 
 def bulk(addr, port, conns, size):
     """conns threads each echo size bytes through addr:port, checked byte for byte."""
-    bad = []
+    conns, size, bad = int(conns), int(size), []
 
     def one(i):
+        try:
+            echo_one(i)
+        except Exception as e:  # noqa: BLE001 - any failure is this connection's
+            bad.append(f"{i}: {e!r}")
+
+    def echo_one(i):
         payload = bytes((i * 7 + k) % 251 for k in range(size))
         with socket.create_connection((addr, int(port)), timeout=60) as c:
             t = threading.Thread(target=c.sendall, args=(payload,))
@@ -26,14 +32,14 @@ def bulk(addr, port, conns, size):
                 got += d
             t.join()
         if bytes(got) != payload:
-            bad.append(i)
-    ts = [threading.Thread(target=one, args=(i,)) for i in range(int(conns))]
+            bad.append(f"{i}: {len(got)} bytes came back, not the {size} sent")
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(conns)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     if bad:
-        sys.exit(f"FAIL: {len(bad)} of {conns} connections came back wrong")
+        sys.exit(f"FAIL: {len(bad)} of {conns} connections came back wrong: {bad[:3]}")
     print(f"ok: {conns} connections of {size} bytes echoed byte for byte")
 
 
