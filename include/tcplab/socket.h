@@ -92,6 +92,10 @@ int tl_tcp_listen(tl_stack *s, uint16_t port, int backlog,
 int tl_tcp_connect(tl_stack *s, const struct tl_endpoint *to,
 		   const struct tl_tcp_events *ev, void *arg,
 		   struct tl_tcp **out);
+/* The same from local port lport (0: an ephemeral one); -EADDRINUSE if that
+ * pair of endpoints names a connection already. */
+int tl_tcp_connect_from(tl_stack *s, uint16_t lport, const struct tl_endpoint *to,
+			const struct tl_tcp_events *ev, void *arg, struct tl_tcp **out);
 void tl_tcp_set_events(struct tl_tcp *c, const struct tl_tcp_events *ev,
 		       void *arg);
 

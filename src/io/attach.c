@@ -20,11 +20,11 @@
 
 /* ---- the request parser ---- */
 
-static const char *const verbs[] = { "bind", "listen", "connect", "udp" };
+static const char *const verbs[] = { "bind", "listen", "connect", "udp", "info" };
 
 static int verb_of(const char *w, size_t n)
 {
-	for (int v = 0; v < 4; v++)
+	for (int v = 0; v < 5; v++)
 		if (strlen(verbs[v]) == n && !memcmp(w, verbs[v], n))
 			return v;
 	return -1;
@@ -89,6 +89,13 @@ static int parse_args(const char *line, size_t len, size_t i, struct tl_att_req 
 		req->backlog = (int)v;
 	else
 		req->port = (uint16_t)v;
+	if (req->verb == TL_ATT_INFO) {
+		if (!word(line, len, &i, w, sizeof w) || number(w, 65535, &v) < 0) {
+			snprintf(err, errlen, "EINVAL: '%s' is no local port", w);
+			return -1;
+		}
+		req->lport = (uint16_t)v;
+	}
 	while (word(line, len, &i, w, sizeof w)) {
 		if (strcmp(w, "nodelay")) {
 			snprintf(err, errlen, "EINVAL: unknown flag '%s'", w);
@@ -114,7 +121,8 @@ int tl_att_parse(const char *line, size_t len, struct tl_att_req *req, char *err
 	size_t n = word(line, len, &i, w, sizeof w);
 	int v = verb_of(line + i - n, n);
 	if (v < 0) {
-		snprintf(err, errlen, "EINVAL: unknown request '%s' (bind, listen, connect, udp)", w);
+		snprintf(err, errlen, "EINVAL: unknown request '%s' (bind, listen, connect, udp, info)",
+			 w);
 		return -1;
 	}
 	req->verb = (enum tl_att_verb)v;
@@ -132,6 +140,7 @@ struct att {
 	struct tl_tcp *conn;		/* the listener or the connection; NULL once gone */
 	struct tl_udp *udp;		/* AT_UDP: its socket */
 	uint16_t port;			/* what bind reserved */
+	uint32_t addr;			/* and the address it named */
 	bool nodelay;
 	bool prog_eof;			/* the program shut down writing */
 	bool peer_eof;			/* the peer's FIN, passed on as our SHUT_WR */
@@ -224,6 +233,7 @@ static const char *errname(int err)
 	case ENOBUFS: return "ENOBUFS";
 	case ENOMEM: return "ENOMEM";
 	case EINVAL: return "EINVAL";
+	case EISCONN: return "EISCONN";
 	default: return "ECONNABORTED";
 	}
 }
@@ -290,6 +300,7 @@ static void do_bind(struct att *t, const struct tl_att_req *r)
 		return;
 	}
 	t->port = r->port;
+	t->addr = r->addr;
 	t->st = AT_BOUND;
 	reply(t, "ok %s %u", ip_str(r->addr, ip), r->port);
 }
@@ -327,15 +338,16 @@ static void do_listen(struct att *t, const struct tl_att_req *r)
 	}
 	t->nodelay = r->nodelay;
 	t->st = AT_LISTEN;
-	reply(t, "ok %s %u", ip_str(tl_stack_config(t->a->s)->addr, ip), t->port);
+	reply(t, "ok %s %u", ip_str(t->addr ? t->addr : tl_stack_config(t->a->s)->addr, ip),
+	      t->port);
 }
 
 static void do_connect(struct att *t, const struct tl_att_req *r)
 {
 	struct tl_endpoint to = { r->addr, r->port };
 
-	if (t->st != AT_REQ && !(t->st == AT_BOUND && t->port == 0)) {
-		fail(t, "EOPNOTSUPP: connect from a bound port (tcplab picks the port)");
+	if (t->st != AT_REQ && t->st != AT_BOUND) {
+		fail(t, "EISCONN: the socket is connected or listening");
 		return;
 	}
 	/* 127.0.0.0/8 is tcplab's own loopback: the stack's own address. */
@@ -343,7 +355,7 @@ static void do_connect(struct att *t, const struct tl_att_req *r)
 		to.addr = tl_stack_config(t->a->s)->addr;
 	t->nodelay = r->nodelay;
 	t->st = AT_CONNECTING;
-	int err = tl_tcp_connect(t->a->s, &to, &events, t, &t->conn);
+	int err = tl_tcp_connect_from(t->a->s, t->port, &to, &events, t, &t->conn);
 	if (err < 0) {
 		t->conn = NULL;
 		fail(t, "%s: connect: %s", errname(-err), strerror(-err));
@@ -404,7 +416,9 @@ static void do_udp(struct att *t, int passed, const struct tl_att_req *r)
 		close(passed);
 		return;
 	}
-	reply(t, "ok %s %u", ip_str(r->addr, ip), t->port);
+	char own[INET_ADDRSTRLEN];
+	reply(t, "ok %s %u %s", ip_str(r->addr, ip), t->port,
+	      ip_str(tl_stack_config(t->a->s)->addr, own));
 	close(t->fd);
 	t->fd = passed;
 	t->st = AT_UDP;
@@ -436,6 +450,44 @@ static void pump_udp(struct att *t)
 	}
 }
 
+struct info_find {
+	struct tl_endpoint remote;
+	uint16_t lport;
+	struct tl_tcp_info info;
+	bool found;
+};
+
+static void info_match(void *arg, const struct tl_tcp *c)
+{
+	struct info_find *f = arg;
+	struct tl_endpoint r = tl_tcp_remote(c);
+
+	if (!f->found && tl_tcp_state(c) != TL_LISTEN && tl_tcp_local(c).port == f->lport &&
+	    r.addr == f->remote.addr && r.port == f->remote.port) {
+		tl_tcp_info(c, &f->info);
+		f->found = true;
+	}
+}
+
+/* A program's TCP_INFO: the numbers tcplab ss -i shows. */
+static void do_info(struct att *t, const struct tl_att_req *r)
+{
+	struct info_find f = { { r->addr, r->port }, r->lport, { 0 }, false };
+	const struct tl_tcp_info *i = &f.info;
+
+	if (f.remote.addr >> 24 == 127)
+		f.remote.addr = tl_stack_config(t->a->s)->addr;
+	tl_tcp_foreach(t->a->s, info_match, &f);
+	if (!f.found) {
+		fail(t, "ENOTCONN: no connection from port %u to that peer", r->lport);
+		return;
+	}
+	reply(t, "ok %d %u %u %u %u %u %u %u %llu %u %u %u", (int)i->state, i->mss, i->cwnd,
+	      i->ssthresh, i->srtt_us, i->rttvar_us, i->rto_us, i->bytes_in_flight,
+	      (unsigned long long)i->retrans, i->snd_wnd, i->recv_q, i->send_q);
+	t->dead = true;
+}
+
 static void handle(struct att *t, int passed, const char *line, size_t len)
 {
 	struct tl_att_req r;
@@ -453,6 +505,8 @@ static void handle(struct att *t, int passed, const char *line, size_t len)
 		do_bind(t, &r);
 	else if (r.verb == TL_ATT_LISTEN)
 		do_listen(t, &r);
+	else if (r.verb == TL_ATT_INFO)
+		do_info(t, &r);
 	else
 		do_connect(t, &r);
 }

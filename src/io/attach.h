@@ -9,9 +9,14 @@
  *                        as a TL_ATT_MSG_LEN message "conn PADDR PPORT LADDR
  *                        LPORT" carrying its stream (SCM_RIGHTS)
  *   connect ADDR PORT    answered once the handshake ends: "ok LADDR LPORT"
+ *   info ADDR PORT LPORT answered "ok STATE MSS CWND SSTHRESH SRTT_US RTTVAR_US
+ *                        RTO_US IN_FLIGHT RETRANS SND_WND RECV_Q SEND_Q" for
+ *                        the connection from local LPORT to ADDR:PORT (the
+ *                        program's TCP_INFO); the stream then closes
  *   udp ADDR PORT        binds a UDP port (0: any) for the SOCK_SEQPACKET
- *                        socket sent with the line (SCM_RIGHTS); answered on
- *                        the stream, which then closes. Each datagram on the
+ *                        socket sent with the line (SCM_RIGHTS); answered
+ *                        "ok ADDR PORT OURADDR" on the stream, which then
+ *                        closes. Each datagram on the
  *                        socket, both ways, is a TL_ATT_UDP_HDR header (IPv4
  *                        address and port, network order, 2 bytes of zero)
  *                        and the payload: the peer's address, or where to.
@@ -31,12 +36,13 @@
 #define TL_ATT_MSG_LEN 64	/* an accepted connection's message */
 #define TL_ATT_UDP_HDR 8	/* before each datagram of a UDP socket */
 
-enum tl_att_verb { TL_ATT_BIND, TL_ATT_LISTEN, TL_ATT_CONNECT, TL_ATT_UDP };
+enum tl_att_verb { TL_ATT_BIND, TL_ATT_LISTEN, TL_ATT_CONNECT, TL_ATT_UDP, TL_ATT_INFO };
 
 struct tl_att_req {
 	enum tl_att_verb verb;
 	uint32_t addr;		/* host byte order */
 	uint16_t port;
+	uint16_t lport;		/* info: the connection's local port */
 	int backlog;
 	bool nodelay;
 };

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -41,7 +42,10 @@ struct ent {
 	enum st st;
 	int err;		/* SO_ERROR */
 	bool nodelay, reuse, keepalive, v6only;
+	bool shut_wr;		/* the program shut down writing */
+	bool reset_told;	/* ECONNRESET was returned once */
 	struct sockaddr_in local, peer;
+	struct in_addr own;	/* UDP: tcplab's address, as the attach said */
 };
 
 static struct ent *chunks[CHUNKS];
@@ -78,6 +82,11 @@ REAL(recvfrom, ssize_t, int, void *, size_t, int, struct sockaddr *, socklen_t *
 REAL(recvmsg, ssize_t, int, struct msghdr *, int)
 REAL(read, ssize_t, int, void *, size_t)
 REAL(write, ssize_t, int, const void *, size_t)
+REAL(readv, ssize_t, int, const struct iovec *, int)
+REAL(writev, ssize_t, int, const struct iovec *, int)
+REAL(sendmmsg, int, int, struct mmsghdr *, unsigned, int)
+REAL(recvmmsg, int, int, struct mmsghdr *, unsigned, int, struct timespec *)
+REAL(shutdown, int, int, int)
 
 static struct ent *ent_of(int fd, bool create)
 {
@@ -323,7 +332,7 @@ static int ask(int fd, bool dialed, const char *req, char *ans, size_t max)
 /* Sends "udp ADDR PORT" with tcplab's end of the socket; 0 or -1 (errno). */
 static int udp_attach(struct ent *e, const struct sockaddr_in *a)
 {
-	char req[64], ans[128], ip[INET_ADDRSTRLEN], port[8];
+	char req[64], ans[128], ip[INET_ADDRSTRLEN], port[8], own[INET_ADDRSTRLEN] = "";
 	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
 	struct iovec iov = { req, 0 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -348,8 +357,9 @@ static int udp_attach(struct ent *e, const struct sockaddr_in *a)
 			snprintf(ans, sizeof ans, "error: ECONNABORTED");
 		if (st >= 0)
 			get_close()(st);
-		if (!strncmp(ans, "ok", 2) && sscanf(ans, "ok %15s %7s", ip, port) == 2) {
+		if (!strncmp(ans, "ok", 2) && sscanf(ans, "ok %15s %7s %15s", ip, port, own) >= 2) {
 			parse_addr(ip, port, &e->local);
+			inet_pton(AF_INET, own, &e->own);
 			get_close()(e->spare);
 			e->spare = -1;
 			return 0;
@@ -444,6 +454,61 @@ static struct ent *udp_ent(int fd)
 	return e && e->type == SOCK_DGRAM ? e : NULL;
 }
 
+static struct ent *tcp_ent(int fd)
+{
+	struct ent *e = ent_of(fd, false);
+
+	return e && e->type == SOCK_STREAM && (e->st == S_CONNECTING || e->st == S_CONNECTED)
+		       ? e
+		       : NULL;
+}
+
+static int complete(int fd, struct ent *e, bool block);
+
+/* Before a read: a connect still under way is settled first (its answer
+ * line must not reach the program). 0, or -1 with errno. */
+static int tcp_before_read(int fd, struct ent *e, int flags)
+{
+	bool block = !(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK);
+
+	if (e->st == S_CONNECTING && !complete(fd, e, block)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (e->st == S_FAILED) {
+		errno = e->err ? e->err : ECONNABORTED;
+		e->err = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* After a read that returned n of want: the end of a stream that tcplab
+ * closed whole while the program could still write was a reset (or a
+ * timeout, or tcplab stopping): ECONNRESET once, then 0, as Linux reads. */
+static ssize_t tcp_after_read(int fd, struct ent *e, ssize_t n, size_t want)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+
+	if (n != 0 || want == 0 || e->shut_wr || e->reset_told)
+		return n;
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
+		e->reset_told = true;
+		errno = ECONNRESET;
+		return -1;
+	}
+	return 0;
+}
+
+static size_t iov_len(const struct iovec *v, int n)
+{
+	size_t t = 0;
+
+	for (int i = 0; i < n; i++)
+		t += v[i].iov_len;
+	return t;
+}
+
 PUBLIC ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
 		      socklen_t tolen)
 {
@@ -464,6 +529,13 @@ PUBLIC ssize_t write(int fd, const void *buf, size_t len)
 	return udp_ent(fd) ? sendto(fd, buf, len, 0, NULL, 0) : get_write()(fd, buf, len);
 }
 
+PUBLIC ssize_t writev(int fd, const struct iovec *v, int n)
+{
+	struct ent *e = udp_ent(fd);
+
+	return e && n >= 0 ? udp_send(fd, e, v, (size_t)n, 0, NULL, 0) : get_writev()(fd, v, n);
+}
+
 PUBLIC ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	struct ent *e = udp_ent(fd);
@@ -475,36 +547,87 @@ PUBLIC ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	return udp_send(fd, e, m->msg_iov, m->msg_iovlen, flags, m->msg_name, m->msg_namelen);
 }
 
+PUBLIC int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	unsigned i = 0;
+
+	if (!udp_ent(fd))
+		return get_sendmmsg()(fd, v, n, flags);
+	for (; i < n; i++) {
+		ssize_t k = sendmsg(fd, &v[i].msg_hdr, flags);
+		if (k < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned)k;
+	}
+	return (int)i;
+}
+
 PUBLIC ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
 			socklen_t *fromlen)
 {
-	struct ent *e = udp_ent(fd);
+	struct ent *e = ent_of(fd, false);
 	struct iovec v = { buf, len };
 
-	return e ? udp_recv(fd, e, &v, 1, flags, from, fromlen, NULL)
-		 : get_recvfrom()(fd, buf, len, flags, from, fromlen);
+	if (e && e->type == SOCK_DGRAM)
+		return udp_recv(fd, e, &v, 1, flags, from, fromlen, NULL);
+	if (!(e = tcp_ent(fd)))
+		return get_recvfrom()(fd, buf, len, flags, from, fromlen);
+	if (tcp_before_read(fd, e, flags) < 0)
+		return -1;
+	return tcp_after_read(fd, e, get_recv()(fd, buf, len, flags), len);
 }
 
 PUBLIC ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	return udp_ent(fd) ? recvfrom(fd, buf, len, flags, NULL, NULL)
-			   : get_recv()(fd, buf, len, flags);
+	return ent_of(fd, false) ? recvfrom(fd, buf, len, flags, NULL, NULL)
+				 : get_recv()(fd, buf, len, flags);
 }
 
 PUBLIC ssize_t read(int fd, void *buf, size_t len)
 {
-	return udp_ent(fd) ? recvfrom(fd, buf, len, 0, NULL, NULL) : get_read()(fd, buf, len);
+	return ent_of(fd, false) ? recvfrom(fd, buf, len, 0, NULL, NULL) : get_read()(fd, buf, len);
 }
 
 PUBLIC ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 {
-	struct ent *e = udp_ent(fd);
+	struct ent *e = ent_of(fd, false);
 
-	if (!e)
+	if (e && e->type == SOCK_DGRAM) {
+		m->msg_controllen = 0;
+		return udp_recv(fd, e, m->msg_iov, m->msg_iovlen, flags, m->msg_name,
+				m->msg_name ? &m->msg_namelen : NULL, &m->msg_flags);
+	}
+	if (!(e = tcp_ent(fd)))
 		return get_recvmsg()(fd, m, flags);
-	m->msg_controllen = 0;
-	return udp_recv(fd, e, m->msg_iov, m->msg_iovlen, flags, m->msg_name,
-			m->msg_name ? &m->msg_namelen : NULL, &m->msg_flags);
+	if (tcp_before_read(fd, e, flags) < 0)
+		return -1;
+	m->msg_namelen = 0;
+	return tcp_after_read(fd, e, get_recvmsg()(fd, m, flags),
+			      iov_len(m->msg_iov, (int)m->msg_iovlen));
+}
+
+PUBLIC ssize_t readv(int fd, const struct iovec *v, int n)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)v, .msg_iovlen = n < 0 ? 0 : (size_t)n };
+
+	return ent_of(fd, false) && n >= 0 ? recvmsg(fd, &m, 0) : get_readv()(fd, v, n);
+}
+
+PUBLIC int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *timeout)
+{
+	unsigned i = 0;
+
+	if (!udp_ent(fd))
+		return get_recvmmsg()(fd, v, n, flags, timeout);
+	int f = flags & ~MSG_WAITFORONE; /* the timeout is not kept */
+
+	for (; i < n; i++) {
+		ssize_t k = recvmsg(fd, &v[i].msg_hdr, i && (flags & MSG_WAITFORONE) ? f | MSG_DONTWAIT : f);
+		if (k < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned)k;
+	}
+	return (int)i;
 }
 
 /* ---- the socket calls ---- */
@@ -615,6 +738,8 @@ static int recv_conn(int fd, char *msg, int flags)
 	ssize_t n = get_recvmsg()(fd, &mh, MSG_WAITALL | (flags & SOCK_CLOEXEC ? MSG_CMSG_CLOEXEC : 0));
 	if (n < 0)
 		return -1;
+	if (n == 0)
+		return -2;
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_type == SCM_RIGHTS)
 		memcpy(&cfd, CMSG_DATA(cm), sizeof cfd);
@@ -626,6 +751,26 @@ static int recv_conn(int fd, char *msg, int flags)
 	}
 	msg[MSG_LEN - 1] = 0;
 	return cfd;
+}
+
+/* tcplab is gone: the listener becomes one that is never readable, so a
+ * server's poll or epoll loop sleeps instead of spinning on accept. */
+static void park(int fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* autobind */
+	int q = get_socket()(AF_UNIX, SOCK_STREAM, 0), fl = fcntl(fd, F_GETFL);
+	int cloexec = fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0;
+
+	if (q < 0)
+		return;
+	if (get_bind()(q, (struct sockaddr *)&sa, sizeof(sa_family_t)) == 0 &&
+	    get_listen()(q, 1) == 0) {
+		fcntl(q, F_SETFL, fl);
+		get_dup3()(q, fd, cloexec);
+		fprintf(stderr, "tcplab run: tcplab stopped: listening socket %d accepts no more\n",
+			fd);
+	}
+	get_close()(q);
 }
 
 PUBLIC int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
@@ -640,6 +785,11 @@ PUBLIC int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		return -1;
 	}
 	int cfd = recv_conn(fd, msg, flags);
+	if (cfd == -2) {
+		park(fd);
+		errno = ECONNABORTED;
+		return -1;
+	}
 	if (cfd < 0)
 		return -1;
 	struct ent *c = ent_of(cfd, true);
@@ -683,6 +833,11 @@ static int udp_connect(struct ent *e, const struct sockaddr *sa, socklen_t len)
 	if (to_v4(sa, len, &a) < 0 || udp_any(e) < 0)
 		return -1;
 	e->peer = a;
+	/* The source address a route to the peer picks (RFC 1122 3.3.4.3). */
+	if (e->local.sin_addr.s_addr == htonl(INADDR_ANY))
+		e->local.sin_addr.s_addr = ntohl(a.sin_addr.s_addr) >> 24 == 127
+						   ? htonl(INADDR_LOOPBACK)
+						   : e->own.s_addr;
 	return 0;
 }
 
@@ -854,6 +1009,64 @@ static int put_int(void *val, socklen_t *len, int v)
 	return 0;
 }
 
+static uint8_t linux_state(unsigned st)
+{
+	static const uint8_t map[] = { TCP_CLOSE, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECV,
+				       TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
+				       TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK, TCP_TIME_WAIT };
+
+	return st < sizeof map ? map[st] : TCP_CLOSE;
+}
+
+/* Asks tcplab for the connection's numbers ("info", src/io/attach.h). */
+static int ask_info(const struct ent *e, struct tcp_info *ti)
+{
+	char req[96], ans[192], ip[INET_ADDRSTRLEN];
+	unsigned v[11];
+	unsigned long long retr;
+	int st = get_socket()(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_ntop(AF_INET, &e->peer.sin_addr, ip, sizeof ip);
+	snprintf(req, sizeof req, "info %s %u %u\n", ip, ntohs(e->peer.sin_port),
+		 ntohs(e->local.sin_port));
+	int ok = st >= 0 && dial(st) == 0 && send_line(st, req) == 0 &&
+		 read_line(st, ans, sizeof ans, 2000) == 1 &&
+		 sscanf(ans, "ok %u %u %u %u %u %u %u %u %llu %u %u %u", &v[0], &v[1], &v[2], &v[3],
+			&v[4], &v[5], &v[6], &v[7], &retr, &v[8], &v[9], &v[10]) == 12;
+	if (st >= 0)
+		get_close()(st);
+	if (!ok)
+		return -1;
+	unsigned mss = v[1] ? v[1] : 1;
+	ti->tcpi_state = linux_state(v[0]);
+	ti->tcpi_snd_mss = ti->tcpi_rcv_mss = ti->tcpi_advmss = v[1];
+	ti->tcpi_snd_cwnd = v[2] / mss;
+	ti->tcpi_snd_ssthresh = v[3] == UINT32_MAX ? 0x7fffffff : v[3] / mss;
+	ti->tcpi_rtt = v[4];
+	ti->tcpi_rttvar = v[5];
+	ti->tcpi_rto = v[6];
+	ti->tcpi_unacked = (v[7] + mss - 1) / mss;
+	ti->tcpi_total_retrans = (uint32_t)retr;
+	ti->tcpi_pmtu = v[1] + 40;
+	return 0;
+}
+
+/* TCP_INFO as Linux fills it, from what tcplab knows (the rest is zero). */
+static int tcp_info_of(const struct ent *e, void *val, socklen_t *len)
+{
+	struct tcp_info ti = { .tcpi_state = e->st == S_LISTEN ? TCP_LISTEN : TCP_CLOSE };
+
+	if (!val || !len) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (e->type == SOCK_STREAM && e->st == S_CONNECTED && ask_info(e, &ti) < 0)
+		ti.tcpi_state = TCP_CLOSE; /* gone from the stack already */
+	memset(val, 0, *len);
+	memcpy(val, &ti, *len < sizeof ti ? *len : sizeof ti);
+	return 0;
+}
+
 PUBLIC int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct ent *e = ent_of(fd, false);
@@ -880,7 +1093,25 @@ PUBLIC int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return put_int(val, len, e->st == S_LISTEN);
 	if (level == IPPROTO_TCP && name == TCP_MAXSEG)
 		return put_int(val, len, 1460);
+	if (level == IPPROTO_TCP && name == TCP_INFO)
+		return tcp_info_of(e, val, len);
 	return unsupported(ENOPROTOOPT, "getsockopt level %d option %d", level, name);
+}
+
+PUBLIC int shutdown(int fd, int how)
+{
+	struct ent *e = ent_of(fd, false);
+
+	if (e && e->type == SOCK_STREAM && e->st == S_CONNECTING)
+		complete(fd, e, true);
+	if (e && e->type == SOCK_STREAM && e->st != S_CONNECTED) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	int r = get_shutdown()(fd, how);
+	if (r == 0 && e && (how == SHUT_WR || how == SHUT_RDWR))
+		e->shut_wr = true;
+	return r;
 }
 
 /* ---- descriptors: the table follows close and dup ---- */

@@ -116,13 +116,12 @@ out=$(tl_in setpriv --reuid=65534 --regid=65534 --clear-groups "$TL_TMP/pub/tcpl
 	tl_fail "nobody attaching: $out $(cat "$TL_TMP/nobody.err")"
 tl_ok "another user may not attach: EACCES, $(cat "$TL_TMP/nobody.err")"
 
-for call in raw:EPROTONOSUPPORT tcp_info:ENOPROTOOPT; do
-	run $PROG ${call%%:*} >"$TL_TMP/uns" 2>"$TL_TMP/uns.err"
-	[ "$(cat "$TL_TMP/uns")" = "${call#*:}" ] && [ "$(wc -l <"$TL_TMP/uns.err")" -eq 1 ] &&
-		grep -q "not supported on tcplab" "$TL_TMP/uns.err" ||
-		tl_fail "${call%%:*}: $(cat "$TL_TMP/uns" "$TL_TMP/uns.err")"
-	tl_ok "${call%%:*} fails clearly: ${call#*:}, $(cat "$TL_TMP/uns.err")"
-done
+run $PROG raw >"$TL_TMP/uns" 2>"$TL_TMP/uns.err"
+[ "$(cat "$TL_TMP/uns")" = EPROTONOSUPPORT ] && [ "$(wc -l <"$TL_TMP/uns.err")" -eq 1 ] &&
+	grep -q "not supported on tcplab" "$TL_TMP/uns.err" || tl_fail "raw: $(cat "$TL_TMP/uns" "$TL_TMP/uns.err")"
+tl_ok "a raw socket fails clearly: EPROTONOSUPPORT, $(cat "$TL_TMP/uns.err")"
+out=$(run $PROG tcp_info) || tl_fail "TCP_INFO: $out"
+tl_ok "TCP_INFO in Linux's layout from tcplab's numbers: $out"
 
 kill "$SERVER"
 bg userver timeout 30 "$TCPLAB" run -- $PROG udp_server
@@ -135,6 +134,20 @@ out=$(echo "udp from nc" | tl_in timeout 5 nc -u -w 1 10.10.0.2 65432)
 out=$(tl_in timeout 10 $PROG udp_client 10.10.0.2) || tl_fail "kernel-side UDP client: $out"
 grep -q "from ('10.10.0.2', 65432)" <<<"$out" || tl_fail "kernel-side UDP client: $out"
 tl_ok "the UDP echo pair on 127.0.0.1:65432, then nc -u and Python from the kernel side"
+
+bg rst timeout 30 $PROG rst_peer 6003
+wait_for "$TL_TMP/rst" listening
+out=$(run $PROG reset_seen 10.10.0.1 6003 47001 | tr '\n' ' ')
+[ "$out" = "bound and connected from 47001 ECONNRESET got b'' EPIPE " ] ||
+	tl_fail "a peer's reset: $out"
+wait_for "$TL_TMP/rst" "peer: from 47001"
+tl_ok "connect after bind came from port 47001; the peer's RST: $out"
+
+bg lo timeout 30 "$TCPLAB" run -- $PROG loop_server 127.0.0.1 7400 20
+wait_for "$TL_TMP/lo" listening
+out=$(run sh -c 'echo over the loopback | nc -q 1 127.0.0.1 7400')
+[ "$out" = "over the loopback" ] || tl_fail "127.0.0.1:7400 from a program under tcplab run: $out"
+tl_ok "a selector accept loop on 127.0.0.1 reached over tcplab's loopback by nc under tcplab run"
 
 out=$(run $PROG nonblocking 10.10.0.1 6999 | tr '\n' ' ')
 [ "$out" = "connect EINPROGRESS SO_ERROR ECONNREFUSED " ] || tl_fail "nonblocking connect: $out"
@@ -170,6 +183,14 @@ bg peer_gone timeout 30 $PROG peer read 6002
 wait_for "$TL_TMP/peer_gone" listening
 bg gone "$TCPLAB" run -- $PROG until_gone 10.10.0.1 6002
 wait_for "$TL_TMP/gone" connected
+bg idle_server timeout 60 "$TCPLAB" run -- $PROG loop_server 0.0.0.0 7401 4
+IDLE=$LAST
+wait_for "$TL_TMP/idle_server" listening
 tl_net_stop
 wait_for "$TL_TMP/gone" "ended E\(PIPE\|CONNRESET\|CONNABORTED\)"
 tl_ok "tcplab stopping: the program's connection $(grep ended "$TL_TMP/gone")"
+for _ in $(seq 100); do kill -0 "$IDLE" 2>/dev/null || break; sleep 0.1; done
+errs=$(awk '/accept errors/ {print $3}' "$TL_TMP/idle_server")
+[ -n "$errs" ] && [ "$errs" -le 2 ] && grep -q "tcplab stopped: listening socket .* accepts no more" \
+	"$TL_TMP/idle_server" || tl_fail "a listener after tcplab stopped: $(cat "$TL_TMP/idle_server")"
+tl_ok "a server's accept loop after tcplab stopped sleeps: $errs failed accept, not a spin"

@@ -72,13 +72,82 @@ def raw():
 
 
 def tcp_info():
-    """An option tcplab does not keep."""
+    """TCP_INFO after an echo: the numbers tcplab keeps, in Linux's layout."""
+    import struct
     s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
-    try:
-        s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-        print("got")
-    except OSError as e:
-        print(errno.errorcode[e.errno])
+    s.sendall(b"x" * 10000)
+    got = 0
+    while got < 10000:
+        got += len(s.recv(65536))
+    raw = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    state, = struct.unpack_from("B", raw, 0)
+    mss, = struct.unpack_from("I", raw, 16)
+    rtt, rttvar, ssthresh, cwnd = struct.unpack_from("4I", raw, 68)
+    assert state == 1 and 500 < mss <= 65495 and rtt > 0 and cwnd >= 1, (state, mss, rtt, cwnd)
+    print(f"state ESTABLISHED mss {mss} cwnd {cwnd} segments rtt {rtt} us")
+
+
+def rst_peer(port):
+    """A kernel-side server: prints where a connection came from, reads one
+    line, then resets it (SO_LINGER 0)."""
+    import struct
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.10.0.1", int(port)))
+    ls.listen()
+    ls.settimeout(20)
+    print("listening", flush=True)
+    c, addr = ls.accept()
+    print("peer: from", addr[1], flush=True)
+    c.settimeout(20)
+    c.recv(100)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+
+
+def reset_seen(addr, port, lport):
+    """Binds lport, connects (connect after bind), sends a line; the peer
+    resets: prints what recv, recv again and send give."""
+    s = socket.socket()
+    s.bind(("0.0.0.0", int(lport)))
+    s.connect((addr, int(port)))
+    print("bound and connected from", s.getsockname()[1])
+    s.sendall(b"hi\n")
+    s.settimeout(10)
+    for call in (lambda: s.recv(100), lambda: s.recv(100), lambda: s.send(b"x")):
+        try:
+            print("got", call())
+        except OSError as e:
+            print(errno.errorcode[e.errno])
+
+
+def loop_server(addr, port, secs):
+    """A selector accept loop, as socketserver's, for secs seconds: echoes a
+    line per connection; prints how many accepts failed (after tcplab stops,
+    a loop that is woken again and again would count thousands)."""
+    import selectors
+    ls = socket.socket()
+    ls.bind((addr, int(port)))
+    ls.listen()
+    ls.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
+    print("listening", flush=True)
+    errors, end = 0, time.time() + float(secs)
+    while time.time() < end:
+        if not sel.select(timeout=0.2):
+            continue
+        try:
+            c, _ = ls.accept()
+        except BlockingIOError:
+            continue
+        except OSError:
+            errors += 1
+            continue
+        with c:
+            c.settimeout(5)
+            c.sendall(c.recv(100))
+    print("accept errors", errors, flush=True)
 
 
 def udp_server():
@@ -233,8 +302,20 @@ def posix():
         sys.exit("FAIL: connect to a closed port succeeded")
     except ConnectionRefusedError:
         pass
+    u1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u1.bind(("127.0.0.1", 0))
+    u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u2.connect(u1.getsockname())
+    u1.settimeout(5)
+    u2.settimeout(5)
+    assert os.writev(u2.fileno(), [b"ab", b"cd"]) == 4
+    data, frm = u1.recvfrom(100)
+    assert data == b"abcd" and frm == u2.getsockname(), (data, frm)
+    u1.sendto(b"xyz", frm)
+    bufs = [bytearray(2), bytearray(5)]
+    assert os.readv(u2.fileno(), bufs) == 3 and bufs[0] == b"xy" and bufs[1][:1] == b"z", bufs
     print("ok: accept, epoll with a pipe, MSG_PEEK, sendmsg/recvmsg, sendfile, fork, "
-          "shutdown, TCP_NODELAY, ECONNREFUSED")
+          "shutdown, TCP_NODELAY, ECONNREFUSED, readv/writev on UDP")
 
 
 def peer(mode, port):

@@ -23,9 +23,18 @@ int tl_tcp_listen(tl_stack *s, uint16_t port, int backlog,
 int tl_tcp_connect(tl_stack *s, const struct tl_endpoint *to,
 		   const struct tl_tcp_events *ev, void *arg, struct tl_tcp **out)
 {
+	return tl_tcp_connect_from(s, 0, to, ev, arg, out);
+}
+
+int tl_tcp_connect_from(tl_stack *s, uint16_t lport, const struct tl_endpoint *to,
+			const struct tl_tcp_events *ev, void *arg, struct tl_tcp **out)
+{
 	if (to->port == 0 || to->addr == 0)
 		return -EINVAL;
-	uint16_t port = tcp_ephemeral_port(s, to->addr, to->port);
+	/* RFC 9293 3.4: a connection is named by its pair of sockets: one of each. */
+	if (lport && tcp_lookup(s, to->addr, to->port, lport))
+		return -EADDRINUSE;
+	uint16_t port = lport ? lport : tcp_ephemeral_port(s, to->addr, to->port);
 	if (port == 0)
 		return -EADDRNOTAVAIL;
 	struct tl_tcp *c = tcp_conn_new(s, to->addr, to->port, port);
