@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,6 +88,12 @@ REAL(writev, ssize_t, int, const struct iovec *, int)
 REAL(sendmmsg, int, int, struct mmsghdr *, unsigned, int)
 REAL(recvmmsg, int, int, struct mmsghdr *, unsigned, int, struct timespec *)
 REAL(shutdown, int, int, int)
+REAL(execve, int, const char *, char *const[], char *const[])
+REAL(execvpe, int, const char *, char *const[], char *const[])
+REAL(posix_spawn, int, pid_t *, const char *, const posix_spawn_file_actions_t *,
+     const posix_spawnattr_t *, char *const[], char *const[])
+REAL(posix_spawnp, int, pid_t *, const char *, const posix_spawn_file_actions_t *,
+     const posix_spawnattr_t *, char *const[], char *const[])
 
 static struct ent *ent_of(int fd, bool create)
 {
@@ -1153,4 +1160,135 @@ PUBLIC int dup2(int fd, int to)
 PUBLIC int dup3(int fd, int to, int flags)
 {
 	return copied(fd, get_dup3()(fd, to, flags));
+}
+
+/* ---- exec: the table goes with the descriptors that stay open ---- */
+
+#define FDS_ENV "TCPLAB_FDS"
+#define FDS_MAX 65536 /* bytes of the variable: about 1000 sockets */
+
+extern char **environ;
+
+/* "TCPLAB_FDS=fd,family,type,state,flags,laddr,lport,paddr,pport;..." for
+ * the inet sockets an exec keeps (not close-on-exec). */
+static const char *fds_var(void)
+{
+	static char buf[FDS_MAX];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "%s=", FDS_ENV);
+
+	for (int fd = 0; fd < CHUNK * CHUNKS && n < sizeof buf - 80; fd++) {
+		if (!chunks[fd / CHUNK]) {
+			fd += CHUNK - 1 - fd % CHUNK;
+			continue;
+		}
+		const struct ent *e = ent_of(fd, false);
+		if (!e || (fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			continue;
+		unsigned fl = e->nodelay | e->reuse << 1 | e->keepalive << 2 | e->v6only << 3 |
+			      e->shut_wr << 4;
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%d,%d,%d,%d,%u,%x,%u,%x,%u;", fd,
+				      e->family, e->type, (int)e->st, fl, e->local.sin_addr.s_addr,
+				      e->local.sin_port, e->peer.sin_addr.s_addr, e->peer.sin_port);
+	}
+	return buf;
+}
+
+/* envp with our variable in place of any old one; NULL if out of memory. */
+static char **with_fds(char *const envp[])
+{
+	size_t n = 0, k = 0;
+
+	while (envp && envp[n])
+		n++;
+	char **out = malloc((n + 2) * sizeof *out);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], FDS_ENV "=", sizeof FDS_ENV))
+			out[k++] = envp[i];
+	const char *v = fds_var();
+	if (v[sizeof FDS_ENV])
+		out[k++] = (char *)v;
+	out[k] = NULL;
+	return out;
+}
+
+PUBLIC int execve(const char *path, char *const argv[], char *const envp[])
+{
+	char **env = with_fds(envp);
+	int r = get_execve()(path, argv, env ? env : envp);
+
+	free(env);
+	return r;
+}
+
+PUBLIC int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+PUBLIC int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	char **env = with_fds(envp);
+	int r = get_execvpe()(file, argv, env ? env : envp);
+
+	free(env);
+	return r;
+}
+
+PUBLIC int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+PUBLIC int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	char **env = with_fds(envp);
+	int r = get_posix_spawn()(pid, path, fa, at, argv, env ? env : envp);
+
+	free(env);
+	return r;
+}
+
+PUBLIC int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	char **env = with_fds(envp);
+	int r = get_posix_spawnp()(pid, file, fa, at, argv, env ? env : envp);
+
+	free(env);
+	return r;
+}
+
+/* One entry of the variable, if fd is still a socket: into the table. */
+static void restore_one(const char *item)
+{
+	int fd, family, type, st;
+	unsigned fl, la, lp, pa, pp, ty;
+	socklen_t len = sizeof ty;
+
+	if (sscanf(item, "%d,%d,%d,%d,%u,%x,%u,%x,%u", &fd, &family, &type, &st, &fl, &la, &lp,
+		   &pa, &pp) != 9 || st < S_NEW || st > S_FAILED ||
+	    get_getsockopt()(fd, SOL_SOCKET, SO_TYPE, &ty, &len) < 0 ||
+	    (int)ty != (type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET))
+		return;
+	struct ent *e = ent_of(fd, true);
+	if (!e)
+		return;
+	*e = (struct ent){ .used = true, .family = family, .type = type, .spare = -1,
+			   .st = (enum st)st, .nodelay = fl & 1, .reuse = fl >> 1 & 1,
+			   .keepalive = fl >> 2 & 1, .v6only = fl >> 3 & 1, .shut_wr = fl >> 4 & 1 };
+	e->local = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = (in_port_t)lp,
+					 .sin_addr.s_addr = la };
+	e->peer = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = (in_port_t)pp,
+					.sin_addr.s_addr = pa };
+}
+
+__attribute__((constructor)) static void restore(void)
+{
+	const char *v = getenv(FDS_ENV);
+
+	for (; v && *v; v = strchr(v, ';') ? strchr(v, ';') + 1 : "")
+		restore_one(v);
 }

@@ -149,6 +149,12 @@ out=$(run sh -c 'echo over the loopback | nc -q 1 127.0.0.1 7400')
 [ "$out" = "over the loopback" ] || tl_fail "127.0.0.1:7400 from a program under tcplab run: $out"
 tl_ok "a selector accept loop on 127.0.0.1 reached over tcplab's loopback by nc under tcplab run"
 
+bg exec_child timeout 30 "$TCPLAB" run -- $PROG exec_child 7402
+wait_for "$TL_TMP/exec_child" listening
+out=$(tl_in timeout 10 nc -N 10.10.0.2 7402 </dev/null)
+[ "$out" = "exec'd: peer 10.10.0.1 local port 7402" ] || tl_fail "a socket inherited across exec: $out"
+tl_ok "a connection inherited across exec, inetd's way, is still a TCP socket: $out"
+
 out=$(run $PROG nonblocking 10.10.0.1 6999 | tr '\n' ' ')
 [ "$out" = "connect EINPROGRESS SO_ERROR ECONNREFUSED " ] || tl_fail "nonblocking connect: $out"
 tl_ok "nonblocking connect: $out"

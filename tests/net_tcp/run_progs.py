@@ -150,6 +150,27 @@ def loop_server(addr, port, secs):
     print("accept errors", errors, flush=True)
 
 
+def exec_child(port):
+    """inetd's way: accept, then exec a program with the connection as its
+    stdin and stdout; that program (run_progs.py exec_peer) names its peer."""
+    import os
+    ls = socket.socket()
+    ls.bind(("0.0.0.0", int(port)))
+    ls.listen()
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    os.dup2(c.fileno(), 0)
+    os.dup2(c.fileno(), 1)
+    os.execv(sys.executable, [sys.executable, __file__, "exec_peer"])
+
+
+def exec_peer():
+    """Run by exec_child: its stdin is an inherited TCP socket."""
+    s = socket.socket(fileno=0)
+    print(f"exec'd: peer {s.getpeername()[0]} local port {s.getsockname()[1]}", flush=True)
+    s.detach()
+
+
 def udp_server():
     """The classic UDP echo server: three datagrams."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
