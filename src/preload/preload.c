@@ -250,16 +250,28 @@ static int read_line(int fd, char *line, size_t max, int timeout)
 }
 
 /* Connects fd (an AF_UNIX stream) to tcplab; -1 with errno set. */
+/* The control socket's abstract address from $TCPLAB_SOCKET: its length, 0 if unset. */
+static socklen_t ctl_addr(struct sockaddr_un *sa)
+{
+	const char *name = getenv("TCPLAB_SOCKET");
+
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (!name || !*name || strlen(name) >= sizeof sa->sun_path - 1)
+		return 0;
+	memcpy(sa->sun_path + 1, name, strlen(name));
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+}
+
 static int dial(int fd)
 {
 	const char *name = getenv("TCPLAB_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
+	socklen_t len = ctl_addr(&sa);
 	int fl;
 
-	if (!name || !*name || strlen(name) >= sizeof sa.sun_path - 1)
+	if (!len)
 		return unsupported(ENETDOWN, "no tcplab named in TCPLAB_SOCKET (use tcplab run)");
-	memcpy(sa.sun_path + 1, name, strlen(name));
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 	set_blocking(fd, true, &fl);
 	int r = get_connect()(fd, (struct sockaddr *)&sa, len);
 	int err = errno;
@@ -472,6 +484,22 @@ static struct ent *tcp_ent(int fd)
 
 static int complete(int fd, struct ent *e, bool block);
 
+static socklen_t ctl_addr(struct sockaddr_un *sa);
+
+/* Whether tcplab's control socket has gone (tcplab stopped), asked quietly. */
+static bool stack_gone(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ctl_addr(&sa);
+	int fd = len ? get_socket()(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+
+	if (fd < 0)
+		return false;
+	bool gone = get_connect()(fd, (struct sockaddr *)&sa, len) < 0 && errno == ECONNREFUSED;
+	get_close()(fd);
+	return gone;
+}
+
 /* Before a read: a connect still under way is settled first (its answer
  * line must not reach the program). 0, or -1 with errno. */
 static int tcp_before_read(int fd, struct ent *e, int flags)
@@ -501,7 +529,7 @@ static ssize_t tcp_after_read(int fd, struct ent *e, ssize_t n, size_t want)
 		return n;
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
 		e->reset_told = true;
-		errno = ECONNRESET;
+		errno = stack_gone() ? ECONNABORTED : ECONNRESET;
 		return -1;
 	}
 	return 0;

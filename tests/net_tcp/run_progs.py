@@ -334,6 +334,7 @@ def posix():
     assert data == b"abcd" and frm == u2.getsockname(), (data, frm)
     u1.sendto(b"xyz", frm)
     bufs = [bytearray(2), bytearray(5)]
+    assert select.select([u2], [], [], 5)[0], "the reply to readv never came"
     assert os.readv(u2.fileno(), bufs) == 3 and bufs[0] == b"xy" and bufs[1][:1] == b"z", bufs
     print("ok: accept, epoll with a pipe, MSG_PEEK, sendmsg/recvmsg, sendfile, fork, "
           "shutdown, TCP_NODELAY, ECONNREFUSED, readv/writev on UDP")
