@@ -155,6 +155,7 @@ struct tl_attach {
 	tl_stack *s;
 	unsigned services;
 	bool stopping;
+	uint64_t to_progs, from_progs;
 	struct att *at[TL_ATT_MAX];
 	int polled[TL_ATT_MAX];
 	int npolled;
@@ -617,6 +618,7 @@ static void pump_out(struct att *t)
 			return;
 		}
 		t->off += (size_t)w;
+		t->a->to_progs += (uint64_t)w;
 	}
 }
 
@@ -638,6 +640,7 @@ static void pump_in(struct att *t)
 		}
 		if (n > 0) {
 			tl_tcp_send(t->conn, buf, (size_t)n);
+			t->a->from_progs += (uint64_t)n;
 			continue;
 		}
 		t->prog_eof = true;
@@ -824,6 +827,16 @@ void tl_attach_serve(struct tl_attach *a, const struct pollfd *p, int n)
 			serve_one(t, p[i].revents);
 	}
 	reap(a);
+}
+
+void tl_attach_stats(const struct tl_attach *a, struct tl_attach_stats *out)
+{
+	*out = (struct tl_attach_stats){ 0, 0, a->to_progs, a->from_progs };
+	for (int i = 0; i < TL_ATT_MAX; i++)
+		if (a->at[i]) {
+			out->streams++;
+			out->staged += a->at[i]->len - a->at[i]->off;
+		}
 }
 
 void tl_attach_free(struct tl_attach *a)

@@ -61,6 +61,14 @@ void tl_attach_take(struct tl_attach *a, int fd, int passed, const char *line, s
 int tl_attach_pollfds(struct tl_attach *a, struct pollfd *p, int max);
 /* Serves what the n entries of p (as tl_attach_pollfds filled them) report. */
 void tl_attach_serve(struct tl_attach *a, const struct pollfd *p, int n);
+/* What is held between programs and the stack, for the counters. */
+struct tl_attach_stats {
+	uint64_t streams;	/* attached now: listeners, connections, UDP sockets */
+	uint64_t staged;	/* bytes taken from the stack, not yet in a program's socket */
+	uint64_t to_progs;	/* bytes written to programs, since the start */
+	uint64_t from_progs;	/* bytes programs wrote to their connections */
+};
+void tl_attach_stats(const struct tl_attach *a, struct tl_attach_stats *out);
 void tl_attach_free(struct tl_attach *a);
 
 #endif

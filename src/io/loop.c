@@ -190,6 +190,20 @@ static void print_faults(struct counter_out *o, const char *dir, const struct tl
 }
 
 /* The counters SIGUSR1 prints, and `tcplab stats` (--json: one object). */
+/* What tcplab run's programs hold: bounded by 16 KiB staged per connection. */
+static void print_attach(struct counter_out *o, const struct tl_attach *a)
+{
+	struct tl_attach_stats st;
+
+	tl_attach_stats(a, &st);
+	print_counter(o, "att_streams", "programs' sockets attached now (tcplab run)", st.streams);
+	print_counter(o, "att_staged_bytes", "bytes taken from the stack, not yet in a program's socket",
+		      st.staged);
+	print_counter(o, "att_bytes_to_programs", "bytes written to programs' sockets", st.to_progs);
+	print_counter(o, "att_bytes_from_programs", "bytes programs wrote to their connections",
+		      st.from_progs);
+}
+
 static void write_counters(struct driver *d, FILE *f, bool json)
 {
 	struct counter_out o = { f, json, 0 };
@@ -199,6 +213,8 @@ static void write_counters(struct driver *d, FILE *f, bool json)
 	print_counter(&o, "tun_read_errors", "TUN read errors", d->tun_read_errors);
 	print_counter(&o, "tun_write_drops", "packets not written: TUN queue full",
 		      d->tun_write_drops);
+	if (d->att)
+		print_attach(&o, d->att);
 	if (d->fin)
 		print_faults(&o, "in", d->fin);
 	if (d->fout)

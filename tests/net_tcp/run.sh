@@ -177,6 +177,23 @@ for mode in unread read; do
 	tl_ok "SIGKILL with $mode data: the kernel-side peer saw $want"
 done
 
+# A program that never reads: tcplab's window closes on the wire, and what
+# it holds for the program is bounded (16 KiB staged) and counted.
+bg flood timeout 30 $PROG flood 6004 3
+wait_for "$TL_TMP/flood" listening
+bg zwin timeout 20 tcpdump -i tl0 -n -c 1 -l "src host 10.10.0.2 and tcp dst port 6004 and tcp[14:2] = 0"
+bg lazy "$TCPLAB" run -- $PROG hold 10.10.0.1 6004
+LAZY=$LAST
+wait_for "$TL_TMP/flood" "flood: sent"
+wait_for "$TL_TMP/zwin" "win 0"
+stats=$(tl_in "$TCPLAB" stats)
+staged=$(awk '$0 ~ /bytes taken from the stack, not yet in a program/ {print $1}' <<<"$stats")
+held=$(tl_in "$TCPLAB" ss | awk '$6 ~ /:6004$/ {print $3}')
+[ -n "$staged" ] && [ "$staged" -le 16384 ] && [ "${held:-0}" -gt 0 ] ||
+	tl_fail "a program that does not read: staged '$staged', Recv-Q '$held': $stats"
+tl_ok "a program that never reads: tcplab advertised win 0; $staged bytes staged, $held held in the stack's receive queue"
+kill -KILL "$LAZY"
+
 bg holder "$TCPLAB" run -- $PROG serve_hold 7000
 wait_for "$TL_TMP/holder" listening
 [ "$(run $PROG bind_port 7000)" = EADDRINUSE ] || tl_fail "port 7000 not held by its program"

@@ -171,6 +171,26 @@ def exec_peer():
     s.detach()
 
 
+def flood(port, secs):
+    """A kernel-side server: sends to what connects for secs seconds, as fast
+    as the window lets it; prints how many bytes the kernel took."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.10.0.1", int(port)))
+    ls.listen()
+    ls.settimeout(20)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    c.settimeout(0.2)
+    sent, end, chunk = 0, time.time() + float(secs), b"z" * 65536
+    while time.time() < end:
+        try:
+            sent += c.send(chunk)
+        except socket.timeout:
+            pass
+    print("flood: sent", sent, flush=True)
+
+
 def udp_server():
     """The classic UDP echo server: three datagrams."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
