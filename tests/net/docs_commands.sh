@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every "See it on the lab" block in docs/ runs as written, from the top of
 # the repository, and succeeds (each ends in a grep or a tool that fails when
-# what the chapter promises did not happen). tools/lab makes a namespace of
-# its own for each command and deletes it afterwards.
+# what the chapter promises did not happen, or the chapter shows its output
+# and the output must be that, numbers aside: tools/docs compare). tools/lab
+# makes a namespace of its own for each command and deletes it afterwards.
 set -u
 tcplab=$1 root=$2
 fail() { echo "FAIL: $*"; exit 1; }
@@ -10,26 +11,17 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 TL_BUILD=$(dirname "$tcplab")
 export TL_TCPLAB=$tcplab TL_BUILD
+# Python buffers what it prints, as in a reader's shell: PYTHONUNBUFFERED
+# (set in some environments) splits one print into writes that tcplab's
+# trace lines can come between.
+unset PYTHONUNBUFFERED
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The sh blocks under a "## See it on the lab" heading, one file each.
-python3 - "$root/docs" "$tmp" <<'PY'
-import glob, os, re, sys
-n = 0
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.md"))):
-    for sec in re.split(r"^## ", open(path).read(), flags=re.M)[1:]:
-        if not sec.startswith("See it on the lab"):
-            continue
-        for i, block in enumerate(re.findall(r"```sh\n(.*?)```", sec, re.S)):
-            n += 1
-            name = f"{os.path.basename(path)[:-3]}.{i}"
-            open(os.path.join(sys.argv[2], name), "w").write(block)
-if n == 0:
-    sys.exit("no commands found")
-PY
-[ $? -eq 0 ] || fail "could not read the chapters"
+# The sh blocks under a "## See it on the lab" heading, one file each, and
+# the output shown after each.
+"$root/tools/docs" commands "$tmp" || fail "could not read the chapters"
 count=0
-for f in "$tmp"/*; do
+for f in "$tmp"/*.sh; do
 	count=$((count + 1))
 	start=$SECONDS
 	(cd "$root" && timeout 180 bash -eo pipefail "$f" >"$f.out" 2>"$f.err")
@@ -37,6 +29,14 @@ for f in "$tmp"/*; do
 	[ $rc -eq 0 ] || fail "$(basename "$f"): exit $rc: $(cat "$f")
 stderr: $(tail -5 "$f.err")
 stdout: $(tail -5 "$f.out")"
-	echo "ok: $(basename "$f") ($((SECONDS - start)) s): $(head -c 100 "$f" | head -1)"
+	shown=""
+	if [ -f "${f%.sh}.shows" ]; then
+		why=$("$root/tools/docs" compare "${f%.sh}.shows" "$f.out" 2>&1) ||
+			fail "$(basename "$f"): not the output the chapter shows: $why
+$(cat "$f")
+stdout: $(cat "$f.out")"
+		shown=", printed what the chapter shows"
+	fi
+	echo "ok: $(basename "$f") ($((SECONDS - start)) s$shown): $(head -c 100 "$f" | head -1)"
 done
 echo "ok: $count lab commands from docs/ ran as written"

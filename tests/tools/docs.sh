@@ -20,3 +20,24 @@ grep -q 'docs/01-icmp.md: src/core/icmp.c:icmp_inputt: no such function' <<<"$ou
 grep -q 'docs/03-handshake.md: the block from `tools/pcap2mermaid captures/echo.pcap` is not its current output' <<<"$out" ||
 	fail "no error for the stale diagram: $out"
 echo "ok: a bad reference and a stale diagram are caught"
+
+# The lab commands (run as root by the net test docs_commands): each of
+# chapter 13's shows what it prints, and tools/docs compare takes another
+# run of it (other numbers, elided lines) but not another state.
+mkdir "$tmp/cmds"
+out=$("$root/tools/docs" commands "$tmp/cmds" 2>&1) || fail "tools/docs commands: $out"
+n=$(find "$tmp/cmds" -name '13-your-programs.*.sh' | wc -l)
+shown=$(find "$tmp/cmds" -name '13-your-programs.*.shows' | wc -l)
+[ "$n" -ge 6 ] && [ "$shown" -eq "$n" ] || fail "chapter 13: $n lab commands, $shown with their output: $out"
+close_wait=$(grep -l CLOSE_WAIT "$tmp"/cmds/13-your-programs.*.shows | head -1)
+zero_window=$(grep -l 'win 0,' "$tmp"/cmds/13-your-programs.*.shows | head -1)
+[ -n "$close_wait" ] && [ -n "$zero_window" ] || fail "chapter 13 shows no CLOSE_WAIT or no zero window"
+sed 's/[0-9]\+/4321/g; s/     / /g' "$close_wait" >"$tmp/run1"
+"$root/tools/docs" compare "$close_wait" "$tmp/run1" || fail "another run's numbers were not taken"
+sed -i 's/CLOSE_WAIT/ESTABLISHED/' "$tmp/run1"
+out=$("$root/tools/docs" compare "$close_wait" "$tmp/run1" 2>&1) && fail "ESTABLISHED passed for CLOSE_WAIT"
+grep -q 'shown line [0-9]*, `tcp *CLOSE_WAIT' <<<"$out" || fail "no error naming the CLOSE_WAIT line: $out"
+awk '/^\.\.\.$/ {print prev; print prev; next} {sub(/options \[\.\.\.\]/, "options [TS val 1 ecr 2]"); print; prev = $0}' \
+	"$zero_window" >"$tmp/run2"
+"$root/tools/docs" compare "$zero_window" "$tmp/run2" || fail "the lines ... stands for were not taken"
+echo "ok: chapter 13's $n lab commands show their output; another run's numbers pass, another state does not"
