@@ -20,6 +20,10 @@ got = {(x["target"], x["figure"]) for x in r["results"]}
 want = [("tcplab", f) for f in ("bulk_recv", "bulk_send", "echo_rr", "echo_rr_idle", "conn_rate",
                                 "rss_idle", "bytes_per_conn", "instr_per_rx_seg", "instr_per_tx_seg")]
 want += [(t, f) for t in ("raw", "linux") for f in ("bulk_recv", "bulk_send", "echo_rr")]
+want += [(t, f) for t in ("tcplab", "tcplab_run")
+         for f in ("run_bulk_recv", "run_bulk_send", "run_echo_rr", "run_conn_rate")]
+want += [(t, f) for t in ("tcplab_run", "linux")
+         for f in ("iperf3_rx", "iperf3_tx", "iperf3_client_tx", "iperf3_client_rx")]
 want += [("tcplab", f) for f in ("loss5_time", "loss10_time", "loss5_rtos", "loss10_rtos",
                                 "loss20_time", "burst5_time", "reorder_time", "reorder_rexmit")]
 if sys.argv[2] == "1":  # the loss table, --quick: 1% and 5%; lwIP is optional
