@@ -145,6 +145,7 @@ struct att {
 	bool prog_eof;			/* the program shut down writing */
 	bool peer_eof;			/* the peer's FIN, passed on as our SHUT_WR */
 	bool hup;			/* the program closed its end */
+	bool out_due;			/* the stack has bytes for it: pump at the round's end */
 	bool dead;			/* to be freed after this round */
 	long pid;
 	size_t off, len;		/* of stage: from the stack, not yet written */
@@ -478,14 +479,16 @@ static void do_info(struct att *t, const struct tl_att_req *r)
 
 	if (f.remote.addr >> 24 == 127)
 		f.remote.addr = tl_stack_config(t->a->s)->addr;
+	const char *cc = tl_stack_config(t->a->s)->tcp_cc == TL_CC_CUBIC ? "cubic" : "reno";
+
 	tl_tcp_foreach(t->a->s, info_match, &f);
-	if (!f.found) {
+	if (!f.found && r->port) {
 		fail(t, "ENOTCONN: no connection from port %u to that peer", r->lport);
 		return;
 	}
-	reply(t, "ok %d %u %u %u %u %u %u %u %llu %u %u %u", (int)i->state, i->mss, i->cwnd,
+	reply(t, "ok %d %u %u %u %u %u %u %u %llu %u %u %u %s", (int)i->state, i->mss, i->cwnd,
 	      i->ssthresh, i->srtt_us, i->rttvar_us, i->rto_us, i->bytes_in_flight,
-	      (unsigned long long)i->retrans, i->snd_wnd, i->recv_q, i->send_q);
+	      (unsigned long long)i->retrans, i->snd_wnd, i->recv_q, i->send_q, cc);
 	t->dead = true;
 }
 
@@ -713,10 +716,14 @@ static void ev_connected(void *arg, struct tl_tcp *c)
 	reply(t, "ok %s %u", ip_str(loop ? 0x7f000001u : me.addr, ip), me.port);
 }
 
+/* Bytes arrived: written to the program once per round, after the whole
+ * batch of packets, not once per segment (a system call each). */
 static void ev_readable(void *arg, struct tl_tcp *c)
 {
+	struct att *t = arg;
+
 	(void)c;
-	pump_out(arg);
+	t->out_due = true;
 }
 
 static void ev_closed(void *arg, struct tl_tcp *c, int err)
@@ -724,6 +731,10 @@ static void ev_closed(void *arg, struct tl_tcp *c, int err)
 	struct att *t = arg;
 
 	(void)c;
+	if (t->out_due) { /* what arrived before the end goes to the program first */
+		t->out_due = false;
+		pump_out(t);
+	}
 	t->conn = NULL;
 	if (t->st == AT_CONNECTING)
 		fail(t, "%s: connect: %s", errname(-err), strerror(-err));
@@ -825,6 +836,13 @@ void tl_attach_serve(struct tl_attach *a, const struct pollfd *p, int n)
 		struct att *t = a->at[a->polled[i]];
 		if (t && !t->dead && p[i].revents)
 			serve_one(t, p[i].revents);
+	}
+	for (int i = 0; i < TL_ATT_MAX; i++) {
+		struct att *t = a->at[i];
+		if (t && t->out_due && !t->dead) {
+			t->out_due = false;
+			pump_out(t);
+		}
 	}
 	reap(a);
 }

@@ -10,9 +10,10 @@
  *                        LPORT" carrying its stream (SCM_RIGHTS)
  *   connect ADDR PORT    answered once the handshake ends: "ok LADDR LPORT"
  *   info ADDR PORT LPORT answered "ok STATE MSS CWND SSTHRESH SRTT_US RTTVAR_US
- *                        RTO_US IN_FLIGHT RETRANS SND_WND RECV_Q SEND_Q" for
+ *                        RTO_US IN_FLIGHT RETRANS SND_WND RECV_Q SEND_Q CC" for
  *                        the connection from local LPORT to ADDR:PORT (the
- *                        program's TCP_INFO); the stream then closes
+ *                        program's TCP_INFO, TCP_CONGESTION; PORT 0: no
+ *                        connection, zeros and CC); the stream then closes
  *   udp ADDR PORT        binds a UDP port (0: any) for the SOCK_SEQPACKET
  *                        socket sent with the line (SCM_RIGHTS); answered
  *                        "ok ADDR PORT OURADDR" on the stream, which then

@@ -1053,25 +1053,27 @@ static uint8_t linux_state(unsigned st)
 	return st < sizeof map ? map[st] : TCP_CLOSE;
 }
 
-/* Asks tcplab for the connection's numbers ("info", src/io/attach.h). */
-static int ask_info(const struct ent *e, struct tcp_info *ti)
+/* Asks tcplab for the connection's numbers and its congestion control
+ * ("info", src/io/attach.h); a socket not connected asks for the latter. */
+static int ask_info(const struct ent *e, struct tcp_info *ti, char cc[16])
 {
 	char req[96], ans[192], ip[INET_ADDRSTRLEN];
 	unsigned v[11];
 	unsigned long long retr;
 	int st = get_socket()(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool conn = e->type == SOCK_STREAM && e->st == S_CONNECTED;
 
 	inet_ntop(AF_INET, &e->peer.sin_addr, ip, sizeof ip);
-	snprintf(req, sizeof req, "info %s %u %u\n", ip, ntohs(e->peer.sin_port),
-		 ntohs(e->local.sin_port));
+	snprintf(req, sizeof req, "info %s %u %u\n", conn ? ip : "0.0.0.0",
+		 conn ? ntohs(e->peer.sin_port) : 0, ntohs(e->local.sin_port));
 	int ok = st >= 0 && dial(st) == 0 && send_line(st, req) == 0 &&
 		 read_line(st, ans, sizeof ans, 2000) == 1 &&
-		 sscanf(ans, "ok %u %u %u %u %u %u %u %u %llu %u %u %u", &v[0], &v[1], &v[2], &v[3],
-			&v[4], &v[5], &v[6], &v[7], &retr, &v[8], &v[9], &v[10]) == 12;
+		 sscanf(ans, "ok %u %u %u %u %u %u %u %u %llu %u %u %u %15s", &v[0], &v[1], &v[2],
+			&v[3], &v[4], &v[5], &v[6], &v[7], &retr, &v[8], &v[9], &v[10], cc) == 13;
 	if (st >= 0)
 		get_close()(st);
-	if (!ok)
-		return -1;
+	if (!ok || !conn)
+		return ok ? 0 : -1;
 	unsigned mss = v[1] ? v[1] : 1;
 	ti->tcpi_state = linux_state(v[0]);
 	ti->tcpi_snd_mss = ti->tcpi_rcv_mss = ti->tcpi_advmss = v[1];
@@ -1086,18 +1088,27 @@ static int ask_info(const struct ent *e, struct tcp_info *ti)
 	return 0;
 }
 
-/* TCP_INFO as Linux fills it, from what tcplab knows (the rest is zero). */
-static int tcp_info_of(const struct ent *e, void *val, socklen_t *len)
+/* TCP_INFO as Linux fills it, from what tcplab knows (the rest is zero),
+ * or TCP_CONGESTION: the name, NUL-padded. */
+static int tcp_info_of(const struct ent *e, int name, void *val, socklen_t *len)
 {
 	struct tcp_info ti = { .tcpi_state = e->st == S_LISTEN ? TCP_LISTEN : TCP_CLOSE };
+	char cc[16] = "";
 
 	if (!val || !len) {
 		errno = EFAULT;
 		return -1;
 	}
-	if (e->type == SOCK_STREAM && e->st == S_CONNECTED && ask_info(e, &ti) < 0)
+	if (ask_info(e, &ti, cc) < 0)
 		ti.tcpi_state = TCP_CLOSE; /* gone from the stack already */
 	memset(val, 0, *len);
+	if (name == TCP_CONGESTION) {
+		if (!*cc)
+			return unsupported(ENOPROTOOPT, "TCP_CONGESTION without an answer from tcplab");
+		*len = *len < sizeof cc ? *len : sizeof cc;
+		memcpy(val, cc, *len);
+		return 0;
+	}
 	memcpy(val, &ti, *len < sizeof ti ? *len : sizeof ti);
 	return 0;
 }
@@ -1128,8 +1139,8 @@ PUBLIC int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return put_int(val, len, e->st == S_LISTEN);
 	if (level == IPPROTO_TCP && name == TCP_MAXSEG)
 		return put_int(val, len, 1460);
-	if (level == IPPROTO_TCP && name == TCP_INFO)
-		return tcp_info_of(e, val, len);
+	if (level == IPPROTO_TCP && (name == TCP_INFO || name == TCP_CONGESTION))
+		return tcp_info_of(e, name, val, len);
 	return unsupported(ENOPROTOOPT, "getsockopt level %d option %d", level, name);
 }
 

@@ -84,7 +84,9 @@ def tcp_info():
     mss, = struct.unpack_from("I", raw, 16)
     rtt, rttvar, ssthresh, cwnd = struct.unpack_from("4I", raw, 68)
     assert state == 1 and 500 < mss <= 65495 and rtt > 0 and cwnd >= 1, (state, mss, rtt, cwnd)
-    print(f"state ESTABLISHED mss {mss} cwnd {cwnd} segments rtt {rtt} us")
+    cc = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
+    assert cc in ("reno", "cubic"), cc
+    print(f"state ESTABLISHED mss {mss} cwnd {cwnd} segments rtt {rtt} us, {cc}")
 
 
 def rst_peer(port):
