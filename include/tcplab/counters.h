@@ -27,7 +27,9 @@
 	X(ip_loop_drop_full, "IP packets to our own address dropped: loopback queue full") \
 	X(icmp_in, "ICMP messages received")                                  \
 	X(icmp_in_echo, "ICMP echo requests received")                        \
-	X(icmp_in_other, "ICMP messages received and ignored (not echo request)") \
+	X(icmp_in_other, "ICMP messages received other than echo requests") \
+	X(icmp_in_errors, "ICMP errors received (unreachable, time exceeded, parameter problem)") \
+	X(icmp_in_errors_not_ours, "ICMP errors ignored: the quote is not a TCP or UDP datagram of ours") \
 	X(icmp_drop_short, "ICMP messages dropped: too short")                \
 	X(icmp_drop_checksum, "ICMP messages dropped: bad checksum")          \
 	X(icmp_out_echo_reply, "ICMP echo replies sent")                      \
@@ -42,6 +44,8 @@
 	X(udp_drop_loop_port, "UDP datagrams dropped: from a service port (loop guard)") \
 	X(udp_out, "UDP datagrams sent")                                      \
 	X(udp_out_drop_too_big, "UDP datagrams not sent: larger than the MTU") \
+	X(udp_icmp_errors, "UDP ICMP errors passed to the socket that sent the datagram") \
+	X(udp_icmp_no_socket, "UDP ICMP errors ignored: no socket on the quoted port") \
 	X(tcp_in, "TCP segments received")                                    \
 	X(tcp_drop_short, "TCP segments dropped: too short")                  \
 	X(tcp_drop_checksum, "TCP segments dropped: bad checksum")            \
@@ -80,6 +84,12 @@
 	X(tcp_established, "TCP connections established")                     \
 	X(tcp_resets_in, "TCP connections reset by the peer")                 \
 	X(tcp_timeouts, "TCP connections aborted: too many retransmissions")  \
+	X(tcp_icmp_no_conn, "TCP ICMP errors ignored: no connection sent what they quote") \
+	X(tcp_icmp_bad_seq, "TCP ICMP errors ignored: quoted sequence number not in flight (RFC 5927)") \
+	X(tcp_icmp_hard, "TCP connection attempts aborted by ICMP port or protocol unreachable") \
+	X(tcp_icmp_soft, "TCP ICMP errors kept as a soft error (reported if the connection times out)") \
+	X(tcp_pmtu_lowered, "TCP path MTU lowered by ICMP fragmentation needed (RFC 1191)") \
+	X(tcp_pmtu_ignored, "TCP fragmentation needed ignored: MTU not below the path's") \
 	X(tcp_time_wait_expired, "TCP TIME_WAIT entries expired")           \
 	X(tcp_time_wait_recycled, "TCP TIME_WAIT entries recycled early: cap reached") \
 	X(tcp_syncookies_sent, "TCP SYN cookies sent: accept backlog full")   \

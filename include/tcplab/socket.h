@@ -44,6 +44,12 @@ int tl_udp_open(tl_stack *s, uint16_t port, tl_udp_recv_fn recv, void *arg,
 int tl_udp_sendto(struct tl_udp *sock, const struct tl_endpoint *to,
 		  const void *data, size_t len);
 void tl_udp_close(struct tl_udp *sock);
+/* An ICMP error about a datagram the socket sent to peer: err is the errno
+ * it means (ECONNREFUSED: port unreachable, RFC 1122 4.1.3.3). Called from
+ * inside tl_stack_input; the same calls are allowed as in recv. */
+typedef void (*tl_udp_error_fn)(void *arg, struct tl_udp *sock,
+				const struct tl_endpoint *peer, int err);
+void tl_udp_set_error(struct tl_udp *sock, tl_udp_error_fn fn);
 
 /* ---- TCP ---- */
 

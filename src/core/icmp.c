@@ -32,6 +32,7 @@ void icmp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	/* RFC 1122 3.2.2: an ICMP error (or anything but a request) is never answered. */
 	if (h.type != ICMP_ECHO_REQUEST) {
 		s->cnt.icmp_in_other++;
+		icmp_error_input(s, ip, &h);
 		return;
 	}
 	s->cnt.icmp_in_echo++;

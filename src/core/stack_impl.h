@@ -15,6 +15,7 @@ struct tl_udp {
 	tl_stack *stack;
 	uint16_t port;
 	tl_udp_recv_fn deliver;	/* the application's callback, not recv(2) */
+	tl_udp_error_fn error;	/* ICMP errors about what it sent, or NULL */
 	void *arg;
 	struct tl_udp *next;
 };
@@ -56,6 +57,21 @@ size_t ip_max_payload(const tl_stack *s);
 void icmp_input(tl_stack *s, const struct ipv4_hdr *ip);
 /* RFC 792 destination unreachable quoting the offending packet. */
 void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code);
+
+/* An ICMP error about a datagram of ours, as its quote tells. */
+struct icmp_quote {
+	uint8_t type, code;
+	int err;		/* the errno it means (ECONNREFUSED for port unreachable) */
+	uint16_t mtu;		/* fragmentation needed: the next hop's MTU (RFC 1191 4), or 0 */
+	uint16_t quoted_len;	/* the quoted datagram's total length */
+	uint8_t proto;
+	uint32_t peer;		/* where that datagram went */
+	uint16_t lport, rport;	/* its ports: ours, the peer's */
+	uint32_t seq;		/* TCP: its sequence number */
+};
+void icmp_error_input(tl_stack *s, const struct ipv4_hdr *ip, const struct icmp_hdr *h);
+void tcp_icmp_error(tl_stack *s, const struct icmp_quote *q);
+void udp_icmp_error(tl_stack *s, const struct icmp_quote *q);
 
 void udp_input(tl_stack *s, const struct ipv4_hdr *ip);
 

@@ -110,6 +110,26 @@ int tl_udp_sendto(struct tl_udp *u, const struct tl_endpoint *to,
 	return (int)len;
 }
 
+void tl_udp_set_error(struct tl_udp *u, tl_udp_error_fn fn)
+{
+	u->error = fn;
+}
+
+/* RFC 1122 4.1.3.3: UDP passes an ICMP error up to the socket that sent. */
+void udp_icmp_error(tl_stack *s, const struct icmp_quote *q)
+{
+	struct tl_udp *u = udp_find(s, q->lport);
+
+	if (!u) {
+		s->cnt.udp_icmp_no_socket++;
+		return;
+	}
+	s->cnt.udp_icmp_errors++;
+	struct tl_endpoint peer = { q->peer, q->rport };
+	if (u->error)
+		u->error(u->arg, u, &peer, q->err);
+}
+
 void tl_udp_close(struct tl_udp *u)
 {
 	tl_stack *s = u->stack;

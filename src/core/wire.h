@@ -81,6 +81,9 @@ struct icmp_hdr {
 #define ICMP_DEST_UNREACH 3
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_PORT_UNREACH 3
+#define ICMP_FRAG_NEEDED 4	/* unreachable code: DF set, the next hop's MTU is smaller */
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAM_PROBLEM 12
 
 enum wire_err icmp_parse(const uint8_t *msg, size_t len, struct icmp_hdr *h);
 /* Writes type, code, the 4-byte rest-of-header and data, with checksum.

@@ -381,6 +381,23 @@ static void udp_recv(void *arg, struct tl_udp *u, const struct tl_endpoint *from
 	(void)!sendmsg(t->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+/* An ICMP error about a datagram the program sent: a header-only datagram
+ * marked as one (src/io/attach.h), which a connected socket turns into errno. */
+static void udp_error(void *arg, struct tl_udp *u, const struct tl_endpoint *peer, int err)
+{
+	struct att *t = arg;
+	uint8_t hdr[TL_ATT_UDP_HDR] = { 0 };
+	uint32_t addr = htonl(shown(t->a, peer->addr));
+	uint16_t port = htons(peer->port);
+
+	(void)u;
+	memcpy(hdr, &addr, 4);
+	memcpy(hdr + 4, &port, 2);
+	hdr[6] = TL_ATT_UDP_ERROR;
+	hdr[7] = (uint8_t)err;
+	(void)!send(t->fd, hdr, sizeof hdr, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* Opens the UDP port (0: the first free one from EPH_LO): 0 or -errno. */
 static int udp_open(struct att *t, uint16_t port)
 {
@@ -390,6 +407,8 @@ static int udp_open(struct att *t, uint16_t port)
 		t->port = port ? port : (uint16_t)(EPH_LO + (i * 7919u + (unsigned)t->fd) % EPH_N);
 		err = tl_udp_open(t->a->s, t->port, udp_recv, t, &t->udp);
 	}
+	if (err == 0)
+		tl_udp_set_error(t->udp, udp_error);
 	return err;
 }
 

@@ -21,6 +21,9 @@
  *                        socket, both ways, is a TL_ATT_UDP_HDR header (IPv4
  *                        address and port, network order, 2 bytes of zero)
  *                        and the payload: the peer's address, or where to.
+ *                        A header alone with byte 6 TL_ATT_UDP_ERROR is an
+ *                        ICMP error about what went to that address: byte 7
+ *                        is its errno (ECONNREFUSED: port unreachable).
  * A request may end with " nodelay" (TCP_NODELAY).
  */
 #ifndef TL_ATTACH_H
@@ -36,6 +39,7 @@
 #define TL_ATT_MAX 1024		/* attached streams, listeners and connections */
 #define TL_ATT_MSG_LEN 64	/* an accepted connection's message */
 #define TL_ATT_UDP_HDR 8	/* before each datagram of a UDP socket */
+#define TL_ATT_UDP_ERROR 1	/* its byte 6: an ICMP error, not a datagram */
 
 enum tl_att_verb { TL_ATT_BIND, TL_ATT_LISTEN, TL_ATT_CONNECT, TL_ATT_UDP, TL_ATT_INFO };
 

@@ -346,6 +346,7 @@ static int ask(int fd, bool dialed, const char *req, char *ans, size_t max)
 /* ---- UDP: datagrams with an 8-byte address header (src/io/attach.h) ---- */
 
 #define UDP_HDR 8
+#define UDP_ERROR 1 /* TL_ATT_UDP_ERROR: byte 6 of a header that is an ICMP error */
 #define IOV_MAX_HERE 64
 
 /* Sends "udp ADDR PORT" with tcplab's end of the socket; 0 or -1 (errno). */
@@ -451,12 +452,21 @@ static ssize_t udp_recv(int fd, struct ent *e, const struct iovec *v, size_t nv,
 		memcpy(&src.sin_addr, hdr, 4);
 		memcpy(&src.sin_port, hdr + 4, 2);
 		/* A connected socket takes datagrams from its peer only (RFC 8085 5.1). */
-		if (e->peer.sin_port && (src.sin_port != e->peer.sin_port ||
-					 (src.sin_addr.s_addr != e->peer.sin_addr.s_addr &&
-					  ntohl(e->peer.sin_addr.s_addr) >> 24 != 127))) {
+		bool other = src.sin_port != e->peer.sin_port ||
+			     (src.sin_addr.s_addr != e->peer.sin_addr.s_addr &&
+			      ntohl(e->peer.sin_addr.s_addr) >> 24 != 127);
+		bool error = hdr[6] == UDP_ERROR;
+		if ((e->peer.sin_port && other) || (error && !e->peer.sin_port)) {
 			if (flags & MSG_PEEK)
 				get_recv()(fd, hdr, 0, MSG_DONTWAIT);
 			continue;
+		}
+		/* RFC 1122 4.1.3.3: an ICMP error for a connected socket is its errno, once. */
+		if (error) {
+			if (flags & MSG_PEEK)
+				get_recv()(fd, hdr, 0, MSG_DONTWAIT);
+			errno = hdr[7] ? hdr[7] : ECONNREFUSED;
+			return -1;
 		}
 		if (from && fromlen)
 			from_v4(e->family, &src, from, fromlen);

@@ -155,6 +155,12 @@ out=$(tl_in timeout 10 nc -N 10.10.0.2 7402 </dev/null)
 [ "$out" = "exec'd: peer 10.10.0.1 local port 7402" ] || tl_fail "a socket inherited across exec: $out"
 tl_ok "a connection inherited across exec, inetd's way, is still a TCP socket: $out"
 
+for to in 10.10.0.1 127.0.0.1; do
+	out=$(run $PROG udp_refused $to 6998)
+	[ "$out" = ECONNREFUSED ] || tl_fail "a connected UDP socket to closed $to:6998: $out"
+done
+tl_ok "a connected UDP socket to a closed port, kernel-side and on tcplab's loopback: ECONNREFUSED"
+
 out=$(run $PROG nonblocking 10.10.0.1 6999 | tr '\n' ' ')
 [ "$out" = "connect EINPROGRESS SO_ERROR ECONNREFUSED " ] || tl_fail "nonblocking connect: $out"
 tl_ok "nonblocking connect: $out"

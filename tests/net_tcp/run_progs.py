@@ -193,6 +193,20 @@ def flood(port, secs):
     print("flood: sent", sent, flush=True)
 
 
+def udp_refused(addr, port):
+    """A connected UDP socket sends to a closed port: the ICMP port
+    unreachable that comes back is ECONNREFUSED on its next call."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.connect((addr, int(port)))
+        s.send(b"anyone?")
+        try:
+            s.recv(100)
+            print("answered")
+        except OSError as e:
+            print(errno.errorcode[e.errno])
+
+
 def udp_server():
     """The classic UDP echo server: three datagrams."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

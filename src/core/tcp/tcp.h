@@ -164,6 +164,7 @@ struct tl_tcp {
 	struct tl_tcp *listener;	/* the LISTEN socket that made us */
 	int backlog, half_open;		/* on a listener */
 	bool passive;			/* created by a passive open */
+	int soft_err;			/* an ICMP error's errno, told if we time out */
 	tl_time cookie_at;		/* on a listener: last SYN cookie sent, or 0 */
 	tl_time challenge_next;		/* earliest time for our next challenge ACK */
 
@@ -421,7 +422,7 @@ void tcp_rec_delivered(struct tl_tcp *c, const struct tcp_seg *g);
 void tcp_rec_rto(struct tl_tcp *c);
 void tcp_rec_reorder_timeout(struct tl_tcp *c);
 /* A closed window reopened below SND.NXT: what lay past it is lost. */
-void tcp_rec_window_reopened(struct tl_tcp *c);
+void tcp_rec_resend_all(struct tl_tcp *c);
 /* RACK: resend lost segments while cwnd allows (RFC 6675 NextSeg rule 1). */
 bool tcp_rec_resend_lost(struct tl_tcp *c);
 

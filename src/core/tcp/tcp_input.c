@@ -317,7 +317,7 @@ static void window_reopened(struct tl_tcp *c)
 		return;
 	c->stack->cnt.tcp_snd_wnd_shrunk++;
 	c->rtt.timing = false; /* RFC 6298 3 (Karn): what follows is resent */
-	tcp_rec_window_reopened(c);
+	tcp_rec_resend_all(c);
 	tcp_timer_rto_restart(c);
 }
 

@@ -510,7 +510,9 @@ void tcp_rec_rto(struct tl_tcp *c)
 	c->snd_nxt = c->snd_una; /* RFC 6298 5.4: go back to SND.UNA */
 }
 
-void tcp_rec_window_reopened(struct tl_tcp *c)
+/* Everything in flight is to be sent again from SND.UNA (a window that had
+ * shrunk, a path MTU that fell), without a congestion response. */
+void tcp_rec_resend_all(struct tl_tcp *c)
 {
 	if (tcp_rec_rack(c))
 		tcp_sb_mark_all_lost(c, false);

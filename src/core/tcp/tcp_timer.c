@@ -356,7 +356,8 @@ static void rto_expired(struct tl_tcp *c)
 		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
 		s->cnt.tcp_timeouts++;
 		TL_TRACE(s, &ev_timeout, TL_N(c->raddr), TL_N(c->rport), TL_N(c->retries));
-		tcp_drop(c, -ETIMEDOUT);
+		/* RFC 1122 4.2.3.9: an ICMP error that came before says why. */
+		tcp_drop(c, c->soft_err ? -c->soft_err : -ETIMEDOUT);
 		return;
 	}
 	if (persisting(c)) {
