@@ -441,6 +441,7 @@ END_TEST
 static void few_datagrams(struct tl_config *c) { c->ip_frag_dgrams_max = 4; }
 static void few_fragments(struct tl_config *c) { c->ip_frag_frags_max = 4; }
 static void little_memory(struct tl_config *c) { c->ip_frag_mem_max = 3000; }
+static void no_datagrams(struct tl_config *c) { c->ip_frag_dgrams_max = 0; }
 
 START_TEST(bound_on_datagrams)
 {
@@ -459,6 +460,19 @@ START_TEST(bound_on_datagrams)
 	echo_request(&dg, 5, 1000, 9);
 	send_piece(s, &dg, 512, dg.len - 512, T0 + 11);
 	expect_echo_reply("step 2: the newest completes", 1);
+	tl_stack_free(s);
+}
+END_TEST
+
+START_TEST(bound_of_zero_means_no_reassembly)
+{
+	tl_stack *s = new_stack_with(no_datagrams);
+
+	echo_request(&dg, 125, 1000, 9);
+	send_frags(s, &dg, 512, NULL, T0);
+	ck_assert_uint_eq(cnt(s)->ip_frag_drop_dgrams, 2);
+	ck_assert_int_eq(n_out, 0);
+	ck_assert_msg(tl_stack_next_deadline(s) == TL_TIME_NEVER, "nothing held");
 	tl_stack_free(s);
 }
 END_TEST
@@ -719,7 +733,7 @@ START_TEST(options_in_fragments)
 }
 END_TEST
 
-static void no_datagrams(void *arg, struct tl_udp *u, const struct tl_endpoint *from,
+static void discard(void *arg, struct tl_udp *u, const struct tl_endpoint *from,
 			 const uint8_t *d, size_t n)
 {
 }
@@ -732,7 +746,7 @@ START_TEST(udp_sent_in_fragments)
 	struct tl_udp *u;
 	int frags;
 
-	ck_assert_int_eq(tl_udp_open(s, 5555, no_datagrams, NULL, &u), 0);
+	ck_assert_int_eq(tl_udp_open(s, 5555, discard, NULL, &u), 0);
 	memset(big, 0x77, sizeof big);
 	struct tl_endpoint to = { PEER, 9999 };
 	ck_assert_int_eq(tl_udp_sendto(u, &to, big, 65507), 65507);
@@ -765,6 +779,7 @@ int main(void)
 	tcase_add_test(r, malformed_fragments);
 	tcase_add_test(r, udp_sent_in_fragments);
 	tcase_add_test(b, bound_on_datagrams);
+	tcase_add_test(b, bound_of_zero_means_no_reassembly);
 	tcase_add_test(b, bound_on_fragments);
 	tcase_add_test(b, bound_on_memory);
 	tcase_add_test(b, held_fragments_freed_with_the_stack);
