@@ -13,15 +13,28 @@
 	X(ip_drop_ihl, "IP packets dropped: header length below 20 bytes")    \
 	X(ip_drop_total_len, "IP packets dropped: total length disagrees")    \
 	X(ip_drop_checksum, "IP packets dropped: bad header checksum")        \
-	X(ip_drop_fragment, "IP packets dropped: fragments (not reassembled)") \
-	X(ip_drop_options, "IP packets dropped: IP options present")          \
+	X(ip_drop_bad_options, "IP packets dropped: malformed options (answered by ICMP parameter problem)") \
+	X(ip_drop_source_route, "IP packets dropped: source route option (LSRR, SSRR), not honoured") \
 	X(ip_drop_broadcast_dst, "IP packets dropped: broadcast or multicast destination") \
 	X(ip_drop_not_for_us, "IP packets dropped: destination is not us")    \
 	X(ip_drop_land, "IP packets dropped: source is our own address (LAND)") \
 	X(ip_drop_bad_source, "IP packets dropped: martian or broadcast source") \
 	X(ip_drop_proto, "IP packets dropped: unknown protocol")              \
-	X(ip_out_requests, "IP packets sent")                                 \
-	X(ip_out_drop_too_big, "IP packets not sent: larger than the MTU")    \
+	X(ip_in_options, "IP packets received with options")                  \
+	X(ip_frag_in, "IP fragments received for reassembly")                 \
+	X(ip_frag_reassembled, "IP datagrams reassembled from fragments")     \
+	X(ip_frag_drop_dup, "IP fragments dropped: duplicate of one held")    \
+	X(ip_frag_drop_tiny, "IP fragments dropped: TCP header split (RFC 1858)") \
+	X(ip_frag_drop_bad, "IP fragments dropped: empty, not a multiple of 8 bytes before the last, or past 65535 bytes") \
+	X(ip_frag_timeout, "IP datagrams given up: reassembly timed out")     \
+	X(ip_frag_drop_overlap, "IP datagrams given up: fragments overlap or disagree on its end (RFC 5722)") \
+	X(ip_frag_drop_frags, "IP datagrams given up: too many fragments")    \
+	X(ip_frag_drop_dgrams, "IP datagrams given up: too many in reassembly, the oldest dropped") \
+	X(ip_frag_drop_mem, "IP datagrams given up: reassembly memory full, the oldest dropped") \
+	X(ip_out_requests, "IP datagrams sent (one sent in fragments counts once)") \
+	X(ip_frag_out_dgrams, "IP datagrams sent in fragments: larger than the MTU") \
+	X(ip_frag_out, "IP fragments sent")                                   \
+	X(ip_out_drop_too_big, "IP packets not sent: TCP larger than the MTU, or past 65535 bytes")    \
 	X(ip_out_drop_martian, "IP packets not sent: martian or broadcast destination") \
 	X(ip_loop_packets, "IP packets sent to our own address (loopback)") \
 	X(ip_loop_drop_full, "IP packets to our own address dropped: loopback queue full") \
@@ -33,7 +46,10 @@
 	X(icmp_drop_short, "ICMP messages dropped: too short")                \
 	X(icmp_drop_checksum, "ICMP messages dropped: bad checksum")          \
 	X(icmp_out_echo_reply, "ICMP echo replies sent")                      \
+	X(icmp_out_echo_options, "ICMP echo replies with the request's Record Route or Timestamp, updated") \
 	X(icmp_out_port_unreach, "ICMP port unreachable messages sent")       \
+	X(icmp_out_time_exceeded, "ICMP time exceeded messages sent: reassembly timed out") \
+	X(icmp_out_param_problem, "ICMP parameter problem messages sent: malformed IP options") \
 	X(icmp_out_rate_limited, "ICMP errors not sent: rate limit")          \
 	X(udp_in, "UDP datagrams received")                                   \
 	X(udp_in_delivered, "UDP datagrams delivered to a socket")            \
@@ -43,7 +59,7 @@
 	X(udp_drop_no_port, "UDP datagrams to a closed port")                 \
 	X(udp_drop_loop_port, "UDP datagrams dropped: from a service port (loop guard)") \
 	X(udp_out, "UDP datagrams sent")                                      \
-	X(udp_out_drop_too_big, "UDP datagrams not sent: larger than the MTU") \
+	X(udp_out_drop_too_big, "UDP datagrams not sent: longer than 65507 bytes") \
 	X(udp_icmp_errors, "UDP ICMP errors passed to the socket that sent the datagram") \
 	X(udp_icmp_no_socket, "UDP ICMP errors ignored: no socket on the quoted port") \
 	X(tcp_in, "TCP segments received")                                    \

@@ -47,6 +47,10 @@ struct tl_config {
 	uint32_t mtu;		/* largest IP packet we send or accept */
 	uint64_t seed;		/* keys ISNs; the driver supplies randomness */
 	uint32_t icmp_err_per_sec; /* ICMP error rate limit, 0 = unlimited */
+	uint32_t ip_frag_timeout_ms; /* reassembly timeout from the first fragment (RFC 1122 3.3.2) */
+	uint32_t ip_frag_mem_max;    /* bytes held for reassembly, all datagrams, bookkeeping included */
+	uint32_t ip_frag_dgrams_max; /* datagrams in reassembly at once, 0 = no reassembly */
+	uint32_t ip_frag_frags_max;  /* fragments held per datagram */
 
 	uint32_t tcp_max_conns;	  /* connections, all states together */
 	uint32_t tcp_rcvbuf;	  /* receive buffer per connection, bytes */

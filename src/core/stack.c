@@ -12,6 +12,10 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->mtu = 1500;
 	cfg->seed = 1;
 	cfg->icmp_err_per_sec = 100;
+	cfg->ip_frag_timeout_ms = 30000; /* Linux's and FreeBSD's; RFC 1122 3.3.2 suggests 60-120 s */
+	cfg->ip_frag_mem_max = 4u << 20;  /* Linux's ipfrag_high_thresh */
+	cfg->ip_frag_dgrams_max = 256;
+	cfg->ip_frag_frags_max = 64;	  /* a 64 KiB datagram at MTU 1500 is 45 */
 	cfg->tcp_max_conns = 65536;
 	cfg->tcp_rcvbuf = 256 * 1024;
 	cfg->tcp_sndbuf = 256 * 1024;
@@ -61,6 +65,7 @@ void tl_stack_free(tl_stack *s)
 		return;
 	tcp_free(s);
 	loop_free(s);
+	ip_reass_free(s);
 	while (s->udp_socks) {
 		struct tl_udp *u = s->udp_socks;
 		s->udp_socks = u->next;
@@ -79,12 +84,15 @@ void tl_stack_poll(tl_stack *s, tl_time now)
 {
 	advance(s, now);
 	tcp_poll(s);
+	ip_reass_poll(s);
 	loop_deliver(s);
 }
 
 tl_time tl_stack_next_deadline(const tl_stack *s)
 {
-	return s->loop_n ? s->now : tcp_next_deadline(s);
+	tl_time tcp = tcp_next_deadline(s), reass = ip_reass_deadline(s);
+
+	return s->loop_n ? s->now : tcp < reass ? tcp : reass;
 }
 
 tl_time tl_stack_now(const tl_stack *s) { return s->now; }

@@ -24,6 +24,7 @@ struct tcp_table; /* tcp/tcp_conn.h */
 
 #define TL_LOOP_MAX 256 /* packets on the loopback at once */
 struct loop_pkt;
+struct ip_reasm; /* ip_reass.c */
 
 struct tl_stack {
 	struct tl_config cfg;
@@ -41,7 +42,12 @@ struct tl_stack {
 	unsigned loop_head, loop_n;
 	bool looping;		/* delivering one of them: our own source is no LAND */
 
+	struct ip_reasm *reasm_head, *reasm_tail; /* in reassembly, oldest (first due) first */
+	uint32_t reasm_n;
+	size_t reasm_mem;	/* bytes they hold, their fragments' included */
+
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
+	uint8_t reasm_buf[TL_MAX_PACKET]; /* a reassembled datagram, while it is delivered */
 };
 
 /* loopback.c: a packet to our own address, delivered at the next poll. */
@@ -49,14 +55,40 @@ void loop_output(tl_stack *s, const uint8_t *pkt, size_t len);
 void loop_deliver(tl_stack *s);
 void loop_free(tl_stack *s);
 
-/* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header. */
+/* Sends out[0 .. IPV4_HDR_LEN + payload_len) after writing the IP header;
+ * in fragments if it is larger than the MTU and not TCP. */
 void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);
+/* The same with opt_len bytes of IP options already at out + 20 (a
+ * multiple of 4) and the payload after them. */
+void ip_output_opts(tl_stack *s, uint32_t dst, uint8_t proto, size_t opt_len,
+		    size_t payload_len);
 /* Largest transport payload that fits one IP packet at our MTU. */
 size_t ip_max_payload(const tl_stack *s);
+/* A whole datagram for us, options checked: to ICMP, UDP or TCP. */
+void ip_deliver(tl_stack *s, const struct ipv4_hdr *ip);
+
+/* ip_opt.c: IP options in (checked, traced) and in an echo reply. */
+bool ip_opts_input(tl_stack *s, const struct ipv4_hdr *ip); /* false: dropped */
+/* Writes the reply's options to out (padded to 4 bytes); returns their length. */
+size_t ip_opts_echo(tl_stack *s, const struct ipv4_hdr *ip, uint8_t *out);
+/* The option list as the trace names it, in buf. */
+const char *ip_opts_names(const uint8_t *hdr, size_t hdr_len, char *buf, size_t n);
+
+/* ip_reass.c: fragments held until their datagram is whole. */
+void ip_reass_input(tl_stack *s, const struct ipv4_hdr *ip);
+void ip_reass_poll(tl_stack *s);
+tl_time ip_reass_deadline(const tl_stack *s);
+void ip_reass_free(tl_stack *s);
 
 void icmp_input(tl_stack *s, const struct ipv4_hdr *ip);
 /* RFC 792 destination unreachable quoting the offending packet. */
 void icmp_send_unreach(tl_stack *s, const struct ipv4_hdr *ip, uint8_t code);
+/* RFC 792 parameter problem, pointing at the octet in error of ip's header. */
+void icmp_send_param_problem(tl_stack *s, const struct ipv4_hdr *ip, uint8_t pointer);
+/* RFC 792 time exceeded, fragment reassembly: quotes the first fragment's
+ * header (its source is the destination) and data. */
+void icmp_send_reass_timeout(tl_stack *s, const uint8_t *hdr, size_t hdr_len,
+			     const uint8_t *data, size_t data_len);
 
 /* An ICMP error about a datagram of ours, as its quote tells. */
 struct icmp_quote {

@@ -97,7 +97,8 @@ int tl_udp_sendto(struct tl_udp *u, const struct tl_endpoint *to,
 {
 	tl_stack *s = u->stack;
 
-	if (len > ip_max_payload(s) - UDP_HDR_LEN) {
+	/* RFC 768, RFC 791 3.1: one datagram, in fragments if it must (ip_output). */
+	if (len > TL_MAX_PACKET - IPV4_HDR_LEN - UDP_HDR_LEN) {
 		s->cnt.udp_out_drop_too_big++;
 		return -EMSGSIZE;
 	}

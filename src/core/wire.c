@@ -93,14 +93,14 @@ enum wire_err ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_hdr *h)
 	if (csum_fold(csum_add(0, pkt, ihl)) != 0)
 		return WIRE_CHECKSUM;
 	uint16_t frag = get16(pkt + 6);
-	/* RFC 791 3.2: MF set or a non-zero offset means a fragment. */
-	if ((frag & 0x2000) || (frag & 0x1fff))
-		return WIRE_FRAGMENT;
-	if (ihl != IPV4_HDR_LEN)
-		return WIRE_OPTIONS;
+	h->hdr = pkt;
+	h->hdr_len = ihl;
 	h->tos = pkt[1];
 	h->id = get16(pkt + 4);
-	h->df = (frag & 0x4000) != 0;
+	h->df = (frag & IP_DF) != 0;
+	/* RFC 791 3.2: MF set or a non-zero offset means a fragment. */
+	h->mf = (frag & IP_MF) != 0;
+	h->frag_off = (uint16_t)((frag & IP_OFFMASK) * 8);
 	h->ttl = pkt[8];
 	h->proto = pkt[9];
 	h->src = get32(pkt + 12);
@@ -110,20 +110,97 @@ enum wire_err ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_hdr *h)
 	return WIRE_OK;
 }
 
-void ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
-		size_t payload_len, uint16_t id)
+void ipv4_build_opts(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, size_t opt_len,
+		     size_t payload_len, uint16_t id, uint16_t frag)
 {
-	buf[0] = 0x45;
+	size_t hlen = IPV4_HDR_LEN + opt_len;
+
+	buf[0] = (uint8_t)(0x40 | hlen / 4);
 	buf[1] = 0;
-	put16(buf + 2, (uint16_t)(IPV4_HDR_LEN + payload_len));
+	put16(buf + 2, (uint16_t)(hlen + payload_len));
 	put16(buf + 4, id);
-	put16(buf + 6, 0x4000); /* DF: we never fragment (RFC 1191 style) */
+	put16(buf + 6, frag);
 	buf[8] = IP_TTL_DEFAULT;
 	buf[9] = proto;
 	put16(buf + 10, 0);
 	put32(buf + 12, src);
 	put32(buf + 16, dst);
-	put16(buf + 10, csum_fold(csum_add(0, buf, IPV4_HDR_LEN)));
+	put16(buf + 10, csum_fold(csum_add(0, buf, hlen)));
+}
+
+void ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+		size_t payload_len, uint16_t id)
+{
+	/* RFC 6864 4.1: an atomic datagram (DF, never fragmented). */
+	ipv4_build_opts(buf, src, dst, proto, 0, payload_len, id, IP_DF);
+}
+
+/* RFC 791 3.1: Record Route and the source routes: a pointer from 4, and
+ * room for an address wherever it points inside the option. Returns the
+ * offset in the option of the octet in error, 0 if none. */
+static size_t check_route(const uint8_t *o, size_t olen)
+{
+	if (olen < 3)
+		return 1;
+	if (o[2] < 4 || (o[2] <= olen && o[2] + 3u > olen))
+		return 2;
+	return 0;
+}
+
+/* RFC 791 3.1: Timestamp: a pointer from 5, flags 0, 1 or 3, room for the
+ * entry it points at; full with the overflow count at 15 is in error too. */
+static size_t check_timestamp(const uint8_t *o, size_t olen)
+{
+	if (olen < 4)
+		return 1;
+	uint8_t flags = o[3] & 0x0f;
+	size_t entry = flags == IPOPT_TS_TSONLY ? 4 : 8;
+	if (flags != IPOPT_TS_TSONLY && flags != IPOPT_TS_TSANDADDR && flags != IPOPT_TS_PRESPEC)
+		return 3;
+	if (o[2] < 5 || (o[2] <= olen && o[2] + entry - 1 > olen))
+		return 2;
+	if (o[2] > olen && (o[3] >> 4) == 15)
+		return 3;
+	return 0;
+}
+
+static void note_option(struct ipv4_opts *o, uint8_t kind, uint8_t at)
+{
+	uint8_t *slot = kind == IPOPT_RR ? &o->rr : kind == IPOPT_TS ? &o->ts
+		      : kind == IPOPT_LSRR || kind == IPOPT_SSRR ? &o->srr : NULL;
+	if (slot && !*slot)
+		*slot = at;
+}
+
+enum wire_err ipv4_parse_options(const uint8_t *hdr, size_t hdr_len, struct ipv4_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	for (size_t i = IPV4_HDR_LEN; i < hdr_len;) {
+		uint8_t kind = hdr[i];
+		if (kind == IPOPT_EOL)
+			break;
+		if (kind == IPOPT_NOP) {
+			i++;
+			continue;
+		}
+		/* RFC 791 3.1: every other option has a length octet, counting type and itself. */
+		if (i + 1 >= hdr_len || hdr[i + 1] < 2 || i + hdr[i + 1] > hdr_len) {
+			o->bad = (uint8_t)(i + 1 < hdr_len ? i + 1 : i);
+			return WIRE_OPTIONS;
+		}
+		size_t olen = hdr[i + 1], bad = 0;
+		if (kind == IPOPT_RR || kind == IPOPT_LSRR || kind == IPOPT_SSRR)
+			bad = check_route(hdr + i, olen);
+		else if (kind == IPOPT_TS)
+			bad = check_timestamp(hdr + i, olen);
+		if (bad) {
+			o->bad = (uint8_t)(i + bad);
+			return WIRE_OPTIONS;
+		}
+		note_option(o, kind, (uint8_t)i);
+		i += olen;
+	}
+	return WIRE_OK;
 }
 
 enum wire_err icmp_parse(const uint8_t *msg, size_t len, struct icmp_hdr *h)

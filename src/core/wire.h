@@ -47,17 +47,24 @@ enum wire_err {
 	WIRE_IHL,
 	WIRE_TOTAL_LEN,
 	WIRE_CHECKSUM,
-	WIRE_FRAGMENT,
 	WIRE_OPTIONS,
 	WIRE_LENGTH,
 	WIRE_OFFSET,
 };
 
+#define IP_DF 0x4000		/* RFC 791 3.1: don't fragment */
+#define IP_MF 0x2000		/* more fragments */
+#define IP_OFFMASK 0x1fff	/* fragment offset, in 8-byte units */
+#define IPV4_MAX_HDR_LEN 60
+
 struct ipv4_hdr {
+	const uint8_t *hdr;	/* the header as it arrived, options included */
+	size_t hdr_len;
 	uint8_t tos;
 	uint16_t total_len;
 	uint16_t id;
-	bool df;
+	bool df, mf;
+	uint16_t frag_off;	/* where the payload starts in the datagram, in bytes */
 	uint8_t ttl;
 	uint8_t proto;
 	uint32_t src, dst;
@@ -65,11 +72,42 @@ struct ipv4_hdr {
 	size_t payload_len;	/* from total_len, trailing link padding ignored */
 };
 
-/* RFC 791 3.1 plus RFC 1122 3.2.1: validates and fills h. */
+/* RFC 791 3.1 plus RFC 1122 3.2.1: validates the header and fills h. A
+ * fragment or a header with options is valid: check h->mf, h->frag_off and
+ * h->hdr_len, and the options with ipv4_parse_options. */
 enum wire_err ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_hdr *h);
-/* Writes a 20-byte header with checksum for payload_len bytes after it. */
+static inline bool ipv4_is_fragment(const struct ipv4_hdr *h) { return h->mf || h->frag_off; }
+/* Writes a 20-byte header with DF and checksum for payload_len bytes after it. */
 void ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 		size_t payload_len, uint16_t id);
+/* The same with opt_len bytes of options already at buf + 20 (a multiple
+ * of 4) and frag as the flags and fragment offset field. */
+void ipv4_build_opts(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, size_t opt_len,
+		     size_t payload_len, uint16_t id, uint16_t frag);
+
+/* RFC 791 3.1: option types (the copied flag is the top bit). */
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+#define IPOPT_RR 7
+#define IPOPT_TS 68
+#define IPOPT_SEC 130
+#define IPOPT_LSRR 131
+#define IPOPT_SID 136
+#define IPOPT_SSRR 137
+#define IPOPT_RA 148		/* RFC 2113 router alert */
+#define IPOPT_TS_TSONLY 0	/* RFC 791 3.1 timestamp flags */
+#define IPOPT_TS_TSANDADDR 1
+#define IPOPT_TS_PRESPEC 3
+
+/* Where the options we act on start in the header (0: absent). */
+struct ipv4_opts {
+	uint8_t rr, ts, srr;	/* Record Route, Timestamp, LSRR or SSRR */
+	uint8_t bad;		/* the octet in error (RFC 792 parameter problem pointer) */
+};
+/* RFC 791 3.1: checks every option's length and, for those we know, its
+ * pointer; unknown options are skipped by length (RFC 1122 3.2.1.8).
+ * Returns WIRE_OPTIONS with o->bad set for a malformed list. */
+enum wire_err ipv4_parse_options(const uint8_t *hdr, size_t hdr_len, struct ipv4_opts *o);
 
 struct icmp_hdr {
 	uint8_t type, code;
@@ -79,11 +117,14 @@ struct icmp_hdr {
 };
 #define ICMP_ECHO_REPLY 0
 #define ICMP_DEST_UNREACH 3
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_REDIRECT 5
 #define ICMP_ECHO_REQUEST 8
-#define ICMP_PORT_UNREACH 3
-#define ICMP_FRAG_NEEDED 4	/* unreachable code: DF set, the next hop's MTU is smaller */
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_PARAM_PROBLEM 12
+#define ICMP_PORT_UNREACH 3
+#define ICMP_FRAG_NEEDED 4	/* unreachable code: DF set, the next hop's MTU is smaller */
+#define ICMP_EXC_FRAGTIME 1	/* time exceeded: fragment reassembly time exceeded */
 
 enum wire_err icmp_parse(const uint8_t *msg, size_t len, struct icmp_hdr *h);
 /* Writes type, code, the 4-byte rest-of-header and data, with checksum.

@@ -445,6 +445,57 @@ static int socket_seeds(const char *dir)
 	return write_file(dir, "api-backlog", o.b, o.n);
 }
 
+/* One FZ_OP_FRAG: bytes [start * 8, + flen) of the datagram kind makes. */
+static void frag(struct out *o, uint8_t kind, uint8_t id, uint16_t dlen, uint16_t start,
+		 uint16_t flen, uint8_t fl)
+{
+	put8(o, FZ_OP_FRAG);
+	put8(o, kind);
+	put8(o, 0);
+	put8(o, id);
+	put8(o, 0); /* port 7 */
+	put16be(o, dlen);
+	put16be(o, start);
+	put16be(o, flen);
+	put8(o, fl);
+}
+
+/* Seeds for reassembly: a ping of 3000 bytes and one with Record Route in
+ * pieces, UDP out of order, a SYN whole and in tiny pieces, an overlap,
+ * and a first fragment left to time out. */
+static int frag_seeds(const char *dir)
+{
+	static struct out o;
+
+	memset(&o, 0, sizeof o);
+	put8(&o, FZ_SET_TRACE);
+	put8(&o, 7);
+	for (uint16_t k = 0; k < 3; k++)
+		frag(&o, 0, 1, 3008, (uint16_t)(185 * k), 1480, FZ_FRAG_MF_AUTO);
+	frag(&o, 0, 2, 2008, 0, 1440, FZ_FRAG_MF_AUTO | FZ_FRAG_RR | FZ_FRAG_TS | 0x40);
+	frag(&o, 0, 2, 2008, 180, 1440, FZ_FRAG_MF_AUTO);
+	frag(&o, 1, 3, 3000, 185, 1480, FZ_FRAG_MF_AUTO);
+	frag(&o, 1, 3, 3000, 0, 1480, FZ_FRAG_MF_AUTO);
+	frag(&o, 1, 3, 3000, 370, 1480, FZ_FRAG_MF_AUTO);
+	if (write_file(dir, "frag-ping-udp", o.b, o.n) < 0)
+		return -1;
+
+	memset(&o, 0, sizeof o);
+	put8(&o, 0);
+	put8(&o, 8);
+	frag(&o, 2, 0, 40, 3, 8, FZ_FRAG_MF_AUTO);
+	frag(&o, 2, 0, 40, 4, 8, FZ_FRAG_MF_AUTO);
+	frag(&o, 2, 0, 40, 0, 24, FZ_FRAG_MF_AUTO);
+	for (uint16_t k = 0; k < 5; k++)
+		frag(&o, 2, 1, 40, k, 8, FZ_FRAG_MF_AUTO);
+	frag(&o, 0, 2, 2000, 0, 1480, FZ_FRAG_MF_AUTO);
+	frag(&o, 0, 2, 2000, 184, 1480, FZ_FRAG_MF_AUTO);
+	frag(&o, 0, 3, 2000, 0, 1480, FZ_FRAG_MF_AUTO);
+	time_op(&o, 3, 31);
+	put8(&o, FZ_OP_DEADLINE);
+	return write_file(dir, "frag-syn-overlap-timeout", o.b, o.n);
+}
+
 #define CMD(s) { s, sizeof s - 1 }
 static const struct {
 	const char *args;
@@ -552,7 +603,7 @@ int main(int argc, char **argv)
 	    mkdir_p(argv[2], "replay", replay, sizeof replay) < 0 ||
 	    mkdir_p(argv[2], "options", options, sizeof options) < 0 || options_seeds(options) < 0 ||
 	    mkdir_p(argv[2], "control", control, sizeof control) < 0 || control_seeds(control) < 0 ||
-	    socket_seeds(core) < 0)
+	    socket_seeds(core) < 0 || frag_seeds(core) < 0)
 		return 1;
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);

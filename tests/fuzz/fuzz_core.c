@@ -3,7 +3,8 @@
  * calls decoded from the input (format in fuzz_core.h). After every step
  * the counters must add up and never go down, the clock must not go back,
  * polling must leave nothing due, and every packet the stack sends must be
- * a valid IPv4 packet from us, to an ordinary host, with correct checksums.
+ * a valid IPv4 packet from us, to an ordinary host, with correct checksums
+ * (a fragment: UDP or ICMP, without DF, in pieces of 8 bytes).
  * A broken invariant aborts, which libFuzzer reports as a crash.
  */
 #include <errno.h>
@@ -144,6 +145,17 @@ static void check_tcp_out(struct fz *f, const struct ipv4_hdr *ip)
 		t->ack = h.ack;
 }
 
+/* RFC 791 3.2: only UDP and ICMP, DF clear, every piece but the last a
+ * multiple of 8 bytes, all within 65535. */
+static void check_fragment_out(const struct ipv4_hdr *ip)
+{
+	if (ip->proto == IP_PROTO_TCP || ip->df)
+		fail("the stack fragmented TCP, or a datagram with DF");
+	if ((ip->mf && ip->payload_len % 8) || !ip->payload_len ||
+	    ip->frag_off + ip->payload_len + IPV4_HDR_LEN > 65535)
+		fail("the stack sent a malformed fragment");
+}
+
 static void output(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct fz *f = ctx;
@@ -153,12 +165,16 @@ static void output(void *ctx, const uint8_t *pkt, size_t len)
 
 	if (len > tl_stack_config(f->s)->mtu)
 		fail("the stack sent a packet larger than the MTU");
-	if (ipv4_parse(pkt, len, &ip) != WIRE_OK || ip.payload_len + IPV4_HDR_LEN != len)
+	if (ipv4_parse(pkt, len, &ip) != WIRE_OK || ip.hdr_len + ip.payload_len != len)
 		fail("the stack sent an invalid IPv4 header");
 	if (ip.src != FZ_HOST)
 		fail("the stack sent a packet from another address");
 	if (!ordinary_host(ip.dst))
 		fail("the stack answered a broadcast, multicast, loopback or own address");
+	if (ipv4_is_fragment(&ip)) {
+		check_fragment_out(&ip);
+		return;
+	}
 	switch (ip.proto) {
 	case IP_PROTO_TCP:
 		check_tcp_out(f, &ip);
@@ -476,6 +492,78 @@ static void op_icmp(struct fz *f, struct in *in)
 	feed(f, IPV4_HDR_LEN + m);
 }
 
+/* The datagram FZ_OP_FRAG cuts from: the same for the same kind, peer, id
+ * and length, so that fragments of one ID fit together. */
+static void frag_datagram(struct fz *f, uint8_t kind, uint32_t src, uint8_t id, uint16_t lport,
+			  size_t dlen)
+{
+	uint8_t *d = f->buf;
+	struct tcp_hdr h = { .sport = rports[id % FZ_NRPORTS], .dport = lport, .seq = id,
+			     .flags = TCP_SYN, .wnd = 65535 };
+	struct tcp_opts o = { .has_mss = true, .mss = 1460, .has_sack_perm = true,
+			      .has_ts = true, .ts_val = id, .has_wscale = true, .wscale = 7 };
+
+	for (size_t i = 0; i < dlen; i++)
+		d[i] = (uint8_t)(i * 7 + id + kind);
+	if (kind % 4 == 0 && dlen >= ICMP_HDR_LEN)
+		icmp_build(d, ICMP_ECHO_REQUEST, 0, (uint32_t)id << 16 | kind, d + ICMP_HDR_LEN,
+			   dlen - ICMP_HDR_LEN);
+	else if (kind % 4 == 1 && dlen >= UDP_HDR_LEN)
+		udp_build(d, src, FZ_HOST, h.sport, lport, dlen - UDP_HDR_LEN);
+	else if (kind % 4 == 2 && dlen >= TCP_HDR_LEN + 20)
+		tcp_build(d, src, FZ_HOST, &h, tcp_build_options(d + TCP_HDR_LEN, &o),
+			  dlen - TCP_HDR_LEN - 20);
+}
+
+/* The options FZ_OP_FRAG puts in its header; returns their length. */
+static size_t frag_options(uint8_t *o, uint8_t fl)
+{
+	size_t n = 0;
+
+	if (fl & FZ_FRAG_RR) {
+		memset(o, 0, 15);
+		o[0] = IPOPT_RR, o[1] = 15, o[2] = 4;
+		n = 15;
+	}
+	if (fl & FZ_FRAG_TS) {
+		memset(o + n, 0, 20);
+		o[n] = IPOPT_TS, o[n + 1] = 20, o[n + 2] = 5, o[n + 3] = fl >> 6;
+		n += 20;
+	}
+	if (fl & FZ_FRAG_BAD_OPT) {
+		o[n] = 25;
+		o[n + 1] = 9; /* one past the end */
+		n += 4;
+	}
+	while (n % 4)
+		o[n++] = IPOPT_EOL;
+	return n;
+}
+
+static void op_frag(struct fz *f, struct in *in)
+{
+	uint8_t kind = u8(in);
+	uint32_t src = peers[u8(in) % FZ_NPEERS];
+	uint8_t id = u8(in) % 4;
+	uint16_t lport = lport_at(f, u8(in));
+	size_t dlen = u16(in) % 4096, off = (size_t)(u16(in) % 8192) * 8, n = u16(in) % 2048;
+	uint8_t fl = u8(in);
+	uint8_t proto = kind % 4 == 0 ? IP_PROTO_ICMP : kind % 4 == 2 ? IP_PROTO_TCP
+					       : IP_PROTO_UDP;
+
+	if ((fl & FZ_FRAG_MF_AUTO) && off < dlen && n > dlen - off)
+		n = dlen - off;
+	frag_datagram(f, kind, src, id, lport, dlen);
+	size_t opt_len = frag_options(f->pkt + IPV4_HDR_LEN, fl);
+	uint8_t *piece = f->pkt + IPV4_HDR_LEN + opt_len;
+	for (size_t i = 0; i < n; i++)
+		piece[i] = off + i < dlen ? f->buf[off + i] : (uint8_t)i;
+	bool mf = fl & FZ_FRAG_MF_AUTO ? off + n < dlen : (fl & FZ_FRAG_MF) != 0;
+	ipv4_build_opts(f->pkt, src, FZ_HOST, proto, opt_len, n, id,
+			(uint16_t)(off / 8 | (mf ? IP_MF : 0)));
+	feed(f, IPV4_HDR_LEN + opt_len + n);
+}
+
 /* ---- time ---- */
 
 static void poll_at(struct fz *f, tl_time now)
@@ -563,8 +651,9 @@ static void check_counters(struct fz *f)
 		layers_known = true;
 	}
 	tl_counters_foreach(c, add_counter, &s);
-	if (c->ip_in_receives != c->ip_in_delivers + s.drops[L_IP])
-		fail("IP: received != delivered + dropped");
+	if (c->ip_in_receives + c->ip_frag_reassembled !=
+	    c->ip_in_delivers + s.drops[L_IP] + c->ip_frag_in)
+		fail("IP: received + reassembled != delivered + dropped + fragments");
 	if (c->ip_in_delivers != c->icmp_in + c->udp_in + c->tcp_in)
 		fail("IP: delivered != ICMP + UDP + TCP received");
 	if (c->icmp_in != c->icmp_in_echo + c->icmp_in_other + s.drops[L_ICMP])
@@ -620,6 +709,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case FZ_OP_ICMP: op_icmp(f, &in); break;
 		case FZ_OP_TIME: op_time(f, &in); break;
 		case FZ_OP_DEADLINE: op_deadline(f); break;
+		case FZ_OP_FRAG: op_frag(f, &in); break;
 		default: op_sock(f, &in); break;
 		}
 		check_counters(f);

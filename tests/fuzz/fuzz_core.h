@@ -46,6 +46,14 @@ enum fz_op {
 	FZ_OP_DEADLINE,
 	/* u8 call, u8 slot, u16 arg: a socket API call (enum fz_call). */
 	FZ_OP_SOCK,
+	/* u8 kind, u8 peer, u8 id, u8 lport, u16 dlen, u16 start, u16 flen,
+	 * u8 fragflags: one fragment of a datagram of dlen % 4096 bytes that
+	 * kind % 4 makes (an echo request, UDP to lport, a TCP SYN to lport
+	 * with 20 bytes of options, or a pattern with no valid checksum) from
+	 * kind, peer, id and dlen alone, so that fragments of one id fit
+	 * together: bytes [start * 8, + flen % 2048) of it, ID id % 4, offset
+	 * start % 8192, MF and options as fragflags says (FZ_FRAG_*). */
+	FZ_OP_FRAG,
 	FZ_OP_COUNT
 };
 
@@ -83,8 +91,15 @@ enum fz_call {
 
 /* ipflags of FZ_OP_IP */
 #define FZ_IP_DF 0x01
-#define FZ_IP_MF 0x02	    /* a fragment: must be dropped */
+#define FZ_IP_MF 0x02	    /* a first fragment (ID 1, offset 0) */
 #define FZ_IP_OTHER_DST 0x04 /* to 10.10.0.255, not to us */
 #define FZ_IP_BAD_SUM 0x08  /* leave the transport checksum as it is */
+
+/* fragflags of FZ_OP_FRAG */
+#define FZ_FRAG_MF_AUTO 0x01 /* the piece ends by the datagram's end; MF unless there */
+#define FZ_FRAG_MF 0x02	     /* else: MF as this bit */
+#define FZ_FRAG_RR 0x04	     /* a Record Route option, 3 slots */
+#define FZ_FRAG_TS 0x08	     /* a 20-byte Timestamp option, its flags the top 2 bits */
+#define FZ_FRAG_BAD_OPT 0x10 /* then an option whose length runs past the header */
 
 #endif

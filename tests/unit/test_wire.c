@@ -135,17 +135,80 @@ START_TEST(ipv4_malformed_classes)
 	n = make_ip(p, 30);
 	p[15] ^= 1;
 	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_CHECKSUM);
-	n = make_ip(p, 30);
-	put16(p + 6, 0x2000); /* MF */
+}
+END_TEST
+
+START_TEST(ipv4_fragments_and_options_parse)
+{
+	uint8_t p[100];
+	struct ipv4_hdr h;
+	size_t n = make_ip(p, 32);
+
+	/* RFC 791 3.2: a fragment is a valid header; its fields say which piece. */
+	put16(p + 6, IP_MF | 3);
 	fix_ip_checksum(p);
-	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_FRAGMENT);
-	put16(p + 6, 0x0010); /* offset */
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_OK);
+	ck_assert(h.mf && !h.df && ipv4_is_fragment(&h));
+	ck_assert_uint_eq(h.frag_off, 24);
+	put16(p + 6, IP_DF);
 	fix_ip_checksum(p);
-	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_FRAGMENT);
-	n = make_ip(p, 30);
-	p[0] = 0x46; /* 24-byte header: options */
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_OK);
+	ck_assert(!ipv4_is_fragment(&h));
+	/* RFC 1122 3.2.1.8: a header with options is valid; the payload follows them. */
+	p[0] = 0x46;
+	memcpy(p + 20, (const uint8_t[]){ IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, IPOPT_EOL }, 4);
 	fix_ip_checksum(p);
-	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_OPTIONS);
+	ck_assert_int_eq(ipv4_parse(p, n, &h), WIRE_OK);
+	ck_assert_uint_eq(h.hdr_len, 24);
+	ck_assert_ptr_eq(h.payload, p + 24);
+	ck_assert_uint_eq(h.payload_len, 28);
+}
+END_TEST
+
+/* The option list of a 20 + len byte header, as ipv4_parse_options sees it. */
+static enum wire_err opts(const uint8_t *o, size_t len, struct ipv4_opts *out)
+{
+	uint8_t hdr[IPV4_MAX_HDR_LEN] = { 0 };
+
+	memcpy(hdr + IPV4_HDR_LEN, o, len);
+	return ipv4_parse_options(hdr, IPV4_HDR_LEN + len, out);
+}
+
+START_TEST(ipv4_options_checked)
+{
+	struct ipv4_opts o;
+	static const uint8_t rr[8] = { IPOPT_RR, 7, 4, 0, 0, 0, 0, IPOPT_EOL };
+	static const uint8_t ts[12] = { IPOPT_TS, 12, 5, IPOPT_TS_TSANDADDR };
+	static const uint8_t lsrr[8] = { IPOPT_NOP, IPOPT_LSRR, 7, 4, 1, 2, 3, 4 };
+	static const uint8_t unknown[4] = { 25, 4, 0xaa, 0xbb };
+
+	ck_assert_int_eq(opts(rr, 8, &o), WIRE_OK);
+	ck_assert_uint_eq(o.rr, 20);
+	ck_assert_int_eq(opts(ts, 12, &o), WIRE_OK);
+	ck_assert_uint_eq(o.ts, 20);
+	ck_assert_int_eq(opts(lsrr, 8, &o), WIRE_OK);
+	ck_assert_uint_eq(o.srr, 21);
+	/* RFC 1122 3.2.1.8: an unknown option is skipped by its length. */
+	ck_assert_int_eq(opts(unknown, 4, &o), WIRE_OK);
+	ck_assert(!o.rr && !o.ts && !o.srr);
+	/* RFC 791 3.1: a bad length, a pointer below its minimum, an entry
+	 * that does not fit, unknown timestamp flags; o.bad is the octet. */
+	static const struct { uint8_t o[8]; uint8_t bad; } bad[] = {
+		{ { IPOPT_RR, 1 }, 21 },	      { { IPOPT_RR, 9, 4 }, 21 },
+		{ { 25, 0 }, 21 },		      { { IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, 25, 5 }, 26 },
+		{ { IPOPT_RR, 7, 3 }, 22 },	      { { IPOPT_RR, 8, 6 }, 22 },
+		{ { IPOPT_TS, 8, 4, 0 }, 22 },	      { { IPOPT_TS, 8, 5, 2 }, 23 },
+		{ { IPOPT_TS, 8, 5, IPOPT_TS_TSANDADDR }, 22 },
+		{ { IPOPT_TS, 8, 9, 0xf0 }, 23 },     { { IPOPT_TS, 3, 5 }, 21 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(opts(bad[i].o, 8, &o) == WIRE_OPTIONS, "case %zu accepted", i);
+		ck_assert_msg(o.bad == bad[i].bad, "case %zu: pointer %u, not %u", i, o.bad,
+			      bad[i].bad);
+	}
+	/* A full list (pointer past the end) is well formed. */
+	static const uint8_t full[8] = { IPOPT_RR, 7, 8, 1, 2, 3, 4, IPOPT_EOL };
+	ck_assert_int_eq(opts(full, 8, &o), WIRE_OK);
 }
 END_TEST
 
@@ -270,6 +333,8 @@ int main(void)
 	tcase_add_test(t, checksum_matches_the_reference);
 	tcase_add_test(t, ipv4_round_trip);
 	tcase_add_test(t, ipv4_malformed_classes);
+	tcase_add_test(t, ipv4_fragments_and_options_parse);
+	tcase_add_test(t, ipv4_options_checked);
 	tcase_add_test(t, icmp_round_trip_and_checksum);
 	tcase_add_test(t, udp_round_trip_checksum_and_length);
 	tcase_add_test(t, tcp_options_parse);
