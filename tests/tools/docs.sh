@@ -41,3 +41,41 @@ awk '/^\.\.\.$/ {print prev; print prev; next} {sub(/options \[\.\.\.\]/, "optio
 	"$zero_window" >"$tmp/run2"
 "$root/tools/docs" compare "$zero_window" "$tmp/run2" || fail "the lines ... stands for were not taken"
 echo "ok: chapter 13's $n lab commands show their output; another run's numbers pass, another state does not"
+
+# docs/ko, the tour in Korean: each chapter has its English chapter's code
+# blocks, generated blocks and images, in order, and its links work. A
+# shown output that drifted, a missing chapter, a block added in English
+# and broken links fail check-ko, each named; sync-ko mends all but the
+# links (the drift and the new block copied from the English, the missing
+# chapter started from it), and docs_commands reads no command from docs/ko.
+ko=$tmp/ko
+mkdir "$ko"
+cp -r "$root/tools" "$root/docs" "$root/src" "$root/include" "$root/captures" "$root/README.md" "$root/LICENSE" "$ko/"
+"$ko/tools/docs" check-ko >/dev/null || fail "the copy's Korean tour fails check-ko"
+sed -i 's/^tcp   CLOSE_WAIT /tcp   ESTABLISHED/' "$ko/docs/ko/13-your-programs.md"
+rm "$ko/docs/ko/02-udp.md"
+sed -i 's/^## The capture$/```sh\necho a new command\n```\n\n&/' "$ko/docs/04-sequence-numbers.md"
+printf '\n[x](../../captures/nope.pcap) [y](01-icmp.md#no-such-heading)\n' >>"$ko/docs/ko/05-data-transfer.md"
+out=$("$ko/tools/docs" check-ko 2>&1) && fail "a drifted Korean tour passed: $out"
+grep -q 'docs/ko/13-your-programs.md: code block .* is not docs/13-your-programs.md.s code block' <<<"$out" ||
+	fail "no error for the drifted output: $out"
+grep -q 'docs/ko/02-udp.md: missing' <<<"$out" || fail "no error for the missing chapter: $out"
+grep -q 'docs/ko/04-sequence-numbers.md: .* is not docs/04-sequence-numbers.md.s code block `.*echo a new command' <<<"$out" ||
+	fail "no error for the block added in English: $out"
+grep -q 'docs/ko/05-data-transfer.md: link to ../../captures/nope.pcap: no such file' <<<"$out" &&
+	grep -q 'docs/ko/05-data-transfer.md: link to 01-icmp.md#no-such-heading: no heading' <<<"$out" ||
+	fail "no error for the broken links: $out"
+"$ko/tools/docs" sync-ko >/dev/null || fail "sync-ko failed"
+sed -i '$d' "$ko/docs/ko/05-data-transfer.md"
+out=$("$ko/tools/docs" check-ko 2>&1) || fail "check-ko after sync-ko: $out"
+grep -q '^tcp   CLOSE_WAIT ' "$ko/docs/ko/13-your-programs.md" || fail "sync-ko did not restore the output"
+grep -B1 -A1 '^echo a new command$' "$ko/docs/ko/04-sequence-numbers.md" | grep -q '^```sh$' &&
+	grep -q 'ko-sync: the English chapter has a new block here' "$ko/docs/ko/04-sequence-numbers.md" ||
+	fail "sync-ko did not bring the new block, with a note"
+grep -Eq 'note: docs/ko/04-sequence-numbers.md: (1 ko-sync note|not translated yet)' <<<"$out" || fail "check-ko does not note the new block: $out"
+grep -q 'note: docs/ko/02-udp.md: not translated yet' <<<"$out" || fail "the missing chapter was not started: $out"
+mkdir "$ko/with" "$ko/without"
+"$ko/tools/docs" commands "$ko/with" >/dev/null && rm -r "$ko/docs/ko" && "$ko/tools/docs" commands "$ko/without" >/dev/null ||
+	fail "tools/docs commands failed"
+[ "$(ls "$ko/with" | wc -l)" -eq "$(ls "$ko/without" | wc -l)" ] || fail "docs_commands would run docs/ko's commands too"
+echo "ok: docs/ko keeps the English blocks (a drift, a missing chapter, a new block and broken links caught; sync-ko mends them)"
