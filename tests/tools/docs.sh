@@ -72,7 +72,7 @@ grep -q '^tcp   CLOSE_WAIT ' "$ko/docs/ko/13-your-programs.md" || fail "sync-ko 
 grep -B1 -A1 '^echo a new command$' "$ko/docs/ko/04-sequence-numbers.md" | grep -q '^```sh$' &&
 	grep -q 'ko-sync: the English chapter has a new block here' "$ko/docs/ko/04-sequence-numbers.md" ||
 	fail "sync-ko did not bring the new block, with a note"
-grep -Eq 'note: docs/ko/04-sequence-numbers.md: (1 ko-sync note|not translated yet)' <<<"$out" || fail "check-ko does not note the new block: $out"
+grep -q 'note: docs/ko/04-sequence-numbers.md: 1 ko-sync note' <<<"$out" || fail "check-ko does not note the new block: $out"
 grep -q 'note: docs/ko/02-udp.md: not translated yet' <<<"$out" || fail "the missing chapter was not started: $out"
 mkdir "$ko/with" "$ko/without"
 "$ko/tools/docs" commands "$ko/with" >/dev/null && rm -r "$ko/docs/ko" && "$ko/tools/docs" commands "$ko/without" >/dev/null ||
