@@ -79,3 +79,23 @@ mkdir "$ko/with" "$ko/without"
 	fail "tools/docs commands failed"
 [ "$(ls "$ko/with" | wc -l)" -eq "$(ls "$ko/without" | wc -l)" ] || fail "docs_commands would run docs/ko's commands too"
 echo "ok: docs/ko keeps the English blocks (a drift, a missing chapter, a new block and broken links caught; sync-ko mends them)"
+
+# Each Korean chapter names the commit whose English it translates
+# (<!-- ko-source: COMMIT -->); in a git clone, check notes an English
+# chapter that changed since, and says nothing of one that did not.
+if command -v git >/dev/null; then
+	g=$tmp/git
+	mkdir "$g"
+	cp -r "$root/tools" "$root/docs" "$root/src" "$root/include" "$root/captures" "$root/README.md" "$root/LICENSE" "$g/"
+	(cd "$g" && git init -q && git add docs && git -c user.name=t -c user.email=t@t commit -qm base) || fail "git init"
+	c=$(git -C "$g" rev-parse HEAD)
+	grep -q '^<!-- ko-source: [0-9a-f]* -->$' "$g/docs/ko/02-udp.md" || fail "docs/ko/02-udp.md has no ko-source line"
+	sed -i "s/^<!-- ko-source: [0-9a-f]* -->$/<!-- ko-source: $c -->/" "$g/docs/ko/02-udp.md"
+	out=$("$g/tools/docs" check-ko 2>&1) || fail "check-ko in a git copy: $out"
+	grep -q 'docs/ko/02-udp.md: docs/02-udp.md changed' <<<"$out" && fail "an unchanged chapter was noted: $out"
+	echo "A new sentence." >>"$g/docs/02-udp.md"
+	out=$("$g/tools/docs" check-ko 2>&1) || fail "check-ko in a git copy: $out"
+	grep -q "note: docs/ko/02-udp.md: docs/02-udp.md changed since the translation (git diff ${c:0:12} -- docs/02-udp.md)" <<<"$out" ||
+		fail "no note for an English chapter changed since its translation: $out"
+	echo "ok: an English chapter changed since its translation is noted"
+fi
