@@ -139,7 +139,11 @@ grep -q 'connection 1, 10.10.0.1:[0-9]* > 10.10.0.2:7: 1 data segments (6 bytes)
 d=$("$tool" --dump --time 0.2:0.25 "$captures/rto.pcap") || fail "--time: exit $?"
 [ "$(sed 1d <<<"$d" | awk '$2 < 0.2 || $2 > 0.25' | wc -l)" -eq 0 ] || fail "--time 0.2:0.25 printed other times"
 grep -q '^timeout-retransmission 0.20' <<<"$d" || fail "--time 0.2:0.25 lost the RTO"
-echo "ok: --list, the busiest connection by default (and said), --conn 1, default names, --time"
+d=$("$tool" --dump --seq 1440:1470 "$captures/zero_window.pcap") || fail "--seq: exit $?"
+[ "$(grep -c '^zero-window ' <<<"$d")" -eq 2 ] || fail "--seq 1440:1470: not the two zero windows at 1461"
+"$tool" --seq 1440:1470 --time :1.01 "$captures/zero_window.pcap" -o "$tmp/zoom.png" >/dev/null ||
+	fail "--seq --time: no PNG"
+echo "ok: --list, the busiest connection by default (and said), --conn 1, default names, --time, --seq"
 
 # Errors: one line on stderr, nothing on stdout, status 1 (2 for bad usage).
 expect() { # STATUS MESSAGE-REGEX ARGS...
@@ -166,9 +170,10 @@ expect 1 "--conn two: not a connection number" --conn two "$captures/rto.pcap"
 expect 2 ".*/x.gif: the output must end in .png or .svg" -o "$tmp/x.gif" "$captures/rto.pcap"
 expect 2 ".*required: capture"
 expect 2 "unrecognized arguments: --bogus" --bogus "$captures/rto.pcap"
+expect 2 "--time 0.5:0.1: TO must come after FROM" --time 0.5:0.1 "$captures/rto.pcap"
 [ ! -e "$tmp/x.png" ] || fail "an error left $tmp/x.png"
 help=$("$tool" --help) || fail "--help: exit $?"
-for opt in --conn -o --time --title --list --dump CAPTURE pcapng 'zero window' SACK; do
+for opt in --conn -o --time --seq --title --list --dump CAPTURE pcapng 'zero window' SACK; do
 	grep -q -- "$opt" <<<"$help" || fail "--help does not mention $opt"
 done
 echo "ok: --help documents the options"
