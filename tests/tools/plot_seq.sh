@@ -167,6 +167,7 @@ expect 1 "--conn 2: .*/rto.pcap has 1 TCP connection$" --conn 2 "$captures/rto.p
 expect 1 "--conn 3: .*/two.pcap has 2 TCP connections$" --conn 3 "$tmp/two.pcap"
 expect 1 "--conn 0: not a connection number" --conn 0 "$captures/rto.pcap"
 expect 1 "--conn two: not a connection number" --conn two "$captures/rto.pcap"
+expect 1 ".*/no/such/dir/x.png: No such file or directory$" -o "$tmp/no/such/dir/x.png" "$captures/rto.pcap"
 expect 2 ".*/x.gif: the output must end in .png or .svg" -o "$tmp/x.gif" "$captures/rto.pcap"
 expect 2 ".*required: capture"
 expect 2 "unrecognized arguments: --bogus" --bogus "$captures/rto.pcap"
