@@ -514,9 +514,8 @@ static bool stack_gone(void)
  * line must not reach the program). 0, or -1 with errno. */
 static int tcp_before_read(int fd, struct ent *e, int flags)
 {
-	bool block = !(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK);
-
-	if (e->st == S_CONNECTING && !complete(fd, e, block)) {
+	if (e->st == S_CONNECTING &&
+	    !complete(fd, e, !(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK))) {
 		errno = EAGAIN;
 		return -1;
 	}
