@@ -200,6 +200,20 @@ held=$(tl_in "$TCPLAB" ss | awk '$6 ~ /:6004$/ {print $3}')
 tl_ok "a program that never reads: tcplab advertised win 0; $staged bytes staged, $held held in the stack's receive queue"
 kill -KILL "$LAZY"
 
+bg rp1 timeout 30 "$TCPLAB" run -- $PROG reuseport_server 7600 25
+RP1=$LAST
+wait_for "$TL_TMP/rp1" listening
+bg rp2 timeout 30 "$TCPLAB" run -- $PROG reuseport_server 7600 25
+wait_for "$TL_TMP/rp2" listening
+[ "$(run $PROG bind_port 7600)" = EADDRINUSE ] || tl_fail "a socket without SO_REUSEPORT took a shared port"
+pids=$(tl_in timeout 20 $PROG pids_of 10.10.0.2 7600 10 | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
+[ "$pids" = "5 5 " ] || tl_fail "SO_REUSEPORT: 10 connections went to: $pids"
+kill -TERM "$RP1"
+for _ in $(seq 50); do kill -0 "$RP1" 2>/dev/null || break; sleep 0.1; done
+pids=$(tl_in timeout 20 $PROG pids_of 10.10.0.2 7600 4 | sort -u | wc -l)
+[ "$pids" = 1 ] || tl_fail "SO_REUSEPORT after one server left: $pids servers answered"
+tl_ok "SO_REUSEPORT: two servers on port 7600 took 5 of 10 connections each; after one left, the other took all"
+
 bg holder "$TCPLAB" run -- $PROG serve_hold 7000
 wait_for "$TL_TMP/holder" listening
 [ "$(run $PROG bind_port 7000)" = EADDRINUSE ] || tl_fail "port 7000 not held by its program"
