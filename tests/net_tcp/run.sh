@@ -13,32 +13,7 @@ set -u
 TCPLAB=$1
 PROG="/usr/bin/python3 $(dirname "$0")/run_progs.py"
 tl_net_require
-PIDS=""
-# Each PID is a `timeout` running a program: SIGTERM, which timeout passes
-# on to the program (SIGKILL would leave the program running without it).
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 20); do
-		local alive=0
-		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-	tl_net_cleanup
-}
-trap cleanup EXIT
-
-run() { tl_in timeout 30 "$TCPLAB" run -- "$@"; }
-# bg NAME COMMAND...: started in the namespace in the background (its PID
-# in LAST: ip netns exec and tcplab run exec it), output in $TL_TMP/NAME.
-bg() {
-	local name=$1
-	shift
-	ip netns exec "$TL_NS" "$@" >"$TL_TMP/$name" 2>&1 &
-	PIDS="$PIDS $!"
-	LAST=$!
-}
+. "$(dirname "$0")/runlib.sh"
 # wait_for FILE PATTERN: within 5 s.
 wait_for() {
 	for _ in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
