@@ -74,6 +74,7 @@ grep -B1 -A1 '^echo a new command$' "$ko/docs/ko/04-sequence-numbers.md" | grep 
 	fail "sync-ko did not bring the new block, with a note"
 grep -q 'note: docs/ko/04-sequence-numbers.md: 1 ko-sync note' <<<"$out" || fail "check-ko does not note the new block: $out"
 grep -q 'note: docs/ko/02-udp.md: not translated yet' <<<"$out" || fail "the missing chapter was not started: $out"
+grep -q 'changed since the translation' <<<"$out" && fail "a copy with no git history noted changes: $out"
 mkdir "$ko/with" "$ko/without"
 "$ko/tools/docs" commands "$ko/with" >/dev/null && rm -r "$ko/docs/ko" && "$ko/tools/docs" commands "$ko/without" >/dev/null ||
 	fail "tools/docs commands failed"
