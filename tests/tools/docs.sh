@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # docs/ stays true: every src/FILE:function reference names a function that
 # FILE defines, and every generated diagram or table is what its command
-# prints today (tools/docs check). A copy with one broken reference and one
-# stale diagram must fail, naming both.
+# prints today, every ladder SVG what it draws (tools/docs check). A copy
+# with one broken reference, one stale diagram, one stale and one missing
+# ladder must fail, naming each.
 set -u
 root=$1
 fail() { echo "FAIL: $*"; exit 1; }
@@ -15,11 +16,17 @@ trap 'rm -rf "$tmp"' EXIT
 cp -r "$root/tools" "$root/docs" "$root/src" "$root/include" "$root/captures" "$root/README.md" "$tmp/"
 sed -i 's/src\/core\/icmp.c:icmp_input/src\/core\/icmp.c:icmp_inputt/' "$tmp/docs/01-icmp.md"
 sed -i '0,/SYN-ACK seq=0 ack=1/s//SYN-ACK seq=0 ack=2/' "$tmp/docs/03-handshake.md"
+grep -q 'SYN-ACK 0:0(0) ack 1 ' "$tmp/docs/img/ladder_echo.svg" || fail "no SYN-ACK in ladder_echo.svg"
+sed -i 's/SYN-ACK 0:0(0) ack 1 /SYN-ACK 0:0(0) ack 2 /' "$tmp/docs/img/ladder_echo.svg"
+rm "$tmp/docs/img/ladder_ping.svg"
 out=$("$tmp/tools/docs" check 2>&1) && fail "a broken copy passed: $out"
 grep -q 'docs/01-icmp.md: src/core/icmp.c:icmp_inputt: no such function' <<<"$out" || fail "no error for the bad reference: $out"
 grep -q 'docs/03-handshake.md: the block from `tools/pcap2mermaid captures/echo.pcap` is not its current output' <<<"$out" ||
 	fail "no error for the stale diagram: $out"
-echo "ok: a bad reference and a stale diagram are caught"
+grep -q 'docs/06-teardown.md: image img/ladder_echo.svg is not what `tools/pcap2mermaid captures/echo.pcap --svg docs/img/ladder_echo.svg` draws now' <<<"$out" ||
+	fail "no error for the stale ladder: $out"
+grep -q 'docs/01-icmp.md: image img/ladder_ping.svg is missing' <<<"$out" || fail "no error for the missing ladder: $out"
+echo "ok: a bad reference, a stale diagram, a stale and a missing ladder image are caught"
 
 # The lab commands (run as root by the net test docs_commands): each of
 # chapter 13's shows what it prints, and tools/docs compare takes another
