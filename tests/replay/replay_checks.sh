@@ -88,3 +88,53 @@ done
 "$tcplab" --replay "$captures/linux_sender_loss.pcap" "${lsl[@]}" >"$tmp/out" 2>&1 &&
 	grep -q "recorded ACKs matched tcplab's receive state" "$tmp/out" || fail "--ack-state: $(cat "$tmp/out")"
 echo "ok: $(tail -1 "$tmp/out")"
+
+# Fragments (linux_frag.pcap): answers are compared as the datagrams their
+# pieces make up. A changed byte in a later piece of Linux's 3000-byte UDP
+# echo is found at the piece that completes it; a missing piece leaves
+# tcplab's datagram unmatched; other cuts (--mtu 1000) still match.
+lf=(--addr 10.20.0.2 --lenient --window-tolerance 100)
+alter_frag() { # $1: "byte" or "drop"; writes $tmp/frag_$1.pcap, prints the frame
+	/usr/bin/python3 - "$captures/linux_frag.pcap" "$tmp/frag_$1.pcap" "$1" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+off, frame, out = 24, 0, data[:24]
+while off < len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    frame += 1
+    rec = data[off:off + 16 + incl]
+    ip = 16 + 14
+    frag = struct.unpack_from(">H", rec, ip + 6)[0]
+    mine = rec[ip + 12:ip + 16] == bytes([10, 20, 0, 2]) and rec[ip + 9] == 17
+    if mine and (frag & 0x1fff) * 8 == 1480:
+        if sys.argv[3] == "drop":
+            print(frame)
+            off += 16 + incl
+            continue
+        rec[ip + 20 + 100] ^= 0x01
+    if mine and sys.argv[3] == "byte" and not frag & 0x2000:
+        print(frame)
+    out += rec
+    off += 16 + incl
+open(sys.argv[2], "wb").write(out)
+PY
+}
+frame=$(alter_frag byte) || fail "cannot alter linux_frag.pcap"
+"$tcplab" --replay "$tmp/frag_byte.pcap" "${lf[@]}" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "DIVERGENCE at packet $frame .*payload differs" "$tmp/out" &&
+	grep -q "recorded: UDP 10.20.0.2:7 > 10.20.0.1:[0-9]* len 3000 (from 3 fragments)" "$tmp/out" &&
+	grep -q "tcplab:   UDP 10.20.0.2:7 > 10.20.0.1:[0-9]* len 3000 (from 3 fragments)" "$tmp/out" ||
+	fail "a changed byte in a later fragment: exit $rc: $(cat "$tmp/out")"
+echo "ok: a byte changed in the second piece of a fragmented echo is found at packet $frame, where its datagram is whole"
+frame=$(alter_frag drop) || fail "cannot alter linux_frag.pcap"
+"$tcplab" --replay "$tmp/frag_drop.pcap" "${lf[@]}" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "tcplab sent more than the recording has" "$tmp/out" ||
+	fail "a recorded piece removed (frame $frame): exit $rc: $(cat "$tmp/out")"
+echo "ok: with a recorded piece removed, tcplab's whole datagram is unmatched"
+"$tcplab" --replay "$captures/linux_frag.pcap" "${lf[@]}" --mtu 1000 --trace >"$tmp/out" 2>&1 &&
+	grep -q "out IP 10.20.0.1 < fragment id [0-9]* off 976 len 976 MF" "$tmp/out" &&
+	grep -q "fragments: 3 answers sent in fragments compared as the datagrams" "$tmp/out" ||
+	fail "--mtu 1000, other cuts: $(tail -3 "$tmp/out")"
+echo "ok: tcplab cutting its answers at MTU 1000 still matches Linux's cut at 1500"
