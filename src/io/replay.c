@@ -225,6 +225,30 @@ static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
 	put16(seg + 16, csum_fold(csum_add(sum, seg, ip.payload_len)));
 }
 
+/* An ICMP error quotes a segment the host sent (RFC 792): its sequence
+ * number from the recorded host's space into ours, so that tcplab's check
+ * that it is in flight (RFC 5927 4.1) sees its own. */
+static void translate_icmp_quote(struct rp *r, uint8_t *pkt, size_t len)
+{
+	struct ipv4_hdr ip;
+
+	if (ipv4_parse(pkt, len, &ip) != WIRE_OK || ip.proto != IP_PROTO_ICMP ||
+	    ipv4_is_fragment(&ip) || ip.payload_len < 8 + IPV4_HDR_LEN + 8)
+		return;
+	uint8_t *m = pkt + (ip.payload - pkt), *q = m + 8;
+	size_t ihl = (size_t)(q[0] & 15) * 4;
+	if ((m[0] != ICMP_DEST_UNREACH && m[0] != ICMP_TIME_EXCEEDED && m[0] != ICMP_PARAM_PROBLEM) ||
+	    q[0] >> 4 != 4 || ihl < IPV4_HDR_LEN || ip.payload_len < 8 + ihl + 8 ||
+	    q[9] != IP_PROTO_TCP || get32(q + 12) != r->host)
+		return;
+	struct conn *c = conn_find(r, get32(q + 16), get16(q + ihl + 2), get16(q + ihl), false);
+	if (!c || !c->rec_known || !c->stack_known)
+		return;
+	put32(q + ihl + 4, get32(q + ihl + 4) + (c->stack_iss - c->rec_iss));
+	put16(m + 2, 0);
+	put16(m + 2, csum_fold(csum_add(0, m, ip.payload_len)));
+}
+
 /* Before a TCP segment is fed, --ack-state keeps what its connection had. */
 static void snap_receive_state(struct rp *r, const uint8_t *ip, size_t len, tl_time now)
 {
@@ -249,6 +273,7 @@ static void feed(struct rp *r, const struct cap_packet *p)
 		return;
 	memcpy(copy, p->ip, p->len);
 	translate_input(r, copy, p->len);
+	translate_icmp_quote(r, copy, p->len);
 	run_until(r, vtime(r, p));
 	snap_receive_state(r, copy, p->len, vtime(r, p));
 	tl_stack_input(r->s, copy, p->len, vtime(r, p));

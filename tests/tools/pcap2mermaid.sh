@@ -42,3 +42,15 @@ grep -q 'Note over C: out of order: 1448 bytes before it are missing' <<<"$out" 
 grep -Eq 'S->>C: ACK seq=1 ack=1 win=[0-9]+ sack=1449-2897$' <<<"$out" || fail "no SACK block: $out"
 "$tool" "$captures/challenge_ack.pcap" | grep -q 'a SYN with another ISN on the open connection' || fail "no forged-SYN note"
 echo "ok: out-of-order arrivals, SACK blocks and a forged SYN"
+out=$("$tool" "$captures/linux_frag.pcap") || fail "linux_frag.pcap: exit $?"
+grep -Eq 'A->>B: IP id=[0-9]+ off=0 len=1480 MF: ICMP echo request id=[0-9]+ seq=1$' <<<"$out" &&
+	grep -Eq 'B->>A: IP id=[0-9]+ off=1480 len=528$' <<<"$out" &&
+	grep -Eq 'B->>A: IP id=[0-9]+ off=0 len=1480 MF: UDP 7 to [0-9]+ len=3000$' <<<"$out" &&
+	grep -Eq 'B->>A: IP id=[0-9]+ off=2960 len=48$' <<<"$out" || fail "fragments: $out"
+"$tool" "$captures/ip_frag.pcap" | grep -Eq 'B->>A: options RR,EOL: ICMP echo reply id=[0-9]+ seq=1$' ||
+	fail "no options in ip_frag.pcap"
+out=$("$tool" "$captures/pmtu.pcap" --max 20) || fail "pmtu.pcap: exit $?"
+grep -q '    participant R1 as Router 10.10.0.1' <<<"$out" &&
+	grep -q 'R1->>S: ICMP fragmentation needed mtu=1280 about seq=1 len=1448$' <<<"$out" ||
+	fail "no fragmentation needed in pmtu.pcap: $out"
+echo "ok: fragments (id, offset, length, MF), options, and a router's fragmentation needed about a segment"
