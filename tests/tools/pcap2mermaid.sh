@@ -54,3 +54,17 @@ grep -q '    participant R1 as Router 10.10.0.1' <<<"$out" &&
 	grep -q 'R1->>S: ICMP fragmentation needed mtu=1280 about seq=1 len=1448$' <<<"$out" ||
 	fail "no fragmentation needed in pmtu.pcap: $out"
 echo "ok: fragments (id, offset, length, MF), options, and a router's fragmentation needed about a segment"
+out=$("$tool" --ip-headers "$captures/ip_frag.pcap") || fail "--ip-headers: exit $?"
+[ "$(grep -c '^| [0-9]' <<<"$out")" -eq 6 ] || fail "--ip-headers: not one row per IPv4 packet: $out"
+grep -Eq '^\| 3 \| 10.10.0.1 > 10.10.0.2 \| 4 \| 20 \| 0x00 \| 548 \| [0-9]+ \| 0 \| 0 \| 1480 \| 64 \| ICMP \| 0x[0-9a-f]{4} ok \| - \|$' <<<"$out" &&
+	grep -Eq '^\| 6 \| .* \| 60 \| 0x00 \| 124 \| [0-9]+ \| 1 \| 0 \| 0 \| 64 \| ICMP \| 0x[0-9a-f]{4} ok \| NOP,RR \|$' <<<"$out" ||
+	fail "--ip-headers: the second fragment or the RR request: $out"
+# The RR request's TTL changed, its checksum left as it was.
+/usr/bin/python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+at = d.index(b"\x4f\x00\x00\x7c")
+d[at + 8] -= 1
+open(sys.argv[2], "wb").write(d)' "$captures/ip_frag.pcap" "$tmp" || fail "cannot alter ip_frag.pcap"
+"$tool" --ip-headers "$tmp" 2>/dev/null | grep -q ' wrong | NOP,RR |$' || fail "--ip-headers: a wrong checksum is not told"
+echo "ok: --ip-headers: one row per IPv4 packet, fragment fields, options, and checksums checked"
