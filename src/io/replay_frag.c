@@ -84,6 +84,9 @@ enum rp_frag_res rp_frag_add(struct rp_frags *f, const uint8_t *pkt, size_t len)
 		memcpy(f->hdr, ip.hdr, ip.hdr_len), f->hdr_len = ip.hdr_len;
 	if (!f->have_last || f->held != f->total || !f->hdr_len)
 		return RPF_HELD;
+	/* RFC 791 3.1: with piece zero's options the whole may not pass 65535 bytes. */
+	if (f->hdr_len + f->total > RPF_MAX)
+		return bad(f, "the datagram would pass 65535 bytes");
 	build_whole(f);
 	f->whole_pieces = f->n;
 	reset(f);

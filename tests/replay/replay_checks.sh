@@ -167,3 +167,31 @@ rc=$?
 "$tcplab" --replay "$captures/pmtu.pcap" --trace >"$tmp/out" 2>&1 &&
 	grep -q "path MTU 1280: segments of 1228 bytes from now on" "$tmp/out" || fail "pmtu.pcap: $(tail -2 "$tmp/out")"
 echo "ok: pmtu.pcap: the quoted sequence number is translated; one outside the flight is not believed"
+
+# Recorded pieces that would make a datagram past 65535 bytes (a 60-byte
+# header on piece zero, the last piece ending at 65515): refused, not built.
+/usr/bin/python3 - "$captures/ip_frag.pcap" "$tmp/big.pcap" <<'PY' || fail "cannot write big.pcap"
+import struct, sys
+head = open(sys.argv[1], "rb").read()[:24]
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def piece(off, data, more, opts=b""):
+    hl = 20 + len(opts)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, 0, hl + len(data), 7, off // 8 | (0x2000 if more else 0),
+                    64, 17, 0, bytes([10, 10, 0, 2]), bytes([10, 10, 0, 1])) + opts
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + data
+cuts = [(0, 8)] + [(o, min(o + 1480, 65515)) for o in range(8, 65515, 1480)]
+out = bytearray(head)
+for i, (a, b) in enumerate(cuts):
+    p = piece(a, bytes(b - a), b < 65515, bytes([1] * 40) if a == 0 else b"")
+    out += struct.pack("<IIII", 1000 + i, 0, len(p), len(p)) + p
+open(sys.argv[2], "wb").write(out)
+PY
+"$tcplab" --replay "$tmp/big.pcap" --addr 10.10.0.2 >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "the recorded fragments differ: the datagram would pass 65535 bytes" "$tmp/out" ||
+	fail "pieces past 65535 bytes: exit $rc: $(cat "$tmp/out")"
+echo "ok: recorded pieces that would pass 65535 bytes are refused: $(head -1 "$tmp/out")"
