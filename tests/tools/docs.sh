@@ -48,6 +48,13 @@ awk '/^\.\.\.$/ {print prev; print prev; next} {sub(/options \[\.\.\.\]/, "optio
 	"$zero_window" >"$tmp/run2"
 "$root/tools/docs" compare "$zero_window" "$tmp/run2" || fail "the lines ... stands for were not taken"
 echo "ok: chapter 13's $n lab commands show their output; another run's numbers pass, another state does not"
+n=$(find "$tmp/cmds" -name '14-ip.*.sh' | wc -l)
+shown=$(find "$tmp/cmds" -name '14-ip.*.shows' | wc -l)
+[ "$n" -ge 5 ] && [ "$shown" -eq "$n" ] || fail "chapter 14: $n lab commands, $shown with their output"
+grep -q 'path MTU 1280: segments of 1228 bytes' "$tmp"/cmds/14-ip.*.shows || fail "chapter 14 shows no path MTU"
+grep -q -- '--router-mtu 1280' "$tmp"/cmds/14-ip.*.sh || fail "chapter 14 has no tools/lab --router-mtu command"
+echo "ok: chapter 14's $n lab commands show their output, path MTU discovery through tools/lab --router-mtu among them"
+
 
 # docs/ko, the tour in Korean: each chapter has its English chapter's code
 # blocks, generated blocks and images, in order, and its links work. A
