@@ -35,11 +35,11 @@ tl_ok "UDP: 5000 bytes echoed (fragmented both ways)"
 
 tl_in timeout 20 /usr/bin/python3 "$(dirname "$0")/frag_syn.py" || tl_fail "SYN in fragments"
 
-stat() { tl_in "$TCPLAB" stats | awk -v d="$1" '{v=$1; $1=""; sub(/^ /,""); if ($0 == d) print v}'; }
-reasm=$(stat "IP datagrams reassembled from fragments")
-out=$(stat "IP datagrams sent in fragments: larger than the MTU")
-tiny=$(stat "IP fragments dropped: TCP header split (RFC 1858)")
-opts=$(stat "ICMP echo replies with the request's Record Route or Timestamp, updated")
+stat() { tl_in "$TCPLAB" stats | tl_counter_of "$1"; }
+reasm=$(stat ip_frag_reassembled)
+out=$(stat ip_frag_out_dgrams)
+tiny=$(stat ip_frag_drop_tiny)
+opts=$(stat icmp_out_echo_options)
 # 3 pings, 1 UDP datagram, 1 SYN in; 3 replies and 1 UDP echo out.
 [ "${reasm:-0}" -ge 5 ] || tl_fail "tcplab stats: $reasm datagrams reassembled, expected 5 or more"
 [ "${out:-0}" -ge 4 ] || tl_fail "tcplab stats: $out datagrams sent in fragments, expected 4 or more"

@@ -72,13 +72,13 @@ grep -q " 0 received" "$TL_TMP/ping" || tl_fail "a broadcast ping was answered: 
 tl_ok "a broadcast ping gets no answer"
 tl_net_stop
 
-for want in "UDP datagrams dropped: from a service port (loop guard)=12" \
-	"IP packets dropped: source is our own address (LAND)=3" \
-	"IP packets dropped: martian or broadcast source=2" \
-	"ICMP port unreachable messages sent=0"; do
+for want in "udp_drop_loop_port=12" \
+	"ip_drop_land=3" \
+	"ip_drop_bad_source=2" \
+	"icmp_out_port_unreach=0"; do
 	v=$(tl_counter "${want%=*}")
 	[ "${v:-none}" = "${want##*=}" ] || tl_fail "'${want%=*}' is ${v:-none}, want ${want##*=}"
 done
-drops=$(tl_counter "IP packets dropped: broadcast or multicast destination")
+drops=$(tl_counter "ip_drop_broadcast_dst")
 [ "${drops:-0}" -ge 2 ] || tl_fail "the broadcast pings were not counted as broadcast ($drops)"
 tl_ok "every drop counted: 12 loop-guard datagrams, 3 LAND packets, 2 from 10.10.0.255, $drops broadcast"
