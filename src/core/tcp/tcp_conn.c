@@ -370,6 +370,19 @@ static const struct tl_event ev_state = {
 	  TL_FIELD("to", TL_STR) },
 };
 
+/* RFC 9293 3.10.7.2 third and figure 5: a SYN moves the LISTEN TCB to
+ * SYN-RECEIVED. The listener stays to take more SYNs, as with sockets; the
+ * new connection c, made for this SYN, takes that step in its place. */
+void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l)
+{
+	c->listener = l;
+	c->passive = true;
+	c->state = TL_LISTEN;
+	tcp_set_state(c, TL_SYN_RECEIVED);
+	l->half_open++;
+	c->stack->cnt.tcp_passive_opens++;
+}
+
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 {
 	tl_stack *s = c->stack;

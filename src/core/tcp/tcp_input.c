@@ -125,12 +125,8 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
 	}
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
-	c->listener = l;
-	c->passive = true;
 	tcp_learn_peer_syn(c, th);
-	tcp_set_state(c, TL_SYN_RECEIVED);
-	l->half_open++;
-	s->cnt.tcp_passive_opens++;
+	tcp_passive_open(c, l);
 	tcp_output(c);
 }
 

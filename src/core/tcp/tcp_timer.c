@@ -215,6 +215,7 @@ static void rtt_update(struct tl_tcp *c, uint32_t r, uint32_t n)
 	uint32_t k = 4 * t->rttvar_us;
 	/* RFC 6298 2.2-2.4: RTO = SRTT + max(G, 4*RTTVAR), clamped. */
 	c->rtt.rto_us = clamp_rto(c, (uint64_t)t->srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
+	tcp_trace_rtt(c, r, n);
 }
 
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t r)
