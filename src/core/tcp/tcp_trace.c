@@ -46,7 +46,7 @@ static const struct tl_event ev_seg = {
 	{ TL_FIELD("dir", TL_DIR), TL_FIELD("src", TL_ADDR), TL_FIELD("sport", TL_NUM),
 	  TL_FIELD("dst", TL_ADDR), TL_FIELD("dport", TL_NUM), TL_FIELD("flags", TL_STR),
 	  TL_FIELD("seq", TL_NUM), TL_FIELD("ack", TL_NUM), TL_FIELD("win", TL_NUM),
-	  /* the window in bytes, when the field is scaled (RFC 7323 2.3) */
+	  /* the window in bytes, when the field is scaled (RFC 7323 2.3) and not 0 */
 	  TL_FIELD("win_scaled", TL_NUM), TL_FIELD("len", TL_NUM), TL_FIELD("opts", TL_STR),
 	  /* the sender's state as the segment passed, for tools/plot-cwnd */
 	  TL_FIELD("cwnd", TL_NUM), TL_FIELD("ssthresh", TL_WND), TL_FIELD("flight", TL_NUM),
@@ -82,7 +82,8 @@ void tcp_trace_segment(tl_stack *s, const struct tl_tcp *c, bool out,
 	TL_TRACE(s, &ev_seg, TL_N(out), TL_N(src), TL_N(th->sport), TL_N(dst), TL_N(th->dport),
 		 TL_S(fl), TL_N(th->seq - seq_base),
 		 TL_IF(th->flags & TCP_ACK, TL_N(th->ack - ack_base)), TL_N(th->wnd),
-		 TL_IF(shift, TL_N((uint32_t)th->wnd << shift)), TL_N(th->data_len), TL_S(opts),
+		 TL_IF(shift && th->wnd, TL_N((uint32_t)th->wnd << shift)), TL_N(th->data_len),
+		 TL_S(opts),
 		 TL_IF(est, TL_N(c->cong.cwnd)), TL_IF(est, TL_N(c->cong.ssthresh)),
 		 TL_IF(est, TL_N(c->snd_max - c->snd_una)), TL_IF(est, TL_N(c->snd_wnd)));
 }
