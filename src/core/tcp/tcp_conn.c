@@ -370,7 +370,7 @@ static const struct tl_event ev_state = {
 	  TL_FIELD("to", TL_STR) },
 };
 
-/* RFC 9293 3.10.7.2 third and figure 5: a SYN moves the LISTEN TCB to
+/* RFC 9293 3.10.7.2 third, figure 5 in 3.3.2: a SYN moves the LISTEN TCB to
  * SYN-RECEIVED. The listener stays to take more SYNs, as with sockets; the
  * new connection c, made for this SYN, takes that step in its place. */
 void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l)
