@@ -18,7 +18,8 @@ static uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lp
 {
 	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
 	uint64_t p = (uint64_t)lport << 16 | rport;
-	/* RFC 6528 3: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
+	/* RFC 9293 3.4.1 with RFC 6528 3: ISN = M + F(4-tuple, secret), M a
+	 * 4-microsecond clock. */
 	return (uint32_t)(s->now / 4) + (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
 
