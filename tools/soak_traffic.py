@@ -210,10 +210,8 @@ def long_echo(deadline):
 
 
 def counter_names(path):
-    names = {}
-    for m in re.finditer(r'X\(([a-z0-9_]+), "(.*)"\)', open(path).read()):
-        names[m.group(2)] = m.group(1)
-    return names
+    """The stack's counter names, from counters.h."""
+    return set(re.findall(r'X\(([a-z0-9_]+), ".*"\)', open(path).read()))
 
 
 def read_counters(pid, path, names):
@@ -225,10 +223,10 @@ def read_counters(pid, path, names):
     for blk in reversed(blocks[1:]):
         c = {}
         for line in blk.splitlines():
-            m = re.match(r"\s*(\d+) (.*)$", line)
-            if m and m.group(2) in names:
-                c[names[m.group(2)]] = int(m.group(1))
-        if "TUN read errors" in blk:  # printed after the last counter
+            m = re.match(r"([a-z0-9_]+) +(\d+)  ", line)  # name value  description
+            if m and m.group(1) in names:
+                c[m.group(1)] = int(m.group(2))
+        if "tun_read_errors" in blk:  # printed after the last counter
             return c
     return {}
 

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-/* X(name, description): printed netstat -s style as "<value> <description>". */
+/* X(name, description): printed as "<name> <value>  <description>", one a line. */
 #define TL_COUNTERS(X)                                                        \
 	X(ip_in_receives, "IP packets received")                              \
 	X(ip_in_delivers, "IP packets delivered to ICMP, UDP or TCP")         \

@@ -78,6 +78,7 @@ static bool send_error(tl_stack *s, uint8_t type, uint8_t code, uint32_t rest, c
 					      [ICMP_PARAM_PROBLEM] = "parameter problem" };
 	if (!error_allowed(hdr, data, data_len))
 		return false;
+	/* RFC 1812 4.3.2.8: errors are rate-limited. */
 	if (!tl_bucket_take(s, &s->icmp_bucket, s->cfg.icmp_err_per_sec)) {
 		s->cnt.icmp_out_rate_limited++;
 		return false;

@@ -31,6 +31,18 @@ static const char *ip_str(uint32_t a, char buf[16])
 }
 
 /* The field's value as the text line shows it, or as JSON does (unquoted). */
+/* Microseconds as milliseconds, to the microsecond, without trailing zeros. */
+static const char *ms_str(int64_t us, char buf[24])
+{
+	snprintf(buf, 24, "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
+	char *end = buf + strlen(buf);
+	while (end[-1] == '0')
+		*--end = 0;
+	if (end[-1] == '.')
+		end[-1] = 0;
+	return buf;
+}
+
 static const char *show(const struct tl_field *f, const struct tl_val *v, bool json,
 			char buf[24])
 {
@@ -50,6 +62,10 @@ static const char *show(const struct tl_field *f, const struct tl_val *v, bool j
 	case TL_WND:
 		if (v->n == (int64_t)UINT32_MAX)
 			return json ? "0" : "inf";
+		break;
+	case TL_US:
+		if (!json && v->n >= 0)
+			return ms_str(v->n, buf);
 		break;
 	case TL_NUM:
 		break;
@@ -146,7 +162,7 @@ static size_t json_string(char *out, size_t n, const char *str)
 static void put_json(struct line *l, const struct tl_event *ev, const struct tl_val *v,
 		     size_t n)
 {
-	char buf[24], str[128];
+	char buf[24], str[192];
 
 	put_str(l, "{\"ev\":\"");
 	put_str(l, ev->name);

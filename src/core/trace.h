@@ -21,6 +21,7 @@ enum tl_kind {
 	TL_DIR,	  /* 0 in, 1 out: "in " or "out" in text, "in" or "out" in JSON */
 	TL_YESNO, /* "yes" or "no" in text, 1 or 0 in JSON */
 	TL_WND,	  /* a window, UINT32_MAX infinite: "inf" in text, 0 in JSON */
+	TL_US,	  /* microseconds: milliseconds in text ("0.152", "200"), microseconds in JSON */
 	TL_CONST, /* a string the declaration fixes; a call passes no value for it */
 };
 

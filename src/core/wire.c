@@ -244,7 +244,8 @@ enum wire_err udp_parse(const uint8_t *seg, size_t len, uint32_t src,
 	/* RFC 768: length covers header and data; it may not exceed the IP payload. */
 	if (h->len < UDP_HDR_LEN || h->len > len)
 		return WIRE_LENGTH;
-	/* RFC 768: an all-zero checksum means the sender computed none. */
+	/* RFC 768, RFC 1122 4.1.3.4: an all-zero checksum means the sender
+	 * computed none; any other is checked. */
 	if (get16(seg + 6) != 0) {
 		uint32_t sum = csum_pseudo(src, dst, 17, h->len);
 		if (csum_fold(csum_add(sum, seg, h->len)) != 0)

@@ -153,12 +153,16 @@ static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
 	tl_stack_input(d->stack, pkt, len, now);
 }
 
-/* Where counters go: text as netstat -s, or members of one JSON object. */
+/* Where counters go: text, one "name value  description" a line (as nstat,
+ * with netstat -s's words), or members of one JSON object. */
 struct counter_out {
 	FILE *f;
 	bool json;
 	int n;
 };
+
+/* The longest counter name, tcp_challenge_ack_conn_limited: the name column. */
+#define COUNTER_NAME_WIDTH 30
 
 static void print_counter(void *ctx, const char *name, const char *desc, uint64_t v)
 {
@@ -167,7 +171,8 @@ static void print_counter(void *ctx, const char *name, const char *desc, uint64_
 	if (o->json)
 		fprintf(o->f, "%s\n\"%s\":%llu", o->n++ ? "," : "", name, (unsigned long long)v);
 	else
-		fprintf(o->f, "%12llu %s\n", (unsigned long long)v, desc);
+		fprintf(o->f, "%-*s %10llu  %s\n", COUNTER_NAME_WIDTH, name, (unsigned long long)v,
+			desc);
 }
 
 static void print_faults(struct counter_out *o, const char *dir, const struct tl_faults *f)

@@ -22,6 +22,8 @@ struct conn {
 	uint32_t rec_iss, stack_iss;	/* the host's ISS: recorded, and ours */
 	bool rec_ts_known, stack_ts_known;
 	uint32_t rec_ts, stack_ts;	/* the host's first TSval: recorded, and ours */
+	bool peer_known;
+	uint32_t peer_isn;		/* the peer's ISN, from its SYN: for relative ACKs */
 };
 
 #define MAX_RANGES 64
@@ -200,7 +202,11 @@ static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
 	if (ipv4_parse(pkt, len, &ip) != WIRE_OK || ip.proto != IP_PROTO_TCP ||
 	    tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &th) != WIRE_OK)
 		return;
-	struct conn *c = conn_find(r, ip.src, th.sport, th.dport, false);
+	struct conn *c = conn_find(r, ip.src, th.sport, th.dport, (th.flags & TCP_SYN) != 0);
+	if (c && (th.flags & TCP_SYN)) {
+		c->peer_known = true;
+		c->peer_isn = th.seq;
+	}
 	if (!c || !c->rec_known || !c->stack_known)
 		return;
 	uint32_t delta = c->stack_iss - c->rec_iss;
@@ -292,6 +298,8 @@ struct view {
 	uint32_t rel_seq;	/* TCP seq relative to the host's ISS, if known */
 	bool rel;
 	unsigned pieces;	/* reassembled from this many fragments, or 0 */
+	uint32_t ack_base;	/* the peer's ISN, if known: ACK and SACK are shown from it */
+	bool ack_rel;
 };
 
 /* A recorded answer is compared by content, not by its checksums: the
@@ -346,11 +354,55 @@ static void view_of(struct rp *r, const uint8_t *pkt, size_t len, bool stack, st
 			v->rel = true;
 			v->rel_seq = v->tcp.seq - (stack ? c->stack_iss : c->rec_iss);
 		}
+		if (c && c->peer_known) {
+			v->ack_rel = true;
+			v->ack_base = c->peer_isn;
+		}
 	} else if (v->ip.proto == IP_PROTO_UDP) {
 		v->ok = udp_parse(v->ip.payload, v->ip.payload_len, v->ip.src, v->ip.dst, &v->udp) == WIRE_OK;
 	} else if (v->ip.proto == IP_PROTO_ICMP) {
 		v->ok = icmp_parse(v->ip.payload, v->ip.payload_len, &v->icmp) == WIRE_OK;
 	}
+}
+
+/* Which numbers of a TCP line are relative, as the trace shows them. */
+static const char *numbers_note(const struct view *v)
+{
+	if (v->rel && (v->ack_rel || !(v->tcp.flags & TCP_ACK)))
+		return " (relative to each side's ISN)";
+	if (v->rel)
+		return " (seq relative, ack absolute: no SYN from the peer)";
+	if (v->ack_rel)
+		return " (seq absolute, ack relative)";
+	return " (absolute: no SYN seen)";
+}
+
+/* A TCP segment with its numbers relative to each side's ISN where known:
+ * seq to the host's, ack and SACK blocks to the peer's. */
+static void describe_tcp(const struct view *v, const char *a, const char *b, char *out, size_t n)
+{
+	const struct tcp_hdr *t = &v->tcp;
+	uint32_t ab = v->ack_rel ? v->ack_base : 0;
+	size_t k = (size_t)snprintf(out, n, "TCP %s:%u > %s:%u flags %s%s%s%s%s seq %u", a, t->sport,
+				    b, t->dport, t->flags & TCP_SYN ? "S" : "",
+				    t->flags & TCP_FIN ? "F" : "", t->flags & TCP_RST ? "R" : "",
+				    t->flags & TCP_PSH ? "P" : "", t->flags & TCP_ACK ? "." : "",
+				    v->rel ? v->rel_seq : t->seq);
+	if ((t->flags & TCP_ACK) && k < n)
+		k += (size_t)snprintf(out + k, n - k, " ack %u", t->ack - ab);
+	if (k < n)
+		k += (size_t)snprintf(out + k, n - k, " win %u len %zu", t->wnd, t->data_len);
+	if (t->opts.has_mss && k < n)
+		k += (size_t)snprintf(out + k, n - k, " mss %u", t->opts.mss);
+	if (t->opts.has_wscale && k < n)
+		k += (size_t)snprintf(out + k, n - k, " wscale %u", t->opts.wscale);
+	if (t->opts.has_sack_perm && k < n)
+		k += (size_t)snprintf(out + k, n - k, " sackOK");
+	for (uint8_t i = 0; i < t->opts.sack_n && k < n; i++)
+		k += (size_t)snprintf(out + k, n - k, "%s%u-%u", i ? " " : " sack ",
+				      t->opts.sack[i][0] - ab, t->opts.sack[i][1] - ab);
+	if (k < n)
+		snprintf(out + k, n - k, "%s", numbers_note(v));
 }
 
 static void describe(const struct view *v, char *out, size_t n)
@@ -364,19 +416,7 @@ static void describe(const struct view *v, char *out, size_t n)
 	ip_str(v->ip.src, a);
 	ip_str(v->ip.dst, b);
 	if (v->ip.proto == IP_PROTO_TCP) {
-		const struct tcp_hdr *t = &v->tcp;
-		snprintf(out, n, "TCP %s:%u > %s:%u flags %s%s%s%s%s seq %u%s ack %u win %u len %zu%s%s%s",
-			 a, t->sport, b, t->dport, t->flags & TCP_SYN ? "S" : "",
-			 t->flags & TCP_FIN ? "F" : "", t->flags & TCP_RST ? "R" : "",
-			 t->flags & TCP_PSH ? "P" : "", t->flags & TCP_ACK ? "." : "",
-			 v->rel ? v->rel_seq : t->seq, v->rel ? " (rel)" : "", t->ack, t->wnd,
-			 t->data_len, t->opts.has_mss ? " mss" : "", t->opts.has_wscale ? " wscale" : "",
-			 t->opts.has_sack_perm ? " sackOK" : "");
-		for (uint8_t i = 0; i < t->opts.sack_n; i++) {
-			size_t used = strlen(out);
-			snprintf(out + used, n - used, "%s%u:%u", i ? " " : " sack ",
-				 t->opts.sack[i][0], t->opts.sack[i][1]);
-		}
+		describe_tcp(v, a, b, out, n);
 	} else if (v->ip.proto == IP_PROTO_UDP) {
 		snprintf(out, n, "UDP %s:%u > %s:%u len %zu", a, v->udp.sport, b, v->udp.dport,
 			 v->udp.data_len);
@@ -505,10 +545,11 @@ static void state_divergence(const struct rp *r, const struct cap_packet *p, con
 		printf("  tcplab:   no such connection\n");
 		return;
 	}
-	printf("  tcplab:   RCV.NXT %u, out of order:", rcv_nxt);
+	uint32_t ab = e->ack_rel ? e->ack_base : 0; /* relative as the recorded ACK is shown */
+	printf("  tcplab:   RCV.NXT %u, out of order:", rcv_nxt - ab);
 	for (int i = 0; i < n && i < MAX_RANGES; i++)
-		printf(" %u:%u", have[i].start, have[i].end);
-	printf("%s\n", n ? "" : " none");
+		printf(" %u-%u", have[i].start - ab, have[i].end - ab);
+	printf("%s%s\n", n ? "" : " none", e->ack_rel ? " (relative to the peer's ISN)" : "");
 }
 
 static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }

@@ -52,11 +52,11 @@ tl_ok "UDP: 5000, 8000 and 65507 bytes echoed intact (fragmented both ways)"
 
 tl_in timeout 20 /usr/bin/python3 "$(dirname "$0")/frag_syn.py" || tl_fail "SYN in fragments"
 
-stat() { tl_in "$TCPLAB" stats | awk -v d="$1" '{v=$1; $1=""; sub(/^ /,""); if ($0 == d) print v}'; }
-reasm=$(stat "IP datagrams reassembled from fragments")
-out=$(stat "IP datagrams sent in fragments: larger than the MTU")
-tiny=$(stat "IP fragments dropped: TCP header split (RFC 1858)")
-opts=$(stat "ICMP echo replies with the request's Record Route or Timestamp, updated")
+stat() { tl_in "$TCPLAB" stats | tl_counter_of "$1"; }
+reasm=$(stat ip_frag_reassembled)
+out=$(stat ip_frag_out_dgrams)
+tiny=$(stat ip_frag_drop_tiny)
+opts=$(stat icmp_out_echo_options)
 # 6 pings, 3 UDP datagrams, 1 SYN in; 6 replies and 3 UDP echoes out.
 [ "${reasm:-0}" -ge 10 ] || tl_fail "tcplab stats: $reasm datagrams reassembled, expected 10 or more"
 [ "${out:-0}" -ge 9 ] || tl_fail "tcplab stats: $out datagrams sent in fragments, expected 9 or more"

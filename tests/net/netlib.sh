@@ -59,5 +59,7 @@ tl_net_stop() {
 	[ "$rc" -eq 0 ] || tl_fail "tcplab exited $rc after SIGTERM"
 }
 
-# The value of one counter from tcplab's stderr, by its description.
-tl_counter() { awk -v d="$1" '{v=$1; $1=""; sub(/^ /,""); if ($0 == d) print v}' "$TL_TMP/stderr"; }
+# The value of one counter by its name, from counters as tcplab prints them
+# ("name value  description") on standard input, or from its stderr.
+tl_counter_of() { awk -v n="$1" '$1 == n {print $2}'; }
+tl_counter() { tl_counter_of "$1" <"$TL_TMP/stderr"; }

@@ -27,8 +27,9 @@ except ConnectionRefusedError:
     sys.exit("FAIL: discard port is closed")' || tl_fail "UDP discard"
 
 tl_net_stop
-grep -q "ICMP echo replies sent" "$TL_TMP/stderr" || tl_fail "no counters printed at exit"
-replies=$(tl_counter "ICMP echo replies sent")
+grep -Eq '^icmp_out_echo_reply +[0-9]+  ICMP echo replies sent$' "$TL_TMP/stderr" ||
+	tl_fail "no counters printed at exit (name, value, description)"
+replies=$(tl_counter "icmp_out_echo_reply")
 [ "$replies" -ge 8 ] || tl_fail "counter says $replies echo replies, expected at least 8"
 tl_ok "SIGTERM: exit 0, counters printed ($replies echo replies)"
 

@@ -87,29 +87,29 @@ after=$(hwm)
 tl_ok "tcplab's peak memory: $before KiB before the fragments, $after KiB after (reassembly holds 4 MiB at most)"
 tl_net_stop
 
-for want in "UDP datagrams dropped: from a service port (loop guard)=12" \
-	"IP packets dropped: source is our own address (LAND)=3" \
-	"IP packets dropped: martian or broadcast source=2" \
-	"ICMP port unreachable messages sent=0" \
-	"IP packets dropped: source route option (LSRR, SSRR), not honoured=2" \
-	"IP packets dropped: malformed options (answered by ICMP parameter problem)=1" \
-	"ICMP parameter problem messages sent: malformed IP options=1" \
-	"IP datagrams given up: fragments overlap or disagree on its end (RFC 5722)=2" \
-	"IP fragments dropped: duplicate of one held=2" \
-	"IP fragments dropped: empty, not a multiple of 8 bytes before the last, or past 65535 bytes=2" \
-	"IP datagrams given up: too many fragments=1" \
-	"ICMP time exceeded messages sent: reassembly timed out=1"; do
+for want in "udp_drop_loop_port=12" \
+	"ip_drop_land=3" \
+	"ip_drop_bad_source=2" \
+	"icmp_out_port_unreach=0" \
+	"ip_drop_source_route=2" \
+	"ip_drop_bad_options=1" \
+	"icmp_out_param_problem=1" \
+	"ip_frag_drop_overlap=2" \
+	"ip_frag_drop_dup=2" \
+	"ip_frag_drop_bad=2" \
+	"ip_frag_drop_frags=1" \
+	"icmp_out_time_exceeded=1"; do
 	v=$(tl_counter "${want%=*}")
 	[ "${v:-none}" = "${want##*=}" ] || tl_fail "'${want%=*}' is ${v:-none}, want ${want##*=}"
 done
-drops=$(tl_counter "IP packets dropped: broadcast or multicast destination")
+drops=$(tl_counter "ip_drop_broadcast_dst")
 [ "${drops:-0}" -ge 2 ] || tl_fail "the broadcast pings were not counted as broadcast ($drops)"
 tl_ok "every drop counted: 12 loop-guard datagrams, 3 LAND packets, 2 from 10.10.0.255, $drops broadcast"
 # The storm: 1000 datagrams past the bound of 256, 11.8 MB past the 4 MiB.
-dgrams=$(tl_counter "IP datagrams given up: too many in reassembly, the oldest dropped")
-mem=$(tl_counter "IP datagrams given up: reassembly memory full, the oldest dropped")
-timedout=$(tl_counter "IP datagrams given up: reassembly timed out")
-reasm=$(tl_counter "IP datagrams reassembled from fragments")
+dgrams=$(tl_counter ip_frag_drop_dgrams)
+mem=$(tl_counter ip_frag_drop_mem)
+timedout=$(tl_counter ip_frag_timeout)
+reasm=$(tl_counter ip_frag_reassembled)
 [ "${dgrams:-0}" -ge 700 ] && [ "${mem:-0}" -ge 10 ] && [ "${timedout:-0}" -ge 1 ] &&
 	[ "${reasm:-0}" -eq 4 ] ||
 	tl_fail "reassembly counters: ${dgrams:-none} given up for the datagram bound (700+), ${mem:-none} for memory (10+), ${timedout:-none} timed out (1+), ${reasm:-none} reassembled (4)"

@@ -41,9 +41,9 @@ for fd in "${PIPES[@]}"; do exec {fd}>&-; done
 for p in "${PIDS[@]}"; do wait "$p"; done
 PIDS=()
 tl_net_stop
-est=$(tl_counter "TCP connections established")
+est=$(tl_counter "tcp_established")
 [ "${est:-0}" -ge "$N" ] || tl_fail "tcp_established is ${est:-none}, want >= $N"
-for d in "TCP SYNs dropped: connection table full" "TCP SYNs dropped: accept backlog full"; do
+for d in "tcp_drop_table_full" "tcp_drop_listen_full"; do
 	v=$(tl_counter "$d")
 	[ "${v:-0}" -eq 0 ] || tl_fail "'$d' is $v, want 0"
 done

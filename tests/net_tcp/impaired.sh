@@ -17,4 +17,4 @@ tl_in timeout 1000 /usr/bin/python3 "$(dirname "$0")/tcp_client.py" echo_4m disc
 	tl_fail "over a path with: $2 ${3:+kernel-side loss $3}"
 }
 tl_net_stop
-tl_ok "counters: $(tl_counter 'TCP segments retransmitted') retransmitted, $(tl_counter 'TCP fast recoveries entered (three duplicate ACKs, or RACK)') fast recoveries, $(tl_counter 'TCP retransmission timeouts') RTOs"
+tl_ok "counters: $(tl_counter 'tcp_rexmit') retransmitted, $(tl_counter 'tcp_fast_rexmit') fast recoveries, $(tl_counter 'tcp_rto') RTOs"

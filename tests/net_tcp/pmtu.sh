@@ -62,7 +62,7 @@ read -r icmps big after max < <(check_capture "$TL_TMP/server.pcap")
 	tl_fail "server: $icmps fragmentation needed, $big before, $after segments after of at most $max bytes"
 grep -q "path MTU 1280: segments of 1228 bytes from now on" "$TL_TMP/stdout" ||
 	tl_fail "no path MTU line in the trace: $(grep -m3 -i mtu "$TL_TMP/stdout")"
-lowered=$(tl_counter "TCP path MTU lowered by ICMP fragmentation needed (RFC 1191)")
+lowered=$(tl_counter "tcp_pmtu_lowered")
 tl_ok "tcplab as a server: $big-byte segments, then $icmps ICMP fragmentation needed (MTU 1280); $after segments of at most $max bytes followed, 2 MB read; lowered $lowered time(s)"
 
 # As a client: --connect sends 2 MB to the far host through the router.
@@ -108,6 +108,6 @@ except OSError as e:
     print(errno.errorcode[e.errno], round(time.time() - t, 2))')
 [ "${out%% *}" = ECONNREFUSED ] && awk -v t="${out#* }" 'BEGIN { exit !(t < 2) }' ||
 	tl_fail "connect to a port the kernel rejects with ICMP: $out"
-hard=$(tl_in "$TCPLAB" stats | awk '/aborted by ICMP port or protocol unreachable/ {print $1}')
+hard=$(tl_in "$TCPLAB" stats | tl_counter_of tcp_icmp_hard)
 [ "$hard" = 1 ] || tl_fail "tcp_icmp_hard is '$hard'"
 tl_ok "an ICMP port unreachable (iptables REJECT) ends a connect: ${out%% *} after ${out#* } s"

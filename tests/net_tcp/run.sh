@@ -168,7 +168,7 @@ LAZY=$LAST
 wait_for "$TL_TMP/flood" "flood: sent"
 wait_for "$TL_TMP/zwin" "win 0"
 stats=$(tl_in "$TCPLAB" stats)
-staged=$(awk '$0 ~ /bytes taken from the stack, not yet in a program/ {print $1}' <<<"$stats")
+staged=$(tl_counter_of att_staged_bytes <<<"$stats")
 held=$(tl_in "$TCPLAB" ss | awk '$6 ~ /:6004$/ {print $3}')
 [ -n "$staged" ] && [ "$staged" -le 16384 ] && [ "${held:-0}" -gt 0 ] ||
 	tl_fail "a program that does not read: staged '$staged', Recv-Q '$held': $stats"

@@ -19,10 +19,10 @@ cat "$TL_TMP/client"
 grep -q "^echoed: $N of $N " "$TL_TMP/client" || tl_fail "not every connection echoed"
 tl_net_stop
 
-est=$(tl_counter "TCP connections established")
+est=$(tl_counter "tcp_established")
 [ "${est:-0}" -ge "$N" ] || tl_fail "tcp_established is ${est:-none}, want >= $N"
-for d in "TCP SYNs dropped: connection table full" "TCP SYNs dropped: accept backlog full" \
-	"TCP connections aborted: too many retransmissions" "TCP connections reset by the peer"; do
+for d in "tcp_drop_table_full" "tcp_drop_listen_full" \
+	"tcp_timeouts" "tcp_resets_in"; do
 	v=$(tl_counter "$d")
 	[ "${v:-0}" -eq 0 ] || tl_fail "'$d' is $v, want 0"
 done

@@ -10,8 +10,8 @@ tl_net_require
 tl_net_start "$TCPLAB" ${TL_TCPLAB_EXTRA:-}
 tl_in timeout 110 /usr/bin/python3 "$(dirname "$0")/shrink_window.py" "$@" || {
 	kill -USR1 "$TL_PID" 2>/dev/null && sleep 0.3  # tcplab prints its counters
-	grep -v '^ *0 ' "$TL_TMP/stderr" | tail -60 >&2
+	grep -Ev '^[a-z0-9_]+ +0  ' "$TL_TMP/stderr" | tail -60 >&2
 	tl_fail "shrinking window: see the stalled connections above"
 }
 tl_net_stop
-tl_ok "counters: $(tl_counter 'TCP segments retransmitted') retransmitted, $(tl_counter 'TCP retransmission timeouts') RTOs"
+tl_ok "counters: $(tl_counter 'tcp_rexmit') retransmitted, $(tl_counter 'tcp_rto') RTOs"

@@ -68,7 +68,7 @@ START=$(date +%s.%N)
 # Wait until the flood has filled the backlog: cookies are being sent.
 sent=0
 for _ in $(seq 50); do
-	sent=$(counter_now "TCP SYN cookies sent: accept backlog full")
+	sent=$(counter_now "tcp_syncookies_sent")
 	[ "${sent:-0}" -gt 0 ] && break
 	sleep 0.1
 done
@@ -108,9 +108,9 @@ read -r trips worst <"$TL_TMP/steady"
 tl_ok "the established connection kept flowing: $trips round trips, worst $worst s, over a $(awk "BEGIN { printf \"%.1f\", $END - $START }") s flood"
 
 tl_net_stop
-sent=$(tl_counter "TCP SYN cookies sent: accept backlog full" | tail -1)
-ok=$(tl_counter "TCP SYN cookies returned valid: connection made" | tail -1)
-syns=$(tl_counter "TCP segments received" | tail -1)
+sent=$(tl_counter "tcp_syncookies_sent" | tail -1)
+ok=$(tl_counter "tcp_syncookies_ok" | tail -1)
+syns=$(tl_counter "tcp_in" | tail -1)
 [ "$sent" -gt 1000 ] || tl_fail "only $sent SYN cookies sent"
 [ "$ok" -ge 1 ] || tl_fail "no connection was made from a cookie"
 tl_ok "counters: $syns TCP segments in, $sent SYN cookies sent, $ok returned valid; the TUN queue passed $txp packets and dropped $txd"

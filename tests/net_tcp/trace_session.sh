@@ -15,9 +15,11 @@ tl_net_stop
 t="$TL_TMP/stdout"
 expect() { grep -Eq -- "$1" "$t" || { cat "$t" >&2; tl_fail "trace lacks: $2"; }; }
 expect 'in  10\.10\.0\.1:[0-9]+ > 10\.10\.0\.2:7 Flags \[S\]' "the SYN"
-expect 'CLOSED -> SYN_RECEIVED' "LISTEN's child in SYN_RECEIVED"
+expect 'LISTEN -> SYN_RECEIVED' "the passive open, LISTEN -> SYN_RECEIVED (RFC 9293 3.10.7.2)"
 expect 'out 10\.10\.0\.2:7 > .* Flags \[S\.\], seq 0, ack 1,' "the SYN-ACK"
 expect 'SYN_RECEIVED -> ESTABLISHED' "ESTABLISHED"
+expect 'in  .* Flags \[\.\], seq 1, ack 1, win ([0-9]+) \([0-9]+\), options' "the third segment's window, raw and scaled"
+expect 'RTT sample [0-9.]+ ms: srtt [0-9.]+ ms, rttvar [0-9.]+ ms, rto [0-9.]+ ms' "an RTT sample"
 expect 'in  .* Flags \[P\.\], seq 1, ack 1, .*length 6' "the data"
 expect 'out .* Flags \[P\.\], seq 1, ack 7, .*length 6' "the echo"
 expect 'in  .* Flags \[F\.\], seq 7,' "the client's FIN"
@@ -26,7 +28,13 @@ expect 'CLOSE_WAIT -> LAST_ACK' "LAST_ACK"
 expect 'out .* Flags \[F\.\], seq 7, ack 8' "our FIN"
 expect 'in  .* Flags \[\.\], seq 8, ack 8' "the ACK of our FIN"
 expect 'LAST_ACK -> CLOSED' "CLOSED"
-tl_ok "the trace shows SYN, SYN-ACK, ACK, data, FIN, ACK, FIN, ACK and the states"
+# The scaled window is the field shifted by the sender's wscale (RFC 7323 2.3).
+awk '/ in  .*Flags \[S\]/ && match($0, /wscale [0-9]+/) { ws = substr($0, RSTART + 7, RLENGTH - 7) + 0 }
+	/ in  .*Flags \[\.\], seq 1, ack 1, win [0-9]+ \(/ && !done {
+		for (i = 1; i <= NF; i++) if ($i == "win") { raw = $(i + 1) + 0; scaled = substr($(i + 2), 2) + 0 }
+		done = 1 }
+	END { exit !(done && scaled == raw * 2 ^ ws) }' "$t" || tl_fail "the scaled window is not the field << wscale"
+tl_ok "the trace shows SYN, SYN-ACK, ACK, data, FIN, ACK, FIN, ACK, the states, an RTT sample and scaled windows"
 
 flags=$(tshark -r "$TL_TMP/s.pcap" -Y 'tcp.analysis.flags && !tcp.analysis.window_update' 2>/dev/null)
 [ -z "$flags" ] || tl_fail "tshark TCP analysis warnings: $flags"

@@ -28,6 +28,9 @@ rc=$?
 grep -q "DIVERGENCE at packet 6 .*payload differs" "$tmp/out" || fail "altered capture: $(cat "$tmp/out")"
 grep -q "recorded: TCP 10.10.0.2:7" "$tmp/out" && grep -q "tcplab:   TCP 10.10.0.2:7" "$tmp/out" ||
 	fail "both packets are not shown: $(cat "$tmp/out")"
+# Every number relative to its side's ISN, as the trace and the diagrams show them.
+grep -Eq "recorded: TCP 10.10.0.2:7 > 10.10.0.1:[0-9]+ flags P. seq 1 ack 7 .*\(relative to each side's ISN\)$" "$tmp/out" ||
+	fail "the recorded answer's numbers are not relative: $(cat "$tmp/out")"
 echo "ok: a changed byte is reported at packet 6: $(head -1 "$tmp/out")"
 
 head -c 300 "$captures/transfer_1m.pcap" >"$tmp/truncated.pcap"
@@ -82,7 +85,9 @@ for what in ack sack; do
 	rc=$?
 	expect=$([ $what = ack ] && echo "acknowledgment number" || echo "SACK block")
 	[ $rc -eq 1 ] && grep -q "DIVERGENCE at packet $frame .*$expect differs" "$tmp/out" &&
-		grep -q "tcplab:   RCV.NXT" "$tmp/out" || fail "--ack-state, altered $what: exit $rc: $(cat "$tmp/out")"
+		grep -Eq "tcplab:   RCV.NXT [0-9]{1,7}, .*\(relative to the peer's ISN\)$" "$tmp/out" &&
+		grep -Eq "recorded: .* ack [0-9]{1,7} .*\(relative to each side's ISN\)$" "$tmp/out" ||
+		fail "--ack-state, altered $what: exit $rc: $(cat "$tmp/out")"
 	echo "ok: --ack-state finds an altered $what at packet $frame"
 done
 "$tcplab" --replay "$captures/linux_sender_loss.pcap" "${lsl[@]}" >"$tmp/out" 2>&1 &&
@@ -162,7 +167,7 @@ open(sys.argv[2], "wb").write(data)
 PY
 "$tcplab" --replay "$tmp/pmtu.pcap" >"$tmp/out" 2>&1
 rc=$?
-[ $rc -eq 1 ] && grep -q "recorded: TCP 10.10.0.2:19 > .* seq 1 (rel) .* len 1228" "$tmp/out" ||
+[ $rc -eq 1 ] && grep -q "recorded: TCP 10.10.0.2:19 > .* seq 1 ack .* len 1228" "$tmp/out" ||
 	fail "a fragmentation needed quoting a sequence number not in flight: exit $rc: $(cat "$tmp/out")"
 "$tcplab" --replay "$captures/pmtu.pcap" --trace >"$tmp/out" 2>&1 &&
 	grep -q "path MTU 1280: segments of 1228 bytes from now on" "$tmp/out" || fail "pmtu.pcap: $(tail -2 "$tmp/out")"

@@ -154,6 +154,71 @@ START_TEST(out_of_order_and_gap_fill)
 }
 END_TEST
 
+/* What --trace prints, collected: the lines docs/trace.md describes. */
+static char trace_buf[16384];
+static bool trace_json;
+
+static void collect_trace(void *ctx, tl_time now, const char *line)
+{
+	size_t have = strlen(trace_buf);
+
+	(void)ctx;
+	(void)now;
+	if (have + strlen(line) + 2 < sizeof trace_buf) {
+		strcat(trace_buf, line);
+		strcat(trace_buf, "\n");
+	}
+}
+
+static void tracing(struct tl_config *c)
+{
+	c->trace = collect_trace;
+	c->trace_json = trace_json;
+}
+
+static void assert_traced(const char *want)
+{
+	ck_assert_msg(strstr(trace_buf, want), "the trace lacks '%s':\n%s", want, trace_buf);
+}
+
+/* The trace as docs/trace.md shows it: the passive open from LISTEN (RFC
+ * 9293 3.10.7.2), the window field and, scaled (RFC 7323 2.3), its bytes,
+ * SACK blocks as ranges relative to the ACK, an RTT sample's estimator. */
+START_TEST(trace_shows_scaled_windows_sack_ranges_and_rtt)
+{
+	struct tcph h;
+
+	for (int json = 0; json < 2; json++) {
+		trace_buf[0] = 0;
+		trace_json = json;
+		tcph_init(&h, tracing);
+		tcph_accept(&h, 9, PISS, .mss = 1460, .wscale = 7, .sack_perm = true);
+		send_data(&h, 1000, 1000);
+		tcph_out(&h, "dup ACK", .flags = TCP_ACK, .ack = 1, .sack_n = 1,
+			 .sack = { { 1001, 2001 } });
+		send_data(&h, 3000, 500);
+		tcph_out(&h, "dup ACK", .flags = TCP_ACK, .ack = 1, .sack_n = 2,
+			 .sack = { { 3001, 3501 }, { 1001, 2001 } });
+		if (json) {
+			assert_traced("\"ev\":\"state\",\"peer\":\"10.10.0.1\"");
+			assert_traced("\"from\":\"LISTEN\",\"to\":\"SYN_RECEIVED\"");
+			assert_traced("\"win\":512,\"win_scaled\":65536,");
+			assert_traced("\"opts\":\"sack 3001-3501 1001-2001\"");
+			assert_traced("\"ev\":\"rtt\",\"peer\":\"10.10.0.1\"");
+			assert_traced(",\"rto_us\":200000,\"n\":1}");
+		} else {
+			assert_traced(" LISTEN -> SYN_RECEIVED\n");
+			assert_traced(" Flags [S], seq 5000, win 65535, options [mss 1460,sackOK,wscale 7]");
+			assert_traced(" Flags [.], seq 1, ack 1, win 512 (65536), length 0\n");
+			assert_traced(", options [sack 1001-2001], length 0\n");
+			assert_traced(", options [sack 3001-3501 1001-2001], length 0\n");
+			assert_traced(" RTT sample 0 ms: srtt 0.001 ms, rttvar 0 ms, rto 200 ms\n");
+		}
+		tcph_free(&h);
+	}
+}
+END_TEST
+
 /* Segments [i*500, i*500+700): each overlaps the next by 200 bytes. */
 static void permuted_delivery(uint32_t seed, uint32_t piss)
 {
@@ -451,6 +516,7 @@ int main(void)
 	tcase_add_test(t, data_after_close_resets);
 	tcase_add_test(t, window_edge_kept_on_fin);
 	tcase_add_test(t, window_edge_never_moves_left);
+	tcase_add_test(t, trace_shows_scaled_windows_sack_ranges_and_rtt);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

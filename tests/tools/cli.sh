@@ -63,6 +63,15 @@ for f in $(grep -v '^#' <<<"$table" | cut -f1); do
 	grep -q -- "^  $f" <<<"$help" || fail "--help does not mention $f"
 done
 echo "ok: --help lists every flag of the table"
+# What --help, the subcommands' --help, --list-options and the bad-value
+# errors print went through printf once: no format left in them ("5%%").
+for args in --help --list-options "ss --help" "stats --help" "run --help" "--loss zz"; do
+	# shellcheck disable=SC2086 # the words of args
+	out=$("$tcplab" $args 2>&1)
+	! grep -Eq '%%|%[0-9.-]*[sduxz]' <<<"$out" || fail "tcplab $args prints a printf format: $(grep -E '%%|%[0-9.-]*[sduxz]' <<<"$out")"
+done
+grep -q '0.05 or 5%)' <<<"$help" || fail "--help does not say '0.05 or 5%)'"
+echo "ok: --help and the errors print 5%, not 5%%"
 [ "$("$tcplab" --rcvbuf=4096 --replay "$captures/echo.pcap" 2>&1 | head -1)" = \
   "$("$tcplab" --rcvbuf 4096 --replay "$captures/echo.pcap" 2>&1 | head -1)" ] ||
 	fail "--flag=value and --flag value differ"

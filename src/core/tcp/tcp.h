@@ -271,6 +271,8 @@ static inline uint32_t tcp_ts_now(const struct tl_tcp *c)
 	return (uint32_t)(c->stack->now / 1000) + c->ts.offset;
 }
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st);
+/* A SYN for listener l made c: LISTEN -> SYN_RECEIVED (RFC 9293 3.10.7.2). */
+void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l);
 /* The TIME_WAIT list: tcp_tw_track (re)appends c, enforcing the cap. */
 void tcp_tw_track(struct tl_tcp *c);
 /* Unlinks c; it is freed once the current input or poll call returns. */
@@ -348,6 +350,8 @@ static inline uint32_t tcp_seg_room(const struct tl_tcp *c)
 }
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
+/* An RTT sample and the estimator after it (RFC 6298 2), n samples a round trip. */
+void tcp_trace_rtt(struct tl_tcp *c, uint32_t rtt_us, uint32_t n);
 
 /* tcp_reass.c: receive buffer and out-of-order reassembly */
 /* Keeps c->ooo_held and the table's global sum up to date. */

@@ -18,7 +18,8 @@ static uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lp
 {
 	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
 	uint64_t p = (uint64_t)lport << 16 | rport;
-	/* RFC 6528 3: ISN = M + F(4-tuple, secret), M a 4-microsecond clock. */
+	/* RFC 9293 3.4.1 with RFC 6528 3: ISN = M + F(4-tuple, secret), M a
+	 * 4-microsecond clock. */
 	return (uint32_t)(s->now / 4) + (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
 
@@ -369,6 +370,19 @@ static const struct tl_event ev_state = {
 	{ TL_FIELD("peer", TL_ADDR), TL_FIELD("port", TL_NUM), TL_FIELD("from", TL_STR),
 	  TL_FIELD("to", TL_STR) },
 };
+
+/* RFC 9293 3.10.7.2 third, figure 5 in 3.3.2: a SYN moves the LISTEN TCB to
+ * SYN-RECEIVED. The listener stays to take more SYNs, as with sockets; the
+ * new connection c, made for this SYN, takes that step in its place. */
+void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l)
+{
+	c->listener = l;
+	c->passive = true;
+	c->state = TL_LISTEN;
+	tcp_set_state(c, TL_SYN_RECEIVED);
+	l->half_open++;
+	c->stack->cnt.tcp_passive_opens++;
+}
 
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 {

@@ -140,17 +140,13 @@ static void cookie_open(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip
 		return;
 	}
 	s->cnt.tcp_syncookies_ok++;
-	s->cnt.tcp_passive_opens++;
-	c->listener = l;
-	c->passive = true;
 	cookie_syn(th, k, &syn);
 	tcp_learn_peer_syn(c, &syn);
 	c->iss = th->ack - 1;
 	c->snd_una = c->recover = c->sb.high = c->iss;
 	c->snd_nxt = c->snd_max = th->ack; /* as if our SYN-ACK had gone out */
 	c->rcv_adv = c->rcv_nxt + (s->cfg.tcp_rcvbuf > 65535 ? 65535 : s->cfg.tcp_rcvbuf);
-	tcp_set_state(c, TL_SYN_RECEIVED);
-	l->half_open++;
+	tcp_passive_open(c, l);
 	tcp_conn_input(c, ip, th);
 	if (!c->dead && c->state == TL_SYN_RECEIVED)
 		tcp_destroy(c); /* no timer would ever end it: no SYN-ACK is outstanding */

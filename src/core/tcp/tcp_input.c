@@ -125,12 +125,8 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
 	}
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
-	c->listener = l;
-	c->passive = true;
 	tcp_learn_peer_syn(c, th);
-	tcp_set_state(c, TL_SYN_RECEIVED);
-	l->half_open++;
-	s->cnt.tcp_passive_opens++;
+	tcp_passive_open(c, l);
 	tcp_output(c);
 }
 
@@ -268,7 +264,10 @@ static void dsack_note(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->stack->cnt.tcp_dsack_out++;
 }
 
-/* RFC 9293 3.10.7.4 second, with RFC 5961 3.2 and RFC 1337. */
+/* RFC 9293 3.10.7.4 second, with RFC 5961 3.2: the exact match, which
+ * 3.10.7.4 applies to stacks with that protection (RFC 793 3.4 and RFC 9293
+ * 3.5.3 take any RST in the window); and RFC 1337. The caller has dropped a
+ * RST outside the window. */
 static void rst_input(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	tl_stack *s = c->stack;
@@ -292,7 +291,7 @@ static void rst_input(struct tl_tcp *c, const struct tcp_hdr *th)
 }
 
 /* A SYN in SYN-RECEIVED with the peer's ISN: a retransmitted SYN, or in a
- * simultaneous open the peer's SYN-ACK (RFC 9293 figure 8). */
+ * simultaneous open the peer's SYN-ACK (RFC 9293 3.5, figure 7). */
 static void syn_received_syn(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	if ((th->flags & TCP_ACK) && seq_gt(th->ack, c->snd_una) &&

@@ -211,6 +211,8 @@ void tcp_send_cookie_synack(tl_stack *s, const struct ipv4_hdr *ip,
 	send_stateless(s, ip, &h, &o);
 }
 
+/* RFC 9293 3.5.2 (reset generation) and 3.10.7.1: the RST answering a
+ * segment that belongs to no connection, believable to its sender. */
 void tcp_send_reset_reply(tl_stack *s, const struct ipv4_hdr *ip,
 			  const struct tcp_hdr *th)
 {

@@ -135,7 +135,7 @@ int tl_tcp_shutdown(struct tl_tcp *c)
 {
 	if (c->fin_queued)
 		return 0;
-	/* RFC 9293 3.10.4: CLOSE queues a FIN after the data already sent. */
+	/* RFC 9293 3.6 and 3.10.4: CLOSE queues a FIN after the data already sent. */
 	switch (c->state) {
 	case TL_ESTABLISHED:
 		tcp_set_state(c, TL_FIN_WAIT_1);

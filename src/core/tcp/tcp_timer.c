@@ -194,8 +194,9 @@ static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
 	return (uint32_t)(rto < lo ? lo : rto > hi ? hi : rto);
 }
 
-/* RFC 6298 2.3 with alpha = 1/(8 n), beta = 1/(4 n): n = 1 for one
- * sample per round trip, more when every ACK gives one (RFC 7323 G). */
+/* The RTO of RFC 9293 3.8.1, as RFC 6298 2.3 computes it, with alpha =
+ * 1/(8 n), beta = 1/(4 n): n = 1 for one sample per round trip, more when
+ * every ACK gives one (RFC 7323 G). */
 static void rtt_update(struct tl_tcp *c, uint32_t r, uint32_t n)
 {
 	struct tcp_rtt *t = &c->rtt;
@@ -215,6 +216,7 @@ static void rtt_update(struct tl_tcp *c, uint32_t r, uint32_t n)
 	uint32_t k = 4 * t->rttvar_us;
 	/* RFC 6298 2.2-2.4: RTO = SRTT + max(G, 4*RTTVAR), clamped. */
 	c->rtt.rto_us = clamp_rto(c, (uint64_t)t->srtt_us + (k > RTO_CLOCK_US ? k : RTO_CLOCK_US));
+	tcp_trace_rtt(c, r, n);
 }
 
 void tcp_rtt_sample(struct tl_tcp *c, uint32_t r)
@@ -353,7 +355,7 @@ static void rto_expired(struct tl_tcp *c)
 	}
 	c->rec.tlp_out = false;
 	if (c->retries >= s->cfg.tcp_max_retries) {
-		/* RFC 9293 3.8.3 (R2): give up and tell the application. */
+		/* RFC 9293 3.8.3 (R2), RFC 1122 4.2.3.5: give up and tell the application. */
 		s->cnt.tcp_timeouts++;
 		TL_TRACE(s, &ev_timeout, TL_N(c->raddr), TL_N(c->rport), TL_N(c->retries));
 		/* RFC 1122 4.2.3.9: an ICMP error that came before says why. */
