@@ -799,13 +799,19 @@ static void ev_connected(void *arg, struct tl_tcp *c)
 }
 
 /* Bytes arrived: written to the program once per round, after the whole
- * batch of packets, not once per segment (a system call each). */
+ * batch of packets, not once per segment (a system call each); at once when
+ * 64 KiB wait, so that the stack's window does not close while the
+ * program's socket still has room. */
 static void ev_readable(void *arg, struct tl_tcp *c)
 {
 	struct att *t = arg;
 
-	(void)c;
-	t->out_due = true;
+	if (tl_tcp_recv_avail(c) >= 4 * STAGE) {
+		t->out_due = false;
+		pump_out(t);
+	} else {
+		t->out_due = true;
+	}
 }
 
 static void ev_closed(void *arg, struct tl_tcp *c, int err)
