@@ -135,6 +135,7 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 }
 
 /* RFC 9293 3.10.7.3: a segment in SYN-SENT. */
+/* checkpoint 7 */
 static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			   const struct tcp_hdr *th)
 {
@@ -213,6 +214,7 @@ static uint32_t rcv_window(const struct tl_tcp *c)
 }
 
 /* RFC 9293 3.10.7.4 first: the four cases of the acceptability test. */
+/* checkpoint 3 */
 static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t len = seg_len(th), wnd = rcv_window(c), nxt = c->rcv_nxt;
@@ -230,6 +232,7 @@ static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
 }
 
 /* RFC 9293 3.10.7.4 first: keep only the text inside the window. */
+/* checkpoint 3 */
 static struct seg_text trim(const struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	struct seg_text t = { th->seq + !!(th->flags & TCP_SYN), th->data,
@@ -269,6 +272,7 @@ static void dsack_note(struct tl_tcp *c, const struct tcp_hdr *th)
 }
 
 /* RFC 9293 3.10.7.4 second, with RFC 5961 3.2 and RFC 1337. */
+/* checkpoint 7 */
 static void rst_input(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	tl_stack *s = c->stack;
@@ -321,6 +325,7 @@ static void window_reopened(struct tl_tcp *c)
 	tcp_timer_rto_restart(c);
 }
 
+/* checkpoint 4 */
 static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	bool was_closed = c->snd_wnd == 0;
@@ -379,6 +384,7 @@ static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 
 /* RFC 9293 3.10.7.4 fifth, in FIN-WAIT-1, CLOSING and LAST-ACK: what the
  * ACK of our FIN moves the state to. False when the connection is gone. */
+/* checkpoint 7 */
 static bool our_fin_acked(struct tl_tcp *c)
 {
 	if (!tcp_fin_acked(c))
@@ -479,6 +485,7 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 }
 
 /* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */
+/* checkpoint 7 */
 static void fin_input(struct tl_tcp *c)
 {
 	c->fin_rcvd = true;
