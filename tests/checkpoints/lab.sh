@@ -5,9 +5,9 @@
 # bring its device up, answer ping, echo over UDP and TCP, send chargen,
 # echo a transfer under 5% loss each way (which needs its timers to fire),
 # and take a bulk transfer, whose rate is the speed figure. Prints a TAP
-# line per step ("ok N - what" or "not ok N - what: why"), then
-# "speed 8 RATE Mbit/s". Usage: lab.sh TCPLAB ROOT. Needs root,
-# /dev/net/tun, ping and nc (netcat-openbsd); without them exits 77.
+# line per step ("ok N - what", or "not ok N - what" and why on lines that
+# start "#   "), then "speed 8 RATE Mbit/s". Usage: lab.sh TCPLAB ROOT.
+# Needs root, /dev/net/tun, ping and nc (netcat-openbsd); else exits 77.
 set -u
 tcplab=$1 root=$2
 . "$root/tests/net/netlib.sh"
@@ -26,7 +26,8 @@ step() { # step WHAT COMMAND...: one TAP line for the command's success
 		echo "ok $n - $what"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $what: $(tail -c 300 "$TL_TMP/step" | tr '\n' ' ')"
+		echo "not ok $n - $what"
+		tail -c 300 "$TL_TMP/step" | sed 's/^/#   /'
 	fi
 }
 
@@ -66,7 +67,7 @@ step "tcplab opens its TUN device and brings the link up" start
 step "it answers ping" in_ns timeout 10 ping -c 3 -i 0.2 -W 2 10.10.0.2
 step "UDP echo" expect hello in_ns timeout 10 sh -c 'echo hello | nc -u -w1 10.10.0.2 7'
 step "TCP echo" expect hello in_ns timeout 10 sh -c 'echo hello | nc -N 10.10.0.2 7'
-step "chargen: a megabyte from tcplab" expect 1000000 \
+step "chargen, a megabyte from tcplab" expect 1000000 \
 	in_ns timeout 15 sh -c 'nc -d 10.10.0.2 19 | head -c 1000000 | wc -c'
 stop
 step "tcplab starts again, with 5% loss each way" start --loss 0.05 --seed 1
