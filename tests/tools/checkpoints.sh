@@ -2,8 +2,8 @@
 # The checkpoints cannot rot (tools/checkpoint): the real tree passes every
 # checkpoint's tests and speed floor; for each N, the tree `start N` writes
 # builds with warnings as errors (only the core and the tests it needs, in
-# a temporary directory of its own), fails checkpoint N's tests, and still
-# passes checkpoint N-1's (their code is real there, later stubs or not).
+# temporary directories of this test's own), fails checkpoint N's tests,
+# and still passes checkpoint N-1's (real code there, later stubs or not).
 # Usage: checkpoints.sh ROOT BUILD. In the sanitizer run it skips: the
 # trees are built without sanitizers, so that run would repeat this one.
 set -u
@@ -41,15 +41,31 @@ for n in $(seq 1 "$count"); do
 	echo "ok: the real tree: $line"
 done
 
+# Each student's tree is built in one work tree and build directory: the
+# files that differ from the last tree's are copied in (with a new mtime),
+# so ninja recompiles just those, and the first tree checks that a fresh
+# one configures and builds from nothing.
+work=$tmp/work
+sync_tree() { # sync_tree FROM: make $work hold what FROM holds
+	(cd "$1" && find . -type f) | while read -r f; do
+		cmp -s "$1/$f" "$work/$f" 2>/dev/null && continue
+		mkdir -p "$(dirname "$work/$f")"
+		cp "$1/$f" "$work/$f"
+	done
+}
 for n in $(seq 1 "$count"); do
 	tree=$tmp/tree$n
 	"$tool" start "$n" "$tree" >/dev/null || fail "start $n failed"
 	grep -rq "/\* checkpoint $n: " "$tree/src" || fail "tree $n: no checkpoint $n stub in src/"
 	[ -f "$tree/CHECKPOINT.md" ] || fail "tree $n: no CHECKPOINT.md"
 	[ ! -e "$tree/docs/checkpoints/answers.md" ] || fail "tree $n: the answer key was copied"
-	meson setup "$tmp/build$n" "$tree" --werror >"$tmp/setup$n" 2>&1 ||
-		fail "tree $n: meson setup: $(tail -5 "$tmp/setup$n")"
-	(cd "$tree" && TL_BUILD=$tmp/build$n "$tool" test "$n") >"$tmp/stub$n" 2>&1
+	sync_tree "$tree"
+	rm -rf "$tree"
+	if [ ! -d "$tmp/build" ]; then
+		meson setup "$tmp/build" "$work" --werror >"$tmp/setup" 2>&1 ||
+			fail "tree $n: meson setup: $(tail -5 "$tmp/setup")"
+	fi
+	(cd "$work" && TL_BUILD=$tmp/build "$tool" test "$n") >"$tmp/stub$n" 2>&1
 	rc=$?
 	line=$(summary "$n" "$tmp/stub$n")
 	grep -q 'the build failed' <<<"$line" && fail "tree $n does not build: $(head -40 "$tmp/stub$n")"
@@ -60,11 +76,9 @@ for n in $(seq 1 "$count"); do
 		[ $rc -eq 1 ] || fail "tree $n passes checkpoint $n with its stubs (exit $rc): $line"
 		echo "ok: tree $n builds and fails: $line"
 	fi
-	if [ "$n" -gt 1 ]; then
-		m=$((n - 1))
-		(cd "$tree" && TL_BUILD=$tmp/build$n TL_CKPT_SPEED=0 "$tool" test "$m") >"$tmp/prev$n" 2>&1 ||
-			fail "tree $n fails checkpoint $m: $(grep -A3 '^FAIL' "$tmp/prev$n" | head -20)"
-		echo "ok: tree $n passes checkpoint $m: $(summary "$m" "$tmp/prev$n")"
-	fi
-	rm -rf "$tmp/build$n" "$tree"
+	[ "$n" -gt 1 ] || continue
+	m=$((n - 1))
+	(cd "$work" && TL_BUILD=$tmp/build TL_CKPT_SPEED=0 "$tool" test "$m") >"$tmp/prev$n" 2>&1 ||
+		fail "tree $n fails checkpoint $m: $(grep -A3 '^FAIL' "$tmp/prev$n" | head -20)"
+	echo "ok: tree $n passes checkpoint $m: $(summary "$m" "$tmp/prev$n")"
 done
