@@ -24,6 +24,21 @@ count=$(grep -c '^[0-9]' <<<"$list")
 "$tool" test 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "a bad N is not a usage error (exit 2)"
 echo "ok: $count checkpoints listed"
 
+# Each handout exists and names every function of its checkpoint as
+# src/FILE:function (which tools/docs check then finds in FILE).
+"$tool" list --long | awk '
+	/^[0-9]/ { n = $1 } $1 ~ /^docs\/checkpoints\// { doc[n] = $1 }
+	$1 ~ /^src\// { f = $1; sub(/:$/, "", f); for (i = 2; i <= NF; i++) if ($i != "(in" && $i != "part)") { g = $i; sub(/,$/, "", g); need[n] = need[n] " " f ":" g } }
+	END { for (k in doc) print doc[k] need[k] }' >"$tmp/handouts"
+[ -s "$tmp/handouts" ] || fail "list --long names no handouts"
+while read -r doc refs; do
+	[ -f "$root/$doc" ] || fail "no handout $doc"
+	for r in $refs; do
+		grep -qF "$r" "$root/$doc" || fail "$doc does not name $r"
+	done
+done <"$tmp/handouts"
+echo "ok: every handout names its functions"
+
 # Each line of the summary: "checkpoint N: X of Y tests passed".
 summary() { grep -E "^checkpoint $1: [0-9]+ of [0-9]+ tests passed" "$2" | tail -1; }
 
