@@ -5,7 +5,7 @@ TL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages tcplab needs to build, test and run its lab.
 TL_PACKAGES="meson ninja-build pkg-config gcc clang check libpcap-dev iproute2 gnuplot-nox
 iputils-ping netcat-openbsd socat tshark tcpdump python3 python3-scapy iptables
-libclang-rt-14-dev ethtool hping3 iperf3 nginx-light gunicorn wget curl"
+libclang-rt-14-dev ethtool hping3 iperf3 nginx-light gunicorn wget curl librsvg2-bin"
 
 tl_log() { printf '%s\n' "$*" >&2; }
 

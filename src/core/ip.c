@@ -115,7 +115,13 @@ void ip_deliver(tl_stack *s, const struct ipv4_hdr *ip)
  * 4.2 asks of those we fragment. */
 static uint16_t ip_next_id(tl_stack *s, uint32_t dst)
 {
-	uint64_t h = tl_siphash2(s->ip_id_key, s->cfg.addr, dst);
+	/* The last destination's hash is kept: a transfer hashes once, not per packet. */
+	if (!s->ip_id_cached || dst != s->ip_id_dst) {
+		s->ip_id_hash = tl_siphash2(s->ip_id_key, s->cfg.addr, dst);
+		s->ip_id_dst = dst;
+		s->ip_id_cached = true;
+	}
+	uint64_t h = s->ip_id_hash;
 
 	return (uint16_t)(h + s->ip_id[(h >> 32) % TL_IP_ID_COUNTERS]++);
 }

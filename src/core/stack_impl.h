@@ -32,6 +32,9 @@ struct tl_stack {
 	tl_time now;
 	uint64_t ip_id_key[2];			/* RFC 7739 5.3 secret */
 	uint16_t ip_id[TL_IP_ID_COUNTERS];	/* RFC 7739 5.3 counters */
+	bool ip_id_cached;			/* the last destination hashed... */
+	uint32_t ip_id_dst;
+	uint64_t ip_id_hash;			/* ...and its hash */
 
 	struct tl_bucket icmp_bucket; /* RFC 1122 3.2.2: errors are rate-limited */
 

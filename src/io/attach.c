@@ -97,11 +97,14 @@ static int parse_args(const char *line, size_t len, size_t i, struct tl_att_req 
 		req->lport = (uint16_t)v;
 	}
 	while (word(line, len, &i, w, sizeof w)) {
-		if (strcmp(w, "nodelay")) {
+		if (!strcmp(w, "nodelay")) {
+			req->nodelay = true;
+		} else if (!strcmp(w, "reuseport") && req->verb == TL_ATT_BIND) {
+			req->reuseport = true;
+		} else {
 			snprintf(err, errlen, "EINVAL: unknown flag '%s'", w);
 			return -1;
 		}
-		req->nodelay = true;
 	}
 	return 0;
 }
@@ -142,6 +145,8 @@ struct att {
 	uint16_t port;			/* what bind reserved */
 	uint32_t addr;			/* and the address it named */
 	bool nodelay;
+	bool reuseport;			/* SO_REUSEPORT: shares its port with others that set it */
+	unsigned turn;			/* a group's listener: whose turn to take a connection */
 	bool prog_eof;			/* the program shut down writing */
 	bool peer_eof;			/* the peer's FIN, passed on as our SHUT_WR */
 	bool hup;			/* the program closed its end */
@@ -264,15 +269,19 @@ static const char *port_holder(struct tl_attach *a, const struct att *self, uint
 			 "without %s frees it)", port, svc, svc);
 		return why;
 	}
+	bool shared = false;
 	for (int i = 0; i < TL_ATT_MAX; i++) {
 		const struct att *t = a->at[i];
-		if (t && t != self && !t->dead && t->port == port &&
-		    (t->st == AT_BOUND || t->st == AT_LISTEN)) {
+		if (!t || t == self || t->dead || t->port != port ||
+		    (t->st != AT_BOUND && t->st != AT_LISTEN))
+			continue;
+		if (!self->reuseport || !t->reuseport) {
 			snprintf(why, n, "port %u is held by another program (pid %ld)", port, t->pid);
 			return why;
 		}
+		shared = true;
 	}
-	if (tl_tcp_state_of(a->s, &(struct tl_endpoint){ 0, 0 }, port) == TL_LISTEN) {
+	if (!shared && tl_tcp_state_of(a->s, &(struct tl_endpoint){ 0, 0 }, port) == TL_LISTEN) {
 		snprintf(why, n, "port %u is held by a listener of the stack", port);
 		return why;
 	}
@@ -296,6 +305,7 @@ static void do_bind(struct att *t, const struct tl_att_req *r)
 		fail(t, "EADDRNOTAVAIL: %s is not tcplab's address", ip_str(r->addr, ip));
 		return;
 	}
+	t->reuseport = r->reuseport;
 	if (r->port && port_holder(t->a, t, r->port, why, sizeof why)) {
 		fprintf(stderr, "tcplab: a program (pid %ld) cannot bind: %s\n", t->pid, why);
 		fail(t, "EADDRINUSE: %s", why);
@@ -320,6 +330,44 @@ static uint16_t pick_port(struct tl_attach *a, const struct att *self)
 	return 0;
 }
 
+/* The next listener of port's SO_REUSEPORT group after index from (round
+ * robin), or NULL; not self. */
+static struct att *group_next(struct tl_attach *a, uint16_t port, unsigned from,
+			      const struct att *self)
+{
+	for (unsigned k = 0; k < TL_ATT_MAX; k++) {
+		struct att *t = a->at[(from + k) % TL_ATT_MAX];
+		if (t && t != self && !t->dead && t->st == AT_LISTEN && t->reuseport &&
+		    t->port == port)
+			return t;
+	}
+	return NULL;
+}
+
+/* The group member holding the stack's listener for port, or NULL. */
+static struct att *group_holder(struct tl_attach *a, uint16_t port)
+{
+	for (int i = 0; i < TL_ATT_MAX; i++) {
+		struct att *t = a->at[i];
+		if (t && !t->dead && t->st == AT_LISTEN && t->reuseport && t->port == port && t->conn)
+			return t;
+	}
+	return NULL;
+}
+
+/* A group's listener goes: another member takes the stack's listener over. */
+static bool hand_over(struct att *t)
+{
+	struct att *o = t->reuseport ? group_next(t->a, t->port, 0, t) : NULL;
+
+	if (!o)
+		return false;
+	o->conn = t->conn;
+	tl_tcp_set_events(o->conn, &events, o);
+	t->conn = NULL;
+	return true;
+}
+
 static void do_listen(struct att *t, const struct tl_att_req *r)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -332,8 +380,10 @@ static void do_listen(struct att *t, const struct tl_att_req *r)
 		fail(t, "EADDRINUSE: no free port to listen on");
 		return;
 	}
-	int err = tl_tcp_listen(t->a->s, t->port, r->backlog > 0 ? r->backlog : 1, &events, t,
-				&t->conn);
+	int err = t->reuseport && group_holder(t->a, t->port)
+			  ? 0 /* SO_REUSEPORT: the group's listener serves this one too */
+			  : tl_tcp_listen(t->a->s, t->port, r->backlog > 0 ? r->backlog : 1, &events,
+					  t, &t->conn);
 	if (err < 0) {
 		fail(t, "%s: listen on port %u: %s", errname(-err), t->port, strerror(-err));
 		return;
@@ -595,6 +645,10 @@ static void read_request(struct att *t)
  * RST if it left data unread, else FIN after what it wrote. */
 static void finish(struct att *t)
 {
+	if (t->st == AT_LISTEN && t->conn && hand_over(t)) {
+		t->dead = true;
+		return;
+	}
 	if (t->conn) {
 		if (t->len > t->off || tl_tcp_recv_avail(t->conn))
 			tl_tcp_abort(t->conn);
@@ -702,6 +756,15 @@ static void ev_accepted(void *arg, struct tl_tcp *listener, struct tl_tcp *c)
 	int sv[2];
 
 	(void)listener;
+	if (l->reuseport) { /* SO_REUSEPORT: the group's listeners in turn */
+		struct att *g = l, *n = group_next(l->a, l->port, l->turn, NULL);
+		if (n) {
+			l = n;
+			for (unsigned i = 0; i < TL_ATT_MAX; i++)
+				if (g->a->at[i] == n)
+					g->turn = i + 1;
+		}
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
 		tl_tcp_abort(c);
 		return;

@@ -24,7 +24,9 @@
  *                        A header alone with byte 6 TL_ATT_UDP_ERROR is an
  *                        ICMP error about what went to that address: byte 7
  *                        is its errno (ECONNREFUSED: port unreachable).
- * A request may end with " nodelay" (TCP_NODELAY).
+ * A request may end with " nodelay" (TCP_NODELAY); a bind with " reuseport"
+ * (SO_REUSEPORT) may share its port with other such sockets: their
+ * listeners take the port's connections in turn.
  */
 #ifndef TL_ATTACH_H
 #define TL_ATTACH_H
@@ -50,6 +52,7 @@ struct tl_att_req {
 	uint16_t lport;		/* info: the connection's local port */
 	int backlog;
 	bool nodelay;
+	bool reuseport;
 };
 
 /* 1 if line starts with an attach verb (the control channel hands it over). */

@@ -7,6 +7,7 @@
 #include "pcap_in.h"
 #include "tcplab/apps.h"
 #include "options.h"
+#include "replay_frag.h"
 #include "tcplab/socket.h"
 #include "wire.h"
 
@@ -41,6 +42,7 @@ struct emitted {
 	uint8_t *pkt;
 	size_t len;
 	tl_time t;
+	unsigned pieces;	/* a datagram tcplab sent in this many fragments, or 0 */
 };
 
 struct rp {
@@ -59,6 +61,10 @@ struct rp {
 	size_t snap_n;
 	size_t snap_matched;		/* the state the last recorded ACK matched */
 	uint8_t scratch[65536];		/* a recorded answer with its checksums redone */
+	struct rp_frags *rec_frags;	/* the recorded host's fragments, and ... */
+	struct rp_frags *out_frags;	/* ... tcplab's, put back together to compare */
+	size_t reassembled;		/* fragmented answers matched */
+	const char *out_bad;		/* what was wrong with tcplab's fragments */
 };
 
 static const char *ip_str(uint32_t a, char buf[16])
@@ -70,10 +76,8 @@ static const char *ip_str(uint32_t a, char buf[16])
 static uint32_t src_of(const uint8_t *p, size_t len) { return len >= 20 ? get32(p + 12) : 0; }
 static uint32_t dst_of(const uint8_t *p, size_t len) { return len >= 20 ? get32(p + 16) : 0; }
 
-static void emit(void *ctx, const uint8_t *pkt, size_t len)
+static void enqueue(struct rp *r, const uint8_t *pkt, size_t len, unsigned pieces)
 {
-	struct rp *r = ctx;
-
 	if (r->qlen == r->qcap) {
 		size_t n = r->qcap ? 2 * r->qcap : 64;
 		struct emitted *q = realloc(r->q, n * sizeof *q);
@@ -91,6 +95,28 @@ static void emit(void *ctx, const uint8_t *pkt, size_t len)
 	memcpy(e->pkt, pkt, len);
 	e->len = len;
 	e->t = tl_stack_now(r->s);
+	e->pieces = pieces;
+}
+
+/* tcplab's fragments are queued as the datagram they make up, once whole. */
+static void emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct rp *r = ctx;
+	struct rp_frags *f = r->out_frags;
+
+	switch (rp_frag_add(f, pkt, len)) {
+	case RPF_HELD:
+		return;
+	case RPF_DONE:
+		enqueue(r, f->whole, f->whole_len, f->whole_pieces);
+		return;
+	case RPF_BAD:
+		r->out_bad = f->why; /* queued as it is: it differs from any answer */
+		break;
+	case RPF_NOT:
+		break;
+	}
+	enqueue(r, pkt, len, 0);
 }
 
 static void trace_line(void *ctx, tl_time now, const char *line)
@@ -199,6 +225,30 @@ static void translate_input(struct rp *r, uint8_t *pkt, size_t len)
 	put16(seg + 16, csum_fold(csum_add(sum, seg, ip.payload_len)));
 }
 
+/* An ICMP error quotes a segment the host sent (RFC 792): its sequence
+ * number from the recorded host's space into ours, so that tcplab's check
+ * that it is in flight (RFC 5927 4.1) sees its own. */
+static void translate_icmp_quote(struct rp *r, uint8_t *pkt, size_t len)
+{
+	struct ipv4_hdr ip;
+
+	if (ipv4_parse(pkt, len, &ip) != WIRE_OK || ip.proto != IP_PROTO_ICMP ||
+	    ipv4_is_fragment(&ip) || ip.payload_len < 8 + IPV4_HDR_LEN + 8)
+		return;
+	uint8_t *m = pkt + (ip.payload - pkt), *q = m + 8;
+	size_t ihl = (size_t)(q[0] & 15) * 4;
+	if ((m[0] != ICMP_DEST_UNREACH && m[0] != ICMP_TIME_EXCEEDED && m[0] != ICMP_PARAM_PROBLEM) ||
+	    q[0] >> 4 != 4 || ihl < IPV4_HDR_LEN || ip.payload_len < 8 + ihl + 8 ||
+	    q[9] != IP_PROTO_TCP || get32(q + 12) != r->host)
+		return;
+	struct conn *c = conn_find(r, get32(q + 16), get16(q + ihl + 2), get16(q + ihl), false);
+	if (!c || !c->rec_known || !c->stack_known)
+		return;
+	put32(q + ihl + 4, get32(q + ihl + 4) + (c->stack_iss - c->rec_iss));
+	put16(m + 2, 0);
+	put16(m + 2, csum_fold(csum_add(0, m, ip.payload_len)));
+}
+
 /* Before a TCP segment is fed, --ack-state keeps what its connection had. */
 static void snap_receive_state(struct rp *r, const uint8_t *ip, size_t len, tl_time now)
 {
@@ -223,6 +273,7 @@ static void feed(struct rp *r, const struct cap_packet *p)
 		return;
 	memcpy(copy, p->ip, p->len);
 	translate_input(r, copy, p->len);
+	translate_icmp_quote(r, copy, p->len);
 	run_until(r, vtime(r, p));
 	snap_receive_state(r, copy, p->len, vtime(r, p));
 	tl_stack_input(r->s, copy, p->len, vtime(r, p));
@@ -240,6 +291,7 @@ struct view {
 	struct icmp_hdr icmp;
 	uint32_t rel_seq;	/* TCP seq relative to the host's ISS, if known */
 	bool rel;
+	unsigned pieces;	/* reassembled from this many fragments, or 0 */
 };
 
 /* A recorded answer is compared by content, not by its checksums: the
@@ -334,6 +386,9 @@ static void describe(const struct view *v, char *out, size_t n)
 	} else {
 		snprintf(out, n, "IP %s > %s proto %u", a, b, v->ip.proto);
 	}
+	size_t used = strlen(out);
+	if (v->pieces)
+		snprintf(out + used, n - used, " (from %u fragments)", v->pieces);
 }
 
 static bool is_pure_ack(const struct view *v)
@@ -420,6 +475,8 @@ static void divergence(struct rp *r, const struct cap_packet *p, const char *wha
 	} else {
 		printf("  tcplab:   sent nothing\n");
 	}
+	if (r->out_bad)
+		printf("  tcplab's fragments were not one datagram: %s\n", r->out_bad);
 	if (e->ok && e->ip.proto == IP_PROTO_TCP) {
 		struct tl_endpoint remote = { e->ip.dst, e->tcp.dport };
 		printf("  connection %s:%u > :%u is %s in tcplab\n", ip_str(e->ip.dst, peer),
@@ -547,6 +604,30 @@ static bool check_ack_state(struct rp *r, const struct cap_packet *p, const stru
 	return true;
 }
 
+/* The recorded answer p as a view, or the datagram it completes: 1; a
+ * piece of one not yet whole: 0; a piece that cannot be one: -1, told. */
+static int recorded_view(struct rp *r, const struct cap_packet *p, struct view *e)
+{
+	struct rp_frags *f = r->rec_frags;
+
+	switch (rp_frag_add(f, p->ip, p->len)) {
+	case RPF_HELD:
+		return 0;
+	case RPF_BAD:
+		printf("DIVERGENCE at packet %u (t=%.6f s): the recorded fragments differ: %s\n",
+		       p->frame, (double)(vtime(r, p) - r->base) / 1e6, f->why);
+		return -1;
+	case RPF_DONE:
+		view_of(r, f->whole, f->whole_len, false, e);
+		e->pieces = f->whole_pieces;
+		return 1;
+	case RPF_NOT:
+		break;
+	}
+	view_of(r, p->ip, p->len, false, e);
+	return 1;
+}
+
 /* Compares the recorded host packet p with the next one tcplab sent.
  * Returns false on divergence. */
 static bool check_output(struct rp *r, const struct cap_packet *p)
@@ -558,7 +639,9 @@ static bool check_output(struct rp *r, const struct cap_packet *p)
 	if (r->qhead == r->qlen &&
 	    tl_stack_next_deadline(r->s) <= vtime(r, p) + TL_MS(r->o->time_tol_ms))
 		run_until(r, tl_stack_next_deadline(r->s));
-	view_of(r, p->ip, p->len, false, &e);
+	int got = recorded_view(r, p, &e);
+	if (got <= 0)
+		return got == 0;
 	if (r->o->ack_state && is_pure_ack(&e))
 		return check_ack_state(r, p, &e);
 	for (;;) {
@@ -572,6 +655,7 @@ static bool check_output(struct rp *r, const struct cap_packet *p)
 		}
 		struct emitted *m = &r->q[r->qhead];
 		view_of(r, m->pkt, m->len, true, &g);
+		g.pieces = m->pieces;
 		const char *what = differs(r, &e, &g);
 		if (!what) {
 			uint64_t dt = m->t > vtime(r, p) ? m->t - vtime(r, p) : vtime(r, p) - m->t;
@@ -579,6 +663,7 @@ static bool check_output(struct rp *r, const struct cap_packet *p)
 				divergence(r, p, "time", &e, &g, m->t);
 				return false;
 			}
+			r->reassembled += e.pieces || g.pieces;
 			drop_emitted(r);
 			r->compared++;
 			return true;
@@ -606,9 +691,15 @@ static int replay(struct rp *r)
 		else if (src_of(p->ip, p->len) == r->host && !check_output(r, p))
 			return 1;
 	}
+	if (r->out_frags->active) {
+		printf("DIVERGENCE after the last packet: tcplab sent %u fragments of a datagram, "
+		       "not all of it\n", r->out_frags->n);
+		return 1;
+	}
 	while (r->qhead < r->qlen) {
 		struct view g;
 		view_of(r, r->q[r->qhead].pkt, r->q[r->qhead].len, true, &g);
+		g.pieces = r->q[r->qhead].pieces;
 		if ((r->o->lenient || r->o->ack_state) && is_pure_ack(&g)) {
 			drop_emitted(r);
 			continue;
@@ -629,12 +720,60 @@ static void free_queue(struct rp *r)
 	free(r->q);
 }
 
+/* The stack under test, configured as the recorded host, its services started. */
+static bool start_stack(struct rp *r)
+{
+	const struct tl_replay_opts *o = r->o;
+	struct tl_config cfg;
+
+	if (o->cfg)
+		cfg = *o->cfg;
+	else
+		tl_config_defaults(&cfg);
+	cfg.addr = r->host;
+	cfg.mtu = o->mtu;
+	cfg.seed = o->seed;
+	cfg.output = emit;
+	cfg.output_ctx = r;
+	if (o->trace) {
+		cfg.trace = trace_line;
+		cfg.trace_ctx = r;
+		cfg.trace_json = o->trace_json;
+	}
+	/* The live clock's sub-millisecond phase (pcap_out keeps it), so that our
+	 * millisecond timestamps tick where the recorded host's did. */
+	r->base = TIME_BASE + (r->cap->n ? r->cap->p[0].ts_us % 1000 : 0);
+	r->rec_frags = calloc(1, sizeof *r->rec_frags);
+	r->out_frags = calloc(1, sizeof *r->out_frags);
+	r->s = r->rec_frags && r->out_frags ? tl_stack_new(&cfg) : NULL;
+	if (!r->s || tl_apps_start_some(r->s, TL_SVC_ALL & ~o->services_off) < 0)
+		return false;
+	tl_stack_poll(r->s, r->base);
+	return true;
+}
+
+static void report(const struct rp *r)
+{
+	const struct tl_replay_opts *o = r->o;
+	char a[16];
+
+	printf("replay %s: host %s, %zu packets: %zu fed to tcplab, %zu answers matched, "
+	       "%zu bare ACKs folded; tolerances: time %u ms, window %u%%%s; no divergence\n",
+	       o->file, ip_str(r->host, a), r->cap->n, r->fed, r->compared, r->folded,
+	       o->time_tol_ms, o->window_tol_pct, o->lenient ? ", lenient" : "");
+	if (r->reassembled)
+		printf("  fragments: %zu answers sent in fragments compared as the datagrams they "
+		       "make up (IP IDs and where the pieces were cut not compared)\n", r->reassembled);
+	if (o->ack_state)
+		printf("  --ack-state: %zu recorded ACKs matched tcplab's receive state; "
+		       "tcplab's own %zu bare ACKs not compared\n", r->states, r->own_acks);
+}
+
 int tl_replay_run(const struct tl_replay_opts *o)
 {
 	struct capture cap;
 	struct rp r;
-	struct tl_config cfg;
-	char err[512], a[16];
+	char err[512];
 
 	if (capture_load(o->file, &cap, err, sizeof err) < 0) {
 		fprintf(stderr, "tcplab: %s\n", err);
@@ -650,41 +789,15 @@ int tl_replay_run(const struct tl_replay_opts *o)
 		capture_free(&cap);
 		return 2;
 	}
-	if (o->cfg)
-		cfg = *o->cfg;
-	else
-		tl_config_defaults(&cfg);
-	cfg.addr = r.host;
-	cfg.mtu = o->mtu;
-	cfg.seed = o->seed;
-	cfg.output = emit;
-	cfg.output_ctx = &r;
-	if (o->trace) {
-		cfg.trace = trace_line;
-		cfg.trace_ctx = &r;
-		cfg.trace_json = o->trace_json;
-	}
-	/* The live clock's sub-millisecond phase (pcap_out keeps it), so that our
-	 * millisecond timestamps tick where the recorded host's did. */
-	r.base = TIME_BASE + (cap.n ? cap.p[0].ts_us % 1000 : 0);
-	r.s = tl_stack_new(&cfg);
-	if (!r.s || tl_apps_start_some(r.s, TL_SVC_ALL & ~o->services_off) < 0) {
+	int status = 2;
+	if (!start_stack(&r))
 		fprintf(stderr, "tcplab: cannot start the stack\n");
-		capture_free(&cap);
-		return 2;
-	}
-	tl_stack_poll(r.s, r.base);
-	int status = replay(&r);
-	if (status == 0)
-		printf("replay %s: host %s, %zu packets: %zu fed to tcplab, %zu answers matched, "
-		       "%zu bare ACKs folded; tolerances: time %u ms, window %u%%%s; no divergence\n",
-		       o->file, ip_str(r.host, a), cap.n, r.fed, r.compared, r.folded, o->time_tol_ms,
-		       o->window_tol_pct, o->lenient ? ", lenient" : "");
-	if (status == 0 && o->ack_state)
-		printf("  --ack-state: %zu recorded ACKs matched tcplab's receive state; "
-		       "tcplab's own %zu bare ACKs not compared\n", r.states, r.own_acks);
+	else if ((status = replay(&r)) == 0)
+		report(&r);
 	free_queue(&r);
 	tl_stack_free(r.s);
+	free(r.rec_frags);
+	free(r.out_frags);
 	capture_free(&cap);
 	return status;
 }

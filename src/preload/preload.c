@@ -42,7 +42,7 @@ struct ent {
 	int spare;		/* UDP: tcplab's end of the socket, until it has it; else -1 */
 	enum st st;
 	int err;		/* SO_ERROR */
-	bool nodelay, reuse, keepalive, v6only;
+	bool nodelay, reuse, keepalive, v6only, reuseport;
 	bool shut_wr;		/* the program shut down writing */
 	bool reset_told;	/* ECONNRESET was returned once */
 	struct sockaddr_in local, peer;
@@ -514,9 +514,8 @@ static bool stack_gone(void)
  * line must not reach the program). 0, or -1 with errno. */
 static int tcp_before_read(int fd, struct ent *e, int flags)
 {
-	bool block = !(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK);
-
-	if (e->st == S_CONNECTING && !complete(fd, e, block)) {
+	if (e->st == S_CONNECTING &&
+	    !complete(fd, e, !(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK))) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -729,7 +728,8 @@ PUBLIC int bind(int fd, const struct sockaddr *sa, socklen_t len)
 		return -1;
 	}
 	inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
-	snprintf(req, sizeof req, "bind %s %u\n", ip, ntohs(a.sin_port));
+	snprintf(req, sizeof req, "bind %s %u%s\n", ip, ntohs(a.sin_port),
+		 e->reuseport ? " reuseport" : "");
 	if (ask(fd, false, req, ans, sizeof ans) < 0)
 		return -1;
 	e->local = a;
@@ -992,8 +992,10 @@ PUBLIC int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 /* The table's flag a boolean option sets, or NULL. */
 static bool *flag_of(struct ent *e, int level, int name)
 {
-	if (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT))
+	if (level == SOL_SOCKET && name == SO_REUSEADDR)
 		return &e->reuse;
+	if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		return &e->reuseport;
 	if (level == SOL_SOCKET && name == SO_KEEPALIVE)
 		return &e->keepalive;
 	if (level == IPPROTO_TCP && name == TCP_NODELAY)
@@ -1234,7 +1236,7 @@ static const char *fds_var(void)
 		if (!e || (fcntl(fd, F_GETFD) & FD_CLOEXEC))
 			continue;
 		unsigned fl = e->nodelay | e->reuse << 1 | e->keepalive << 2 | e->v6only << 3 |
-			      e->shut_wr << 4;
+			      e->shut_wr << 4 | e->reuseport << 5;
 		n += (size_t)snprintf(buf + n, sizeof buf - n, "%d,%d,%d,%d,%u,%x,%u,%x,%u;", fd,
 				      e->family, e->type, (int)e->st, fl, e->local.sin_addr.s_addr,
 				      e->local.sin_port, e->peer.sin_addr.s_addr, e->peer.sin_port);
@@ -1327,7 +1329,8 @@ static void restore_one(const char *item)
 		return;
 	*e = (struct ent){ .used = true, .family = family, .type = type, .spare = -1,
 			   .st = (enum st)st, .nodelay = fl & 1, .reuse = fl >> 1 & 1,
-			   .keepalive = fl >> 2 & 1, .v6only = fl >> 3 & 1, .shut_wr = fl >> 4 & 1 };
+			   .keepalive = fl >> 2 & 1, .v6only = fl >> 3 & 1, .shut_wr = fl >> 4 & 1,
+			   .reuseport = fl >> 5 & 1 };
 	e->local = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = (in_port_t)lp,
 					 .sin_addr.s_addr = la };
 	e->peer = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = (in_port_t)pp,

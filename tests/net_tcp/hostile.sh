@@ -2,8 +2,14 @@
 # Hostile packets on a real link: UDP from a service port gets neither an
 # echo nor an ICMP error, a broadcast ping gets no answer, a LAND SYN (from
 # tcplab's own address) gets no SYN-ACK, a ping from the subnet's broadcast
-# address is dropped; an ordinary datagram still gets its echo. Each drop
-# shows in tcplab's counters.
+# address is dropped; an ordinary datagram still gets its echo. Then
+# hostile fragments and IP options (hostile_ip.py): source routes,
+# malformed and unknown options, overlaps, duplicates, holes, malformed
+# pieces, too many pieces, a storm of datagrams and one of bytes past the
+# reassembly bounds, a hole left open until it times out; tcplab stays up,
+# answers ping and reassembles afterwards, and its peak memory grows by
+# less than 8 MiB (the storm sends 11.8 MB; reassembly holds 4 MiB). Each
+# drop shows in tcplab's counters.
 set -u
 . "$(dirname "$0")/../net/netlib.sh"
 TCPLAB=$1
@@ -70,15 +76,41 @@ PY
 tl_in ping -b -c 2 -i 0.2 -W 1 10.10.0.255 >"$TL_TMP/ping" 2>&1
 grep -q " 0 received" "$TL_TMP/ping" || tl_fail "a broadcast ping was answered: $(cat "$TL_TMP/ping")"
 tl_ok "a broadcast ping gets no answer"
+
+# Peak resident memory (KiB), before and after the fragments and options.
+hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$TL_PID/status"; }
+before=$(hwm)
+tl_in timeout 90 /usr/bin/python3 "$(dirname "$0")/hostile_ip.py" || tl_fail "hostile fragments and options"
+after=$(hwm)
+[ -n "$before" ] && [ -n "$after" ] && [ $((after - before)) -lt 8192 ] ||
+	tl_fail "tcplab's peak memory grew from ${before:-?} to ${after:-?} KiB under the fragment storm"
+tl_ok "tcplab's peak memory: $before KiB before the fragments, $after KiB after (reassembly holds 4 MiB at most)"
 tl_net_stop
 
 for want in "UDP datagrams dropped: from a service port (loop guard)=12" \
 	"IP packets dropped: source is our own address (LAND)=3" \
 	"IP packets dropped: martian or broadcast source=2" \
-	"ICMP port unreachable messages sent=0"; do
+	"ICMP port unreachable messages sent=0" \
+	"IP packets dropped: source route option (LSRR, SSRR), not honoured=2" \
+	"IP packets dropped: malformed options (answered by ICMP parameter problem)=1" \
+	"ICMP parameter problem messages sent: malformed IP options=1" \
+	"IP datagrams given up: fragments overlap or disagree on its end (RFC 5722)=2" \
+	"IP fragments dropped: duplicate of one held=2" \
+	"IP fragments dropped: empty, not a multiple of 8 bytes before the last, or past 65535 bytes=2" \
+	"IP datagrams given up: too many fragments=1" \
+	"ICMP time exceeded messages sent: reassembly timed out=1"; do
 	v=$(tl_counter "${want%=*}")
 	[ "${v:-none}" = "${want##*=}" ] || tl_fail "'${want%=*}' is ${v:-none}, want ${want##*=}"
 done
 drops=$(tl_counter "IP packets dropped: broadcast or multicast destination")
 [ "${drops:-0}" -ge 2 ] || tl_fail "the broadcast pings were not counted as broadcast ($drops)"
 tl_ok "every drop counted: 12 loop-guard datagrams, 3 LAND packets, 2 from 10.10.0.255, $drops broadcast"
+# The storm: 1000 datagrams past the bound of 256, 11.8 MB past the 4 MiB.
+dgrams=$(tl_counter "IP datagrams given up: too many in reassembly, the oldest dropped")
+mem=$(tl_counter "IP datagrams given up: reassembly memory full, the oldest dropped")
+timedout=$(tl_counter "IP datagrams given up: reassembly timed out")
+reasm=$(tl_counter "IP datagrams reassembled from fragments")
+[ "${dgrams:-0}" -ge 700 ] && [ "${mem:-0}" -ge 10 ] && [ "${timedout:-0}" -ge 1 ] &&
+	[ "${reasm:-0}" -eq 4 ] ||
+	tl_fail "reassembly counters: ${dgrams:-none} given up for the datagram bound (700+), ${mem:-none} for memory (10+), ${timedout:-none} timed out (1+), ${reasm:-none} reassembled (4)"
+tl_ok "fragments counted: 2 overlaps, 2 duplicates, 2 malformed, 1 with too many pieces, $dgrams past the datagram bound, $mem past the memory bound, $timedout timed out; 4 reassembled"

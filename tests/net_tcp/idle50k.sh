@@ -28,7 +28,8 @@ done
 for i in 0 1 2; do
 	for _ in $(seq 2400); do
 		grep -q ready "$TL_TMP/ready$i" 2>/dev/null && break
-		kill -0 "${PIDS[$i]}" 2>/dev/null || tl_fail "client $i: $(cat "$TL_TMP/ready$i")"
+		kill -0 "${PIDS[$i]}" 2>/dev/null ||
+			tl_fail "client $i ended before it had opened its connections (its 240 s timeout?): $(cat "$TL_TMP/ready$i")"
 		sleep 0.1
 	done
 	grep -q ready "$TL_TMP/ready$i" || tl_fail "client $i did not open its connections within 240 s"

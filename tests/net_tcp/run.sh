@@ -13,32 +13,7 @@ set -u
 TCPLAB=$1
 PROG="/usr/bin/python3 $(dirname "$0")/run_progs.py"
 tl_net_require
-PIDS=""
-# Each PID is a `timeout` running a program: SIGTERM, which timeout passes
-# on to the program (SIGKILL would leave the program running without it).
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 20); do
-		local alive=0
-		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-	tl_net_cleanup
-}
-trap cleanup EXIT
-
-run() { tl_in timeout 30 "$TCPLAB" run -- "$@"; }
-# bg NAME COMMAND...: started in the namespace in the background (its PID
-# in LAST: ip netns exec and tcplab run exec it), output in $TL_TMP/NAME.
-bg() {
-	local name=$1
-	shift
-	ip netns exec "$TL_NS" "$@" >"$TL_TMP/$name" 2>&1 &
-	PIDS="$PIDS $!"
-	LAST=$!
-}
+. "$(dirname "$0")/runlib.sh"
 # wait_for FILE PATTERN: within 5 s.
 wait_for() {
 	for _ in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -199,6 +174,20 @@ held=$(tl_in "$TCPLAB" ss | awk '$6 ~ /:6004$/ {print $3}')
 	tl_fail "a program that does not read: staged '$staged', Recv-Q '$held': $stats"
 tl_ok "a program that never reads: tcplab advertised win 0; $staged bytes staged, $held held in the stack's receive queue"
 kill -KILL "$LAZY"
+
+bg rp1 timeout 30 "$TCPLAB" run -- $PROG reuseport_server 7600 25
+RP1=$LAST
+wait_for "$TL_TMP/rp1" listening
+bg rp2 timeout 30 "$TCPLAB" run -- $PROG reuseport_server 7600 25
+wait_for "$TL_TMP/rp2" listening
+[ "$(run $PROG bind_port 7600)" = EADDRINUSE ] || tl_fail "a socket without SO_REUSEPORT took a shared port"
+pids=$(tl_in timeout 20 $PROG pids_of 10.10.0.2 7600 10 | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
+[ "$pids" = "5 5 " ] || tl_fail "SO_REUSEPORT: 10 connections went to: $pids"
+kill -TERM "$RP1"
+for _ in $(seq 50); do kill -0 "$RP1" 2>/dev/null || break; sleep 0.1; done
+pids=$(tl_in timeout 20 $PROG pids_of 10.10.0.2 7600 4 | sort -u | wc -l)
+[ "$pids" = 1 ] || tl_fail "SO_REUSEPORT after one server left: $pids servers answered"
+tl_ok "SO_REUSEPORT: two servers on port 7600 took 5 of 10 connections each; after one left, the other took all"
 
 bg holder "$TCPLAB" run -- $PROG serve_hold 7000
 wait_for "$TL_TMP/holder" listening

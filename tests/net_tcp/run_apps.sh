@@ -12,29 +12,7 @@ tl_net_require
 for p in gunicorn nginx iperf3 curl wget socat nc; do
 	command -v $p >/dev/null || tl_net_skip "$p is not installed (tools/test installs it)"
 done
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 30); do
-		local alive=0
-		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-	tl_net_cleanup
-}
-trap cleanup EXIT
-
-run() { tl_in timeout 30 "$TCPLAB" run -- "$@"; }
-# bg NAME COMMAND...: in the namespace, in the background, output in $TL_TMP/NAME.
-bg() {
-	local name=$1
-	shift
-	ip netns exec "$TL_NS" "$@" >"$TL_TMP/$name" 2>&1 &
-	PIDS="$PIDS $!"
-	LAST=$!
-}
+. "$(dirname "$0")/runlib.sh"
 # listening PORT: waits (5 s at most) until tcplab ss shows a listener on PORT.
 listening() {
 	for _ in $(seq 50); do

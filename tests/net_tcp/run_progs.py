@@ -207,6 +207,33 @@ def udp_refused(addr, port):
             print(errno.errorcode[e.errno])
 
 
+def reuseport_server(port, secs):
+    """SO_REUSEPORT: one of several processes on one port; answers each
+    connection with its pid."""
+    import os
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    ls.bind(("0.0.0.0", int(port)))
+    ls.listen()
+    ls.settimeout(0.5)
+    print("listening", flush=True)
+    end = time.time() + float(secs)
+    while time.time() < end:
+        try:
+            c, _ = ls.accept()
+        except socket.timeout:
+            continue
+        with c:
+            c.sendall(f"{os.getpid()}\n".encode())
+
+
+def pids_of(addr, port, n):
+    """n connections one after another: prints the pid each one answered."""
+    for _ in range(int(n)):
+        with socket.create_connection((addr, int(port)), timeout=10) as s:
+            print(s.recv(100).decode().strip())
+
+
 def udp_server():
     """The classic UDP echo server: three datagrams."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

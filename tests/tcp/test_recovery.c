@@ -194,19 +194,24 @@ START_TEST(slow_start_then_congestion_avoidance)
 	ack_to(&h, MSS, 512);
 	ck_assert_uint_eq(c->cong.cwnd, 11 * MSS);
 	expect_segments(&h, "two more", 10 * MSS, 2);
-	/* An ACK of two segments adds two (RFC 3465 2.2, L = 2*SMSS). */
+	/* An ACK of two segments adds two (RFC 3465 2.2). */
 	ack_to(&h, 3 * MSS, 512);
 	ck_assert_uint_eq(c->cong.cwnd, 13 * MSS);
+	tcph_drain(&h);
+	/* A stretch ACK of five (what GRO and TSO make) adds five: the round
+	 * still doubles cwnd (RFC 3465 2.3, as Linux counts). */
+	ack_to(&h, 8 * MSS, 512);
+	ck_assert_uint_eq(c->cong.cwnd, 18 * MSS);
 	tcph_drain(&h);
 	/* Above ssthresh: one MSS per cwnd's worth of bytes acknowledged
 	 * (RFC 5681 3.1), however many ACKs carry them. */
 	c->cong.ssthresh = c->cong.cwnd;
 	uint32_t cw = c->cong.cwnd;
-	ack_to(&h, 4 * MSS, 512);
+	ack_to(&h, 9 * MSS, 512);
 	ck_assert_uint_eq(c->cong.cwnd, cw);
-	ack_to(&h, 4 * MSS + cw - 2 * MSS, 512); /* a stretch ACK: 11 segments */
+	ack_to(&h, 9 * MSS + cw - 2 * MSS, 512); /* a stretch ACK: 16 segments */
 	ck_assert_uint_eq(c->cong.cwnd, cw);
-	ack_to(&h, 4 * MSS + cw, 512);
+	ack_to(&h, 9 * MSS + cw, 512);
 	ck_assert_uint_eq(c->cong.cwnd, cw + MSS);
 	tcph_free(&h);
 }

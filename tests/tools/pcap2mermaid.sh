@@ -42,3 +42,29 @@ grep -q 'Note over C: out of order: 1448 bytes before it are missing' <<<"$out" 
 grep -Eq 'S->>C: ACK seq=1 ack=1 win=[0-9]+ sack=1449-2897$' <<<"$out" || fail "no SACK block: $out"
 "$tool" "$captures/challenge_ack.pcap" | grep -q 'a SYN with another ISN on the open connection' || fail "no forged-SYN note"
 echo "ok: out-of-order arrivals, SACK blocks and a forged SYN"
+out=$("$tool" "$captures/linux_frag.pcap") || fail "linux_frag.pcap: exit $?"
+grep -Eq 'A->>B: IP id=[0-9]+ off=0 len=1480 MF: ICMP echo request id=[0-9]+ seq=1$' <<<"$out" &&
+	grep -Eq 'B->>A: IP id=[0-9]+ off=1480 len=528$' <<<"$out" &&
+	grep -Eq 'B->>A: IP id=[0-9]+ off=0 len=1480 MF: UDP 7 to [0-9]+ len=3000$' <<<"$out" &&
+	grep -Eq 'B->>A: IP id=[0-9]+ off=2960 len=48$' <<<"$out" || fail "fragments: $out"
+"$tool" "$captures/ip_frag.pcap" | grep -Eq 'B->>A: options RR,EOL: ICMP echo reply id=[0-9]+ seq=1$' ||
+	fail "no options in ip_frag.pcap"
+out=$("$tool" "$captures/pmtu.pcap" --max 20) || fail "pmtu.pcap: exit $?"
+grep -q '    participant R1 as Router 10.10.0.1' <<<"$out" &&
+	grep -q 'R1->>S: ICMP fragmentation needed mtu=1280 about seq=1 len=1448$' <<<"$out" ||
+	fail "no fragmentation needed in pmtu.pcap: $out"
+echo "ok: fragments (id, offset, length, MF), options, and a router's fragmentation needed about a segment"
+out=$("$tool" --ip-headers "$captures/ip_frag.pcap") || fail "--ip-headers: exit $?"
+[ "$(grep -c '^| [0-9]' <<<"$out")" -eq 6 ] || fail "--ip-headers: not one row per IPv4 packet: $out"
+grep -Eq '^\| 3 \| 10.10.0.1 > 10.10.0.2 \| 4 \| 20 \| 0x00 \| 548 \| [0-9]+ \| 0 \| 0 \| 1480 \| 64 \| ICMP \| 0x[0-9a-f]{4} ok \| - \|$' <<<"$out" &&
+	grep -Eq '^\| 6 \| .* \| 60 \| 0x00 \| 124 \| [0-9]+ \| 1 \| 0 \| 0 \| 64 \| ICMP \| 0x[0-9a-f]{4} ok \| NOP,RR \|$' <<<"$out" ||
+	fail "--ip-headers: the second fragment or the RR request: $out"
+# The RR request's TTL changed, its checksum left as it was.
+/usr/bin/python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+at = d.index(b"\x4f\x00\x00\x7c")
+d[at + 8] -= 1
+open(sys.argv[2], "wb").write(d)' "$captures/ip_frag.pcap" "$tmp" || fail "cannot alter ip_frag.pcap"
+"$tool" --ip-headers "$tmp" 2>/dev/null | grep -q ' wrong | NOP,RR |$' || fail "--ip-headers: a wrong checksum is not told"
+echo "ok: --ip-headers: one row per IPv4 packet, fragment fields, options, and checksums checked"

@@ -8,6 +8,8 @@
  *                              to the last byte, then the seconds connect()
  *                              took (for the loss table)
  *   rr ADDR PORT SECONDS       1-byte TCP echo round trips: per second
+ *   lat ADDR PORT SECONDS      the same, each round trip timed: p50 p99 p99.9
+ *                              in microseconds
  *   conn ADDR PORT SECONDS N   connect, 1-byte echo, close, N threads: per second
  *   idle ADDR PORT COUNT       open COUNT connections, print "ready", hold
  *                              them until standard input closes
@@ -169,6 +171,41 @@ static void rr(const struct sockaddr_in *sa, double seconds)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	ping_pong(fd, seconds, "echo");
 	close(fd);
+}
+
+#define LAT_MAX (1 << 21) /* round trips timed at most */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Round trips one at a time, each timed: the distribution, not the mean. */
+static void latency(const struct sockaddr_in *sa, double seconds)
+{
+	static double us[LAT_MAX];
+	int fd = dial(sa), one = 1;
+	long n = 0;
+	char c = 'x';
+	double t0 = now_s(), t = t0;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	for (int i = 0; i < 1000; i++) /* warm up: caches, the peer's first wake-ups */
+		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1)
+			die("echo");
+	while (t - t0 < seconds && n < LAT_MAX) {
+		double s = now_s();
+		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1)
+			die("echo");
+		t = now_s();
+		us[n++] = (t - s) * 1e6;
+	}
+	close(fd);
+	qsort(us, (size_t)n, sizeof us[0], cmp_double);
+	printf("%.1f %.1f %.1f us (p50 p99 p99.9 of %ld)\n", us[n / 2], us[n * 99 / 100],
+	       us[n * 999 / 1000], n);
 }
 
 struct conn_job {
@@ -427,6 +464,8 @@ int main(int argc, char **argv)
 		recv_time(&sa, atoll(argv[4]));
 	else if (!strcmp(m, "rr"))
 		rr(&sa, atof(argv[4]));
+	else if (!strcmp(m, "lat"))
+		latency(&sa, atof(argv[4]));
 	else if (!strcmp(m, "conn") && argc == 6)
 		conns(&sa, atof(argv[4]), atoi(argv[5]));
 	else if (!strcmp(m, "idle"))

@@ -11,10 +11,11 @@
 static void reno_on_ack(struct tl_tcp *c, uint32_t acked)
 {
 	struct tcp_cong *g = &c->cong;
-	/* RFC 3465 2.2: count bytes, up to 2*SMSS per ACK so that delayed ACKs
-	 * still double cwnd each round; 1*SMSS while repairing after a loss. */
-	uint32_t limit = seq_leq(c->snd_una, c->recover) ? c->mss : 2u * c->mss;
-	uint32_t inc = acked < limit ? acked : limit;
+	/* RFC 3465 2.2-2.3: count the bytes an ACK covers, all of them, as
+	 * Linux does: a stretch ACK (one for a GRO or TSO super-segment, or a
+	 * delayed one) still doubles cwnd each round; 1*SMSS while repairing
+	 * after a loss (RFC 3465 2.3's L = 1*SMSS after a timeout). */
+	uint32_t inc = seq_leq(c->snd_una, c->recover) && acked > c->mss ? c->mss : acked;
 
 	if (g->cwnd >= g->ssthresh) {
 		/* RFC 5681 3.1: one SMSS per cwnd of bytes acked, so stretch ACKs
