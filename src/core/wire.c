@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+/* checkpoint 1 */
 uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -9,6 +10,7 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	uint32_t w;
 	uint16_t h;
 
+	/* RFC 1071 1: the one's complement sum of the data's 16-bit words. */
 	/* RFC 1071 2(B): the sum does not depend on byte order, so add 32-bit
 	 * words as the machine loads them and swap once at the end. */
 	uint64_t carry = 0;
@@ -58,6 +60,7 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	return (uint32_t)acc;
 }
 
+/* checkpoint 1 */
 uint16_t csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -77,6 +80,7 @@ uint32_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 	return csum_add(0, ph, sizeof ph);
 }
 
+/* checkpoint 1 */
 enum wire_err ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_hdr *h)
 {
 	if (len < IPV4_HDR_LEN)
@@ -385,6 +389,7 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 	return n;
 }
 
+/* checkpoint 1 */
 enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
 			uint32_t dst, struct tcp_hdr *h)
 {

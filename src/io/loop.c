@@ -383,6 +383,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 }
 
 /* Drains the TUN device: every packet that is ready, then back to poll. */
+/* checkpoint 8 */
 static void read_tun(struct driver *d)
 {
 	static uint8_t buf[MAX_PKT];
@@ -422,6 +423,7 @@ static int read_signals(struct driver *d)
 }
 
 /* Until the earliest deadline, to the microsecond (NULL: none). */
+/* checkpoint 8 */
 static const struct timespec *poll_timeout(struct driver *d, tl_time now, struct timespec *ts)
 {
 	tl_time t = tl_stack_next_deadline(d->stack);

@@ -18,6 +18,7 @@ static const char *hint(int e)
 	return e == EPERM || e == EACCES ? " (run as root or with CAP_NET_ADMIN)" : "";
 }
 
+/* checkpoint 8 */
 int tl_tun_open(const char *name, bool offload, char *err, size_t errlen)
 {
 	struct ifreq ifr;

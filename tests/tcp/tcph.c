@@ -310,16 +310,37 @@ static void describe(const struct tcph_peer *p, const struct seg *g, char *b, si
 		 g->h.seq - p->iss, g->h.ack - p->piss, g->len, g->h.wnd, g->h.seq, g->h.ack);
 }
 
-/* Where a check failed: the step, the caller's line, the segment. */
+/* The segment a step expects, as describe shows one: the fields it names
+ * (sequence numbers relative), the others left out. */
+static void describe_want(const struct tcph_want *w, char *b, size_t n)
+{
+	char f[8] = "any";
+	size_t k;
+
+	if (w->flags != TCPH_UNSET)
+		flags_str((uint8_t)w->flags, f);
+	snprintf(b, n, "[%s]", f);
+	if (w->seq != TCPH_UNSET && (k = strlen(b)) < n)
+		snprintf(b + k, n - k, " seq %u", (uint32_t)w->seq);
+	if (w->ack != TCPH_UNSET && (k = strlen(b)) < n)
+		snprintf(b + k, n - k, " ack %u", (uint32_t)w->ack);
+	if (w->len != TCPH_UNSET && (k = strlen(b)) < n)
+		snprintf(b + k, n - k, " len %lld", (long long)w->len);
+	if (w->wnd != TCPH_UNSET && (k = strlen(b)) < n)
+		snprintf(b + k, n - k, " win %lld", (long long)w->wnd);
+}
+
+/* Where a check failed: the step, the caller's line, the segments. */
 struct where {
 	const char *step, *file;
 	int line;
+	char want[96];
 	char got[160];
 };
 
 #define FAIL_UNLESS(cond, w, fmt, ...)                                                     \
-	ck_assert_msg(cond, "%s:%d: step %s: " fmt "; the stack sent %s", (w)->file, (w)->line, \
-		      (w)->step, __VA_ARGS__, (w)->got)
+	ck_assert_msg(cond, "%s:%d: step %s: " fmt "; expected %s; the stack sent %s", (w)->file, \
+		      (w)->line, (w)->step, __VA_ARGS__, (w)->want, (w)->got)
 
 /* A sequence number, compared relative to base; printed both ways. */
 static void check_seq(const struct where *w, const char *what, int64_t want, uint32_t got,
@@ -397,10 +418,11 @@ struct seg *tcph_out_seg(struct tcph *h, const char *step, struct tcph_want want
 {
 	struct tcph_peer *p = want.peer ? want.peer : &h->peer;
 	struct seg *g = &h->last;
-	struct where w = { step, file, line, "" };
+	struct where w = { step, file, line, "", "" };
 
-	ck_assert_msg(tcph_pop(h, g), "%s:%d: step %s: expected a segment, the stack sent none",
-		      file, line, step);
+	describe_want(&want, w.want, sizeof w.want);
+	ck_assert_msg(tcph_pop(h, g), "%s:%d: step %s: expected %s; the stack sent none", file, line,
+		      step, w.want);
 	/* A SYN whose seq the step leaves open starts a connection: a new ISS. */
 	if ((g->h.flags & TCP_SYN) && want.seq == TCPH_UNSET && peer_of(h, g) == p) {
 		p->iss = g->h.seq;
@@ -479,7 +501,8 @@ struct seg *tcph_connect(struct tcph *h)
 	p->iss = g->h.seq;
 	p->synced = true;
 	p->rcvd = 1;
-	check_flags(&(struct where){ "connect: SYN", __FILE__, __LINE__, "" }, TCP_SYN, g->h.flags);
+	check_flags(&(struct where){ "connect: SYN", __FILE__, __LINE__, "[S]", "" }, TCP_SYN,
+		    g->h.flags);
 	ck_assert_uint_eq(g->len, 0);
 	ck_assert_int_eq(tl_tcp_state(h->conn), TL_SYN_SENT);
 	return g;

@@ -120,6 +120,38 @@ START_TEST(karn_no_sample_from_retransmission)
 }
 END_TEST
 
+/* RFC 6298 5.5 and 5.7: each expiry doubles the RTO, which stays backed
+ * off (Karn: the ACK of a resent segment is no sample) until a segment sent
+ * once is acknowledged; then it is computed afresh (2.3). */
+START_TEST(backoff_until_a_new_sample)
+{
+	struct tcph h;
+
+	established_sender(&h, 100);
+	tcph_out(&h, "data", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 1, .len = 100);
+	struct tl_tcp *c = tcb(&h);
+	uint32_t rto = c->rtt.rto_us;
+	tcph_advance(&h, rto / 1000);
+	tcph_out(&h, "first retransmission", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 100);
+	ck_assert_uint_eq(c->rtt.rto_us, 2 * rto);
+	tcph_advance(&h, 2 * rto / 1000);
+	tcph_out(&h, "second retransmission", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = 100);
+	ck_assert_uint_eq(c->rtt.rto_us, 4 * rto);
+	ack_to(&h, 100, 512);
+	ck_assert_uint_eq(c->rtt.rto_us, 4 * rto);
+	tl_tcp_send(h.conn, blob, 10);
+	tcph_out(&h, "new data", .flags = TCP_ACK | TCP_PSH, .seq = 101, .ack = 1, .len = 10);
+	tcph_advance(&h, 30);
+	ack_to(&h, 110, 512);
+	uint32_t k = 4 * c->rtt.rttvar_us > 1000 ? 4 * c->rtt.rttvar_us : 1000;
+	uint32_t want = c->rtt.srtt_us + k;
+	if (want < h.cfg.tcp_rto_min_ms * 1000u)
+		want = h.cfg.tcp_rto_min_ms * 1000u;
+	ck_assert_uint_eq(c->rtt.rto_us, want);
+	tcph_free(&h);
+}
+END_TEST
+
 START_TEST(fin_retransmitted)
 {
 	struct tcph h;
@@ -247,6 +279,23 @@ START_TEST(rto_collapses_cwnd)
 	/* Slow start again from one segment. */
 	ack_to(&h, MSS, 512);
 	ck_assert_uint_eq(c->cong.cwnd, 2 * MSS);
+	tcph_free(&h);
+}
+END_TEST
+
+/* RFC 5681 3.1 (4): ssthresh is never below two segments. */
+START_TEST(ssthresh_at_least_two_segments)
+{
+	struct tcph h;
+
+	established_sender(&h, 2 * MSS);
+	struct tl_tcp *c = tcb(&h);
+	expect_segments(&h, "two segments", 0, 2);
+	tcph_advance(&h, c->rtt.rto_us / 1000);
+	ck_assert_uint_eq(c->cong.ssthresh, 2 * MSS);
+	ck_assert_uint_eq(c->cong.cwnd, MSS);
+	tcph_out(&h, "RTO retransmission", .flags = TCP_ACK, .seq = 1, .ack = 1, .len = MSS);
+	tcph_expect_nothing(&h, "one segment only");
 	tcph_free(&h);
 }
 END_TEST
@@ -1010,22 +1059,31 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("tcp_recovery");
+	TCase *snd = tcase_create("sender");
+	TCase *rto = tcase_create("rto");
+	TCase *reno = tcase_create("reno");
 	TCase *t = tcase_create("timers_and_congestion");
 
 	for (size_t i = 0; i < sizeof blob; i++)
 		blob[i] = (uint8_t)(i * 3 + i / 1000);
-	tcase_add_test(t, rto_arithmetic_rfc6298);
-	tcase_add_test(t, rto_backoff_and_abort);
-	tcase_add_test(t, karn_no_sample_from_retransmission);
+	/* tools/checkpoint test 4, 5 and 6 run these. */
+	tcase_set_tags(snd, "checkpoint4");
+	tcase_set_tags(rto, "checkpoint5");
+	tcase_set_tags(reno, "checkpoint6");
+	tcase_add_test(snd, never_more_than_the_window_in_flight);
+	tcase_add_test(snd, zero_window_persist);
+	tcase_add_test(snd, nagle_and_nodelay);
+	tcase_add_test(snd, sender_sws_avoidance);
+	tcase_add_test(rto, rto_arithmetic_rfc6298);
+	tcase_add_test(rto, rto_backoff_and_abort);
+	tcase_add_test(rto, karn_no_sample_from_retransmission);
+	tcase_add_test(rto, backoff_until_a_new_sample);
+	tcase_add_test(reno, slow_start_then_congestion_avoidance);
+	tcase_add_test(reno, fast_retransmit_and_newreno);
+	tcase_add_test(reno, rto_collapses_cwnd);
+	tcase_add_test(reno, ssthresh_at_least_two_segments);
 	tcase_add_test(t, fin_retransmitted);
 	tcase_add_test(t, syn_ack_retransmitted);
-	tcase_add_test(t, slow_start_then_congestion_avoidance);
-	tcase_add_test(t, fast_retransmit_and_newreno);
-	tcase_add_test(t, rto_collapses_cwnd);
-	tcase_add_test(t, never_more_than_the_window_in_flight);
-	tcase_add_test(t, zero_window_persist);
-	tcase_add_test(t, nagle_and_nodelay);
-	tcase_add_test(t, sender_sws_avoidance);
 	tcase_add_test(t, sack_blocks_in_dup_acks);
 	tcase_add_test(t, sack_recovery_repairs_holes);
 	tcase_add_test(t, lost_retransmission_seen_by_a_later_hole);
@@ -1049,6 +1107,9 @@ int main(void)
 	tcase_add_test(t, probe_in_fast_recovery);
 	tcase_add_test(t, probe_in_place_of_a_later_rto);
 	tcase_add_test(t, second_segment_ends_the_delayed_ack_allowance);
+	suite_add_tcase(s, snd);
+	suite_add_tcase(s, rto);
+	suite_add_tcase(s, reno);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

@@ -1,6 +1,7 @@
 /* Sequence arithmetic across the 2^32 wrap (RFC 9293 3.4) and the byte ring
  * behind the send and receive buffers. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,28 @@ START_TEST(seq_compare_across_wrap)
 	ck_assert(seq_in(0xfffffffeu, 0xfffffffeu, 0x10u));
 	ck_assert_uint_eq(seq_max(0xfffffff0u, 0x10u), 0x10u);
 	ck_assert_uint_eq(seq_min(0xfffffff0u, 0x10u), 0xfffffff0u);
+}
+END_TEST
+
+/* Against the definition, for pairs all over the space and near the wrap:
+ * a < b when b - a, modulo 2^32, is in (0, 2^31). Exactly 2^31 apart is
+ * undefined (RFC 9293 3.4 does not say), so no pair is. */
+START_TEST(seq_agrees_with_the_definition)
+{
+	uint32_t x = 12345;
+
+	for (int i = 0; i < 100000; i++) {
+		x = x * 1103515245u + 12345u;
+		uint32_t a = i % 2 ? x : 0xffffffffu - (x & 0xff), d = x >> (i % 32);
+		uint32_t b = a + d;
+		if (d == 0x80000000u)
+			continue;
+		bool lt = d != 0 && d < 0x80000000u;
+		ck_assert_msg(seq_lt(a, b) == lt && seq_gt(b, a) == lt, "a %#x, b %#x", a, b);
+		ck_assert_msg(seq_leq(a, b) == (lt || d == 0) && seq_geq(b, a) == (lt || d == 0),
+			      "a %#x, b %#x", a, b);
+		ck_assert_msg(seq_in(a, a, b) == lt && !seq_in(b, a, b), "a %#x, b %#x", a, b);
+	}
 }
 END_TEST
 
@@ -61,10 +84,14 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("seq_ring");
+	TCase *seq = tcase_create("sequence_numbers");
 	TCase *t = tcase_create("basics");
 
-	tcase_add_test(t, seq_compare_across_wrap);
+	tcase_set_tags(seq, "checkpoint2"); /* tools/checkpoint test 2: seq.h */
+	tcase_add_test(seq, seq_compare_across_wrap);
+	tcase_add_test(seq, seq_agrees_with_the_definition);
 	tcase_add_test(t, ring_wraps_and_grows);
+	suite_add_tcase(s, seq);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

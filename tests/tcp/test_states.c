@@ -358,6 +358,8 @@ static Suite *states_suite(void)
 	Suite *s = suite_create("tcp_states");
 	TCase *t = tcase_create("rfc9293_diagram");
 
+	tcase_set_tags(t, "checkpoint7"); /* tools/checkpoint test 7 */
+
 	tcase_add_test(t, passive_open);
 	tcase_add_test(t, active_open);
 	tcase_add_test(t, simultaneous_open);

@@ -114,6 +114,32 @@ START_TEST(rtt_sample_from_every_ack)
 }
 END_TEST
 
+/* RFC 7323 appendix G: with a sample from every ACK, RFC 6298 2.3's gains
+ * are divided by the samples expected per round trip, n = FlightSize / (2
+ * SMSS) rounded up, so that a window's worth of ACKs moves SRTT and RTTVAR
+ * as much as one sample per round trip would. */
+START_TEST(rtt_gains_divided_per_window)
+{
+	struct tcph h;
+	uint32_t theirs = ts_handshake(&h, NULL);
+	struct tl_tcp *c = tcb(&h);
+
+	tl_tcp_send(h.conn, blob, 10 * ROOM);
+	tcph_drain(&h);
+	c->rtt.srtt_us = 0;
+	tcph_advance(&h, 10);
+	tcph_in(&h, .seq = 1, .ack = 1 + ROOM, TS(theirs));
+	ck_assert_uint_eq(c->rtt.srtt_us, 10000); /* RFC 6298 2.2: the first one */
+	ck_assert_uint_eq(c->rtt.rttvar_us, 5000);
+	tcph_advance(&h, 10);
+	/* 20 ms with 8 segments still in flight: n = 4, alpha 1/32, beta 1/16. */
+	tcph_in(&h, .seq = 1, .ack = 1 + 2 * ROOM, TS(theirs));
+	ck_assert_uint_eq(c->rtt.rttvar_us, 5000 + (10000 - 5000) / 16);
+	ck_assert_uint_eq(c->rtt.srtt_us, 10000 + 10000 / 32);
+	tcph_free(&h);
+}
+END_TEST
+
 /* RFC 3522 2 and RFC 4015: the RTO fires, but the first ACK after it
  * echoes the TSval of the original transmission: it was only slow. The
  * reduction is taken back. */
@@ -209,10 +235,13 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("tcp_timestamps");
+	TCase *rtt = tcase_create("rtt");
 	TCase *t = tcase_create("rfc7323");
 
 	for (size_t i = 0; i < sizeof blob; i++)
 		blob[i] = (uint8_t)(i * 7 + i / 999);
+	tcase_set_tags(rtt, "checkpoint5"); /* tools/checkpoint test 5 */
+	tcase_add_test(rtt, rtt_gains_divided_per_window);
 	tcase_add_test(t, negotiated_and_in_every_segment);
 	tcase_add_test(t, off_means_none);
 	tcase_add_test(t, paws_drops_old_duplicate);
@@ -221,6 +250,7 @@ int main(void)
 	tcase_add_test(t, eifel_keeps_real_timeout);
 	tcase_add_test(t, dsack_reports_a_duplicate);
 	tcase_add_test(t, sack_covers_a_held_fin);
+	suite_add_tcase(s, rtt);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

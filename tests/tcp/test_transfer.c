@@ -220,10 +220,10 @@ START_TEST(trace_shows_scaled_windows_sack_ranges_and_rtt)
 END_TEST
 
 /* Segments [i*500, i*500+700): each overlaps the next by 200 bytes. */
-static void permuted_delivery(uint32_t seed, uint32_t piss)
+static void permuted_delivery(uint32_t seed0, uint32_t piss)
 {
 	struct tcph h;
-	uint32_t order[16];
+	uint32_t order[16], seed = seed0;
 
 	tcph_init(&h, NULL);
 	tcph_handshake(&h, 9, piss);
@@ -241,8 +241,8 @@ static void permuted_delivery(uint32_t seed, uint32_t piss)
 		if (k % 3 == 0)
 			send_data(&h, i * 500, 100); /* an exact duplicate of a part */
 	}
-	ck_assert_msg(h.rx_len == 8000, "seed %u: delivered %zu of 8000", seed, h.rx_len);
-	ck_assert_msg(!memcmp(h.rx, blob, 8000), "seed %u: bytes differ", seed);
+	ck_assert_msg(h.rx_len == 8000, "seed %u: delivered %zu of 8000", seed0, h.rx_len);
+	ck_assert_msg(!memcmp(h.rx, blob, 8000), "seed %u: bytes differ", seed0);
 	tcph_drain(&h);
 	tcph_free(&h);
 }
@@ -348,6 +348,31 @@ START_TEST(segments_fit_mss_window_and_cwnd)
 }
 END_TEST
 
+/* RFC 9293 3.10.7.4 fifth: the peer's window comes from a segment newer
+ * than the one it last came from (SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ
+ * and SND.WL2 =< SEG.ACK), scaled by the shift the peer's SYN offered; an
+ * old ACK overtaken on the way does not set it back. */
+START_TEST(window_from_newer_segments_only)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 9, PISS);
+	struct tl_tcp *c = tcp_lookup(h.s, PEER_ADDR, PEER_PORT, h.port);
+	ck_assert_int_eq(tl_tcp_send(h.conn, blob, 3000), 3000);
+	tcph_drain(&h);
+	tcph_in(&h, .seq = 1, .ack = 1 + 1460, .wnd = 100);
+	ck_assert_uint_eq(c->snd_wnd, 100u << 7);
+	tcph_in(&h, .seq = 1, .ack = 1, .wnd = 1); /* older: same SEG.SEQ, lower SEG.ACK */
+	ck_assert_uint_eq(c->snd_wnd, 100u << 7);
+	tcph_in(&h, .seq = 1, .ack = 1 + 1460, .wnd = 2, .data = blob, .len = 10);
+	ck_assert_uint_eq(c->snd_wnd, 2u << 7); /* same SEG.SEQ and SEG.ACK: taken */
+	tcph_in(&h, .seq = 11, .ack = 1, .wnd = 60); /* newer SEG.SEQ, older SEG.ACK */
+	ck_assert_uint_eq(c->snd_wnd, 60u << 7);
+	tcph_free(&h);
+}
+END_TEST
+
 START_TEST(default_mss_536)
 {
 	struct tcph h;
@@ -446,6 +471,86 @@ START_TEST(window_edge_kept_on_fin)
 }
 END_TEST
 
+/* RFC 9293 3.10.7.4: only what lies inside the window is kept; a segment
+ * that starts inside and runs past the right edge is cut there, and the
+ * ACK says what was taken. */
+START_TEST(trim_to_the_window)
+{
+	struct tcph h;
+
+	tcph_init(&h, tiny_rcvbuf);
+	h.app_reads = false;
+	tcph_handshake(&h, 7, PISS);
+	send_data(&h, 0, 1000);
+	/* 3000 bytes into the 1048 left: the first 1048 are kept. */
+	send_data(&h, 1000, 3000);
+	struct seg *g = tcph_out(&h, "2 part kept", .flags = TCP_ACK, .ack = 1 + 2048, .len = 0);
+	ck_assert_uint_eq(g->h.wnd, 0);
+	ck_assert_uint_eq(tl_tcp_recv_avail(h.conn), 2048);
+	/* Entirely beyond the window: nothing kept, the same ACK again. */
+	send_data(&h, 5000, 100);
+	tcph_out(&h, "3 beyond the window", .flags = TCP_ACK, .ack = 1 + 2048, .len = 0, .wnd = 0);
+	uint8_t buf[2048];
+	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, sizeof buf), 2048);
+	ck_assert_mem_eq(buf, blob, 2048);
+	tcph_drain(&h);
+	/* Straddling the left edge: what is new is kept. */
+	send_data(&h, 2000, 100);
+	ck_assert_uint_eq(tl_tcp_recv_avail(h.conn), 52);
+	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, sizeof buf), 52);
+	ck_assert_mem_eq(buf, blob + 2048, 52);
+	tcph_free(&h);
+}
+END_TEST
+
+/* The window field: unscaled in the SYN-ACK (RFC 7323 2.2), which offers
+ * the shift that covers the buffer; then the free buffer >> that shift. */
+START_TEST(window_field_scaled)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	struct seg *g = tcph_accept(&h, 9, PISS, .mss = 1460, .wscale = 7);
+	ck_assert_uint_eq(g->h.wnd, 65535);
+	ck_assert_uint_eq(g->h.opts.wscale, 3); /* 256 KiB: 65535 << 3 covers it */
+	send_data(&h, 0, 1000);
+	/* The application read it all: 256 KiB free, 32768 << 3. */
+	tcph_out(&h, "1 the real window", .flags = TCP_ACK, .ack = 1 + 1000, .len = 0,
+		 .wnd = (256 * 1024) >> 3);
+	tcph_free(&h);
+}
+END_TEST
+
+/* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): reading a little does not
+ * move the right edge; reading an MSS or more does, by all of it. */
+START_TEST(window_moves_in_worthwhile_steps)
+{
+	struct tcph h;
+	uint8_t buf[4096];
+
+	tcph_init(&h, NULL);
+	h.app_reads = false;
+	tcph_handshake(&h, 9, PISS);
+	for (uint32_t i = 0; i < 20; i++)
+		send_data(&h, i * 1000, 1000);
+	tcph_drain(&h);
+	send_data(&h, 30000, 10); /* out of order: an ACK at once */
+	struct seg *g = tcph_out(&h, "1 the edge", .flags = TCP_ACK, .ack = 1 + 20000, .len = 0);
+	uint32_t edge = g->h.ack + ((uint32_t)g->h.wnd << 3);
+	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, 500), 500);
+	tcph_expect_nothing(&h, "2 no update for 500 bytes");
+	send_data(&h, 30000, 10);
+	g = tcph_out(&h, "3 the edge stays", .flags = TCP_ACK, .ack = 1 + 20000, .len = 0);
+	ck_assert_uint_eq(g->h.ack + ((uint32_t)g->h.wnd << 3), edge);
+	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, 2000), 2000);
+	send_data(&h, 30000, 10);
+	g = tcph_out(&h, "4 the edge moves", .flags = TCP_ACK, .ack = 1 + 20000, .len = 0);
+	uint32_t moved = g->h.ack + ((uint32_t)g->h.wnd << 3) - edge;
+	ck_assert_msg(moved > 2500 - 8 && moved <= 2500, "the edge moved %u bytes, not 2500", moved);
+	tcph_free(&h);
+}
+END_TEST
+
 static uint32_t lcg(uint32_t *x)
 {
 	*x = *x * 1103515245u + 12345u;
@@ -499,24 +604,38 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("tcp_transfer");
-	TCase *t = tcase_create("data");
+	TCase *rcv = tcase_create("receiver");
+	TCase *snd = tcase_create("sender");
+	TCase *fin = tcase_create("closing");
+	TCase *tr = tcase_create("trace"); /* in no checkpoint */
 
 	fill_blob();
-	tcase_add_test(t, acceptability_four_cases);
-	tcase_add_test(t, acceptability_zero_window);
-	tcase_add_test(t, delayed_ack);
-	tcase_add_test(t, out_of_order_and_gap_fill);
-	tcase_add_test(t, reassembly_permutations);
-	tcase_add_test(t, peer_sequence_wraps);
-	tcase_add_test(t, ooo_queue_bound);
-	tcase_add_test(t, our_sequence_wraps);
-	tcase_add_test(t, segments_fit_mss_window_and_cwnd);
-	tcase_add_test(t, default_mss_536);
-	tcase_add_test(t, half_close_then_receive);
-	tcase_add_test(t, data_after_close_resets);
-	tcase_add_test(t, window_edge_kept_on_fin);
-	tcase_add_test(t, window_edge_never_moves_left);
-	tcase_add_test(t, trace_shows_scaled_windows_sack_ranges_and_rtt);
-	suite_add_tcase(s, t);
+	/* tools/checkpoint test 3, 4 and 7 run these. */
+	tcase_set_tags(rcv, "checkpoint3");
+	tcase_set_tags(snd, "checkpoint4");
+	tcase_set_tags(fin, "checkpoint7");
+	tcase_add_test(rcv, acceptability_four_cases);
+	tcase_add_test(rcv, acceptability_zero_window);
+	tcase_add_test(rcv, delayed_ack);
+	tcase_add_test(rcv, out_of_order_and_gap_fill);
+	tcase_add_test(rcv, reassembly_permutations);
+	tcase_add_test(rcv, peer_sequence_wraps);
+	tcase_add_test(rcv, ooo_queue_bound);
+	tcase_add_test(rcv, trim_to_the_window);
+	tcase_add_test(rcv, window_field_scaled);
+	tcase_add_test(rcv, window_moves_in_worthwhile_steps);
+	tcase_add_test(rcv, window_edge_never_moves_left);
+	tcase_add_test(snd, our_sequence_wraps);
+	tcase_add_test(snd, segments_fit_mss_window_and_cwnd);
+	tcase_add_test(snd, default_mss_536);
+	tcase_add_test(snd, window_from_newer_segments_only);
+	tcase_add_test(fin, half_close_then_receive);
+	tcase_add_test(fin, data_after_close_resets);
+	tcase_add_test(fin, window_edge_kept_on_fin);
+	suite_add_tcase(s, rcv);
+	suite_add_tcase(s, snd);
+	suite_add_tcase(s, fin);
+	tcase_add_test(tr, trace_shows_scaled_windows_sack_ranges_and_rtt);
+	suite_add_tcase(s, tr);
 	return tl_check_run(s);
 }

@@ -77,6 +77,25 @@ START_TEST(checksum_matches_the_reference)
 }
 END_TEST
 
+/* A header from the wild (Wikipedia's example: 192.168.0.1 to .199, UDP):
+ * its checksum is b861; with the checksum in place the sum folds to 0. */
+START_TEST(checksum_of_a_known_header)
+{
+	uint8_t h[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			  0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	struct ipv4_hdr ip;
+
+	ck_assert_uint_eq(csum_fold(csum_add(0, h, sizeof h)), 0xb861);
+	h[10] = 0xb8;
+	h[11] = 0x61;
+	ck_assert_uint_eq(csum_fold(csum_add(0, h, sizeof h)), 0);
+	/* The sum may be taken in pieces of even length (a pseudo-header, then a segment). */
+	ck_assert_uint_eq(csum_fold(csum_add(csum_add(0, h, 8), h + 8, 12)), 0);
+	/* It claims 115 bytes (0x73) and only its 20 arrived. */
+	ck_assert_int_eq(ipv4_parse(h, sizeof h, &ip), WIRE_TOTAL_LEN);
+}
+END_TEST
+
 static size_t make_ip(uint8_t *p, size_t payload)
 {
 	memset(p + IPV4_HDR_LEN, 0xab, payload);
@@ -322,23 +341,77 @@ START_TEST(tcp_round_trip)
 }
 END_TEST
 
+/* tcp_parse: every field in host order, the data after the options, and
+ * each way a segment is refused (RFC 9293 3.1): too short, a data offset
+ * below 20 or past the end, a checksum that the pseudo-header's addresses
+ * spoil. A bad option list is survived: opts_bad, WIRE_OK. */
+START_TEST(tcp_parse_fields_and_errors)
+{
+	uint8_t s[64];
+	struct tcp_hdr in, out;
+
+	memset(&in, 0, sizeof in);
+	in.sport = 0x1234;
+	in.dport = 0xabcd;
+	in.seq = 0x01020304;
+	in.ack = 0xa0b0c0d0;
+	in.flags = TCP_ACK | TCP_PSH;
+	in.wnd = 0x8001;
+	in.urp = 7;
+	memset(s + 20, 1, 4); /* four NOPs */
+	memcpy(s + 24, "data!", 5);
+	tcp_build(s, 0x0a0a0001, 0x0a0a0002, &in, 4, 5);
+	ck_assert_int_eq(tcp_parse(s, 29, 0x0a0a0001, 0x0a0a0002, &out), WIRE_OK);
+	ck_assert_uint_eq(out.sport, 0x1234);
+	ck_assert_uint_eq(out.dport, 0xabcd);
+	ck_assert_uint_eq(out.seq, 0x01020304);
+	ck_assert_uint_eq(out.ack, 0xa0b0c0d0);
+	ck_assert_uint_eq(out.flags, TCP_ACK | TCP_PSH);
+	ck_assert_uint_eq(out.wnd, 0x8001);
+	ck_assert_uint_eq(out.urp, 7);
+	ck_assert_uint_eq(out.hdr_len, 24);
+	ck_assert_uint_eq(out.data_len, 5);
+	ck_assert_ptr_eq(out.data, s + 24);
+	ck_assert(!out.opts_bad);
+	ck_assert_int_eq(tcp_parse(s, 19, 0x0a0a0001, 0x0a0a0002, &out), WIRE_SHORT);
+	/* The pseudo-header covers both addresses and the length. */
+	ck_assert_int_eq(tcp_parse(s, 29, 0x0a0a0001, 0x0a0a0003, &out), WIRE_CHECKSUM);
+	ck_assert_int_eq(tcp_parse(s, 28, 0x0a0a0001, 0x0a0a0002, &out), WIRE_CHECKSUM);
+	s[12] = 0xf0; /* 60 bytes of header in a 29-byte segment */
+	ck_assert_int_eq(tcp_parse(s, 29, 0x0a0a0001, 0x0a0a0002, &out), WIRE_OFFSET);
+	/* An option whose length runs past the header: kept, marked bad. */
+	const uint8_t bad[4] = { 2, 9, 5, 0xb4 };
+	memcpy(s + 20, bad, 4);
+	tcp_build(s, 0x0a0a0001, 0x0a0a0002, &in, 4, 5);
+	ck_assert_int_eq(tcp_parse(s, 29, 0x0a0a0001, 0x0a0a0002, &out), WIRE_OK);
+	ck_assert(out.opts_bad);
+	ck_assert_uint_eq(out.data_len, 5);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("wire");
+	TCase *ck = tcase_create("checksums_and_parsing");
 	TCase *t = tcase_create("formats");
 
-	tcase_add_test(t, checksum_rfc1071_example);
-	tcase_add_test(t, checksum_odd_length_pads_with_zero);
-	tcase_add_test(t, checksum_verifies_to_zero);
-	tcase_add_test(t, checksum_matches_the_reference);
-	tcase_add_test(t, ipv4_round_trip);
-	tcase_add_test(t, ipv4_malformed_classes);
-	tcase_add_test(t, ipv4_fragments_and_options_parse);
+	/* tools/checkpoint test 1: csum_add, csum_fold, ipv4_parse, tcp_parse. */
+	tcase_set_tags(ck, "checkpoint1");
+	tcase_add_test(ck, checksum_rfc1071_example);
+	tcase_add_test(ck, checksum_odd_length_pads_with_zero);
+	tcase_add_test(ck, checksum_verifies_to_zero);
+	tcase_add_test(ck, checksum_matches_the_reference);
+	tcase_add_test(ck, checksum_of_a_known_header);
+	tcase_add_test(ck, ipv4_round_trip);
+	tcase_add_test(ck, ipv4_malformed_classes);
+	tcase_add_test(ck, ipv4_fragments_and_options_parse);
+	tcase_add_test(ck, icmp_round_trip_and_checksum);
+	tcase_add_test(ck, udp_round_trip_checksum_and_length);
+	tcase_add_test(ck, tcp_round_trip);
+	tcase_add_test(ck, tcp_parse_fields_and_errors);
 	tcase_add_test(t, ipv4_options_checked);
-	tcase_add_test(t, icmp_round_trip_and_checksum);
-	tcase_add_test(t, udp_round_trip_checksum_and_length);
 	tcase_add_test(t, tcp_options_parse);
-	tcase_add_test(t, tcp_round_trip);
+	suite_add_tcase(s, ck);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);
 }

@@ -7,6 +7,7 @@
 #include "tcp.h"
 
 /* RFC 5681 3.1: slow start below ssthresh, congestion avoidance above. */
+/* checkpoint 6 */
 static void reno_on_ack(struct tl_tcp *c, uint32_t acked)
 {
 	struct tcp_cong *g = &c->cong;
@@ -41,6 +42,7 @@ static uint32_t reduction_base(const struct tl_tcp *c)
 }
 
 /* RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
+/* checkpoint 6 */
 static uint32_t reno_ssthresh(struct tl_tcp *c)
 {
 	uint32_t half = reduction_base(c) / 2;
@@ -294,6 +296,7 @@ void tcp_cc_loss(struct tl_tcp *c)
 }
 
 /* RFC 5681 3.1 (4) and 3.1: after an RTO, cwnd is one segment (the loss window). */
+/* checkpoint 6 */
 void tcp_cc_rto(struct tl_tcp *c)
 {
 	tcp_cc_loss(c);

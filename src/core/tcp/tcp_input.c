@@ -131,6 +131,7 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 }
 
 /* RFC 9293 3.10.7.3: a segment in SYN-SENT. */
+/* checkpoint 7 */
 static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			   const struct tcp_hdr *th)
 {
@@ -209,6 +210,7 @@ static uint32_t rcv_window(const struct tl_tcp *c)
 }
 
 /* RFC 9293 3.10.7.4 first: the four cases of the acceptability test. */
+/* checkpoint 3 */
 static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t len = seg_len(th), wnd = rcv_window(c), nxt = c->rcv_nxt;
@@ -226,6 +228,7 @@ static bool acceptable(const struct tl_tcp *c, const struct tcp_hdr *th)
 }
 
 /* RFC 9293 3.10.7.4 first: keep only the text inside the window. */
+/* checkpoint 3 */
 static struct seg_text trim(const struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	struct seg_text t = { th->seq + !!(th->flags & TCP_SYN), th->data,
@@ -268,6 +271,7 @@ static void dsack_note(struct tl_tcp *c, const struct tcp_hdr *th)
  * 3.10.7.4 applies to stacks with that protection (RFC 793 3.4 and RFC 9293
  * 3.5.3 take any RST in the window); and RFC 1337. The caller has dropped a
  * RST outside the window. */
+/* checkpoint 7 */
 static void rst_input(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	tl_stack *s = c->stack;
@@ -320,6 +324,7 @@ static void window_reopened(struct tl_tcp *c)
 	tcp_timer_rto_restart(c);
 }
 
+/* checkpoint 4 */
 static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	bool was_closed = c->snd_wnd == 0;
@@ -378,6 +383,7 @@ static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 
 /* RFC 9293 3.10.7.4 fifth, in FIN-WAIT-1, CLOSING and LAST-ACK: what the
  * ACK of our FIN moves the state to. False when the connection is gone. */
+/* checkpoint 7 */
 static bool our_fin_acked(struct tl_tcp *c)
 {
 	if (!tcp_fin_acked(c))
@@ -478,6 +484,7 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 }
 
 /* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */
+/* checkpoint 7 */
 static void fin_input(struct tl_tcp *c)
 {
 	c->fin_rcvd = true;

@@ -19,6 +19,7 @@ uint32_t tcp_rcv_sws_step(const struct tl_tcp *c)
 	return half < c->mss ? half : c->mss;
 }
 
+/* checkpoint 3 */
 static uint16_t window_field(struct tl_tcp *c, uint8_t flags)
 {
 	uint32_t wnd = tcp_rcv_wnd(c);
@@ -286,6 +287,7 @@ static bool can_send_data(enum tl_tcp_state st)
 }
 
 /* How many bytes past snd_nxt the peer's window and cwnd allow. */
+/* checkpoint 4 */
 static uint32_t usable_window(const struct tl_tcp *c)
 {
 	uint32_t edge = c->snd_una + c->snd_wnd, cwnd = c->cong.cwnd, used;
@@ -327,6 +329,7 @@ static uint32_t send_room(const struct tl_tcp *c)
 }
 
 /* RFC 1122 4.2.3.4 (sender SWS) with Nagle, RFC 896: send now or wait? */
+/* checkpoint 4 */
 static bool worth_sending(const struct tl_tcp *c, uint32_t len, uint32_t avail)
 {
 	if (len >= tcp_seg_room(c) || seq_lt(c->snd_nxt, c->snd_max) || c->force_send)

@@ -4,6 +4,7 @@
 
 #include "tcp.h"
 
+/* checkpoint 2 */
 static void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq)
 {
 	uint32_t k = 0;
@@ -20,6 +21,7 @@ static void tcp_ranges_drop_below(struct ooo_range *r, uint32_t *n, uint32_t seq
 }
 
 /* Sorted, disjoint sequence ranges: the out-of-order data held. */
+/* checkpoint 2 */
 static bool tcp_ranges_add(struct ooo_range *r, uint32_t *n, uint32_t max, uint32_t start,
 		    uint32_t end)
 {
@@ -81,6 +83,7 @@ static bool ooo_global_room(struct tl_tcp *c, uint32_t extent)
 	return c->stack->tcp->ooo_bytes - c->ooo_held + extent <= max;
 }
 
+/* checkpoint 2 */
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			  uint32_t len)
 {

@@ -280,6 +280,7 @@ static void begin_fast_recovery(struct tl_tcp *c)
 }
 
 /* RFC 5681 3.2 steps 2-4: reduce, resend the first hole, inflate by 3. */
+/* checkpoint 6 */
 static void fast_retransmit(struct tl_tcp *c)
 {
 	begin_fast_recovery(c);

@@ -197,6 +197,7 @@ static uint32_t clamp_rto(const struct tl_tcp *c, uint64_t rto)
 /* The RTO of RFC 9293 3.8.1, as RFC 6298 2.3 computes it, with alpha =
  * 1/(8 n), beta = 1/(4 n): n = 1 for one sample per round trip, more when
  * every ACK gives one (RFC 7323 G). */
+/* checkpoint 5 */
 static void rtt_update(struct tl_tcp *c, uint32_t r, uint32_t n)
 {
 	struct tcp_rtt *t = &c->rtt;
@@ -366,11 +367,13 @@ static void rto_expired(struct tl_tcp *c)
 		persist_expired(c);
 		return;
 	}
+	/* checkpoint 5: begin */
 	c->retries++;
 	/* RFC 6298 5.5: back off the timer. */
 	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.rto_us * 2);
 	/* RFC 6298 3: Karn, no RTT sample from a retransmitted segment. */
 	c->rtt.timing = false;
+	/* checkpoint 5: end */
 	s->cnt.tcp_rto++;
 	s->cnt.tcp_rexmit++;
 	c->rexmits++;
