@@ -9,6 +9,18 @@ import time
 HOST, PORT = "127.0.0.1", 65432
 
 
+def accept_one(port):
+    """A kernel-side listener on 10.10.0.1:port: says "listening", then
+    returns the first connection (within 20 s) and its peer's address."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.10.0.1", int(port)))
+    ls.listen()
+    ls.settimeout(20)
+    print("listening", flush=True)
+    return ls.accept()
+
+
 def bulk(addr, port, conns, size):
     """conns threads each echo size bytes through addr:port, checked byte for byte."""
     conns, size, bad = int(conns), int(size), []
@@ -93,13 +105,7 @@ def rst_peer(port):
     """A kernel-side server: prints where a connection came from, reads one
     line, then resets it (SO_LINGER 0)."""
     import struct
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("10.10.0.1", int(port)))
-    ls.listen()
-    ls.settimeout(20)
-    print("listening", flush=True)
-    c, addr = ls.accept()
+    c, addr = accept_one(port)
     print("peer: from", addr[1], flush=True)
     c.settimeout(20)
     c.recv(100)
@@ -176,13 +182,7 @@ def exec_peer():
 def flood(port, secs):
     """A kernel-side server: sends to what connects for secs seconds, as fast
     as the window lets it; prints how many bytes the kernel took."""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("10.10.0.1", int(port)))
-    ls.listen()
-    ls.settimeout(20)
-    print("listening", flush=True)
-    c, _ = ls.accept()
+    c, _ = accept_one(port)
     c.settimeout(0.2)
     sent, end, chunk = 0, time.time() + float(secs), b"z" * 65536
     while time.time() < end:
@@ -406,13 +406,7 @@ def posix():
 def peer(mode, port):
     """Kernel side: accepts one connection (sends 1000 bytes it never
     expects read if mode is 'unread'), prints how the connection ended."""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("10.10.0.1", int(port)))
-    ls.listen()
-    ls.settimeout(20)
-    print("listening", flush=True)
-    c, _ = ls.accept()
+    c, _ = accept_one(port)
     c.settimeout(20)
     if mode == "unread":
         c.sendall(b"x" * 1000)
