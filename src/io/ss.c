@@ -171,7 +171,8 @@ int tl_ss_print(FILE *out, tl_stack *s, bool info, bool json)
 		free(w.r);
 		return -1;
 	}
-	qsort(w.r, w.n, sizeof *w.r, row_cmp);
+	if (w.n) /* no socket at all: no array to sort (qsort wants one) */
+		qsort(w.r, w.n, sizeof *w.r, row_cmp);
 	if (json)
 		print_json(out, &w);
 	else

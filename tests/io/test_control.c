@@ -191,6 +191,39 @@ START_TEST(busy_past_the_slots)
 }
 END_TEST
 
+static void drop_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx, (void)pkt, (void)len;
+}
+
+/* A stack with no socket at all (--services none, nothing attached): the
+ * header alone, in text and JSON (an empty array), and no sort of nothing. */
+START_TEST(ss_with_no_socket)
+{
+	struct tl_config cfg;
+	char *buf = NULL;
+	size_t len = 0;
+
+	tl_config_defaults(&cfg);
+	cfg.addr = 0x0a0a0002u;
+	cfg.prefix_len = 24;
+	cfg.output = drop_output;
+	tl_stack *st = tl_stack_new(&cfg);
+	ck_assert_ptr_nonnull(st);
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_int_eq(tl_ss_print(f, st, true, false), 0);
+	fclose(f);
+	ck_assert_msg(strncmp(buf, "Netid", 5) == 0 && !strchr(buf, '\n')[1], "%s", buf);
+	free(buf);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(tl_ss_print(f, st, false, true), 0);
+	fclose(f);
+	ck_assert_str_eq(buf, "[\n]\n");
+	free(buf);
+	tl_stack_free(st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -199,6 +232,7 @@ int main(void)
 
 	tcase_add_test(p, requests_parsed);
 	tcase_add_test(p, lines_fed_in_pieces);
+	tcase_add_test(p, ss_with_no_socket);
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, answers_over_the_socket);
 	tcase_add_test(t, silent_client_timed_out);
