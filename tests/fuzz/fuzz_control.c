@@ -82,7 +82,7 @@ static void attach_request(const struct tl_ctl_inbuf *b)
 	}
 	if (!printable(b->buf, b->len))
 		fail("accepted an attach request with an unprintable byte");
-	if (req.verb > TL_ATT_UDP || req.backlog < 0 || req.backlog > 65535)
+	if (req.verb > TL_ATT_INFO || req.backlog < 0 || req.backlog > 65535)
 		fail("accepted an attach request with no verb or a bad backlog");
 }
 
