@@ -162,6 +162,7 @@ struct tl_attach {
 	unsigned services;
 	bool stopping;
 	uint64_t to_progs, from_progs;
+	bool due;			/* some stream's out_due is set */
 	struct att *at[TL_ATT_MAX];
 	int polled[TL_ATT_MAX];
 	int npolled;
@@ -330,18 +331,19 @@ static uint16_t pick_port(struct tl_attach *a, const struct att *self)
 	return 0;
 }
 
-/* The next listener of port's SO_REUSEPORT group after index from (round
- * robin), or NULL; not self. */
-static struct att *group_next(struct tl_attach *a, uint16_t port, unsigned from,
-			      const struct att *self)
+/* The index of the next listener of port's SO_REUSEPORT group from index
+ * from on (round robin), or -1; not self. */
+static int group_next(const struct tl_attach *a, uint16_t port, unsigned from,
+		      const struct att *self)
 {
 	for (unsigned k = 0; k < TL_ATT_MAX; k++) {
-		struct att *t = a->at[(from + k) % TL_ATT_MAX];
+		unsigned i = (from + k) % TL_ATT_MAX;
+		const struct att *t = a->at[i];
 		if (t && t != self && !t->dead && t->st == AT_LISTEN && t->reuseport &&
 		    t->port == port)
-			return t;
+			return (int)i;
 	}
-	return NULL;
+	return -1;
 }
 
 /* The group member holding the stack's listener for port, or NULL. */
@@ -358,10 +360,11 @@ static struct att *group_holder(struct tl_attach *a, uint16_t port)
 /* A group's listener goes: another member takes the stack's listener over. */
 static bool hand_over(struct att *t)
 {
-	struct att *o = t->reuseport ? group_next(t->a, t->port, 0, t) : NULL;
+	int i = t->reuseport ? group_next(t->a, t->port, 0, t) : -1;
 
-	if (!o)
+	if (i < 0)
 		return false;
+	struct att *o = t->a->at[i];
 	o->conn = t->conn;
 	tl_tcp_set_events(o->conn, &events, o);
 	t->conn = NULL;
@@ -756,14 +759,10 @@ static void ev_accepted(void *arg, struct tl_tcp *listener, struct tl_tcp *c)
 	int sv[2];
 
 	(void)listener;
-	if (l->reuseport) { /* SO_REUSEPORT: the group's listeners in turn */
-		struct att *g = l, *n = group_next(l->a, l->port, l->turn, NULL);
-		if (n) {
-			l = n;
-			for (unsigned i = 0; i < TL_ATT_MAX; i++)
-				if (g->a->at[i] == n)
-					g->turn = i + 1;
-		}
+	int next = l->reuseport ? group_next(l->a, l->port, l->turn, NULL) : -1;
+	if (next >= 0) { /* SO_REUSEPORT: the group's listeners in turn */
+		l->turn = (unsigned)next + 1;
+		l = l->a->at[next];
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
 		tl_tcp_abort(c);
@@ -810,7 +809,7 @@ static void ev_readable(void *arg, struct tl_tcp *c)
 		t->out_due = false;
 		pump_out(t);
 	} else {
-		t->out_due = true;
+		t->out_due = t->a->due = true;
 	}
 }
 
@@ -925,13 +924,14 @@ void tl_attach_serve(struct tl_attach *a, const struct pollfd *p, int n)
 		if (t && !t->dead && p[i].revents)
 			serve_one(t, p[i].revents);
 	}
-	for (int i = 0; i < TL_ATT_MAX; i++) {
+	for (int i = 0; a->due && i < TL_ATT_MAX; i++) {
 		struct att *t = a->at[i];
 		if (t && t->out_due && !t->dead) {
 			t->out_due = false;
 			pump_out(t);
 		}
 	}
+	a->due = false;
 	reap(a);
 }
 
