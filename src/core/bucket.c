@@ -3,7 +3,9 @@
 
 #define US_PER_S 1000000u
 
-uint32_t tl_bucket_burst(uint32_t rate)
+/* The most tokens a bucket holds: a tenth of a second's worth, at least
+ * min(rate, 10). Never more than the rate, so a second refills it. */
+static uint32_t tl_bucket_burst(uint32_t rate)
 {
 	uint32_t small = rate < 10 ? rate : 10;
 

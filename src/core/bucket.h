@@ -14,9 +14,6 @@ struct tl_bucket {
 	bool started;
 };
 
-/* The most tokens a bucket holds: a tenth of a second's worth, at least
- * min(rate, 10). Never more than the rate, so a second refills it. */
-uint32_t tl_bucket_burst(uint32_t rate);
 /* Takes a token; false when the bucket (rate per second, 0 = no limit) is empty. */
 bool tl_bucket_take(tl_stack *s, struct tl_bucket *b, uint32_t rate);
 

@@ -126,11 +126,6 @@ static uint16_t ip_next_id(tl_stack *s, uint32_t dst)
 	return (uint16_t)(h + s->ip_id[(h >> 32) % TL_IP_ID_COUNTERS]++);
 }
 
-size_t ip_max_payload(const tl_stack *s)
-{
-	return s->cfg.mtu - IPV4_HDR_LEN;
-}
-
 static const struct tl_event ev_opts_out = {
 	"ipopt", "out IP {peer} < options {opts}",
 	{ TL_CONST_FIELD("dir", "out"), TL_FIELD("peer", TL_ADDR), TL_FIELD("opts", TL_STR) },

@@ -20,7 +20,7 @@ struct tl_udp {
 	struct tl_udp *next;
 };
 
-struct tcp_table; /* tcp/tcp_conn.h */
+struct tcp_table; /* tcp/tcp.h */
 
 #define TL_LOOP_MAX 256 /* packets on the loopback at once */
 struct loop_pkt;
@@ -65,8 +65,6 @@ void ip_output(tl_stack *s, uint32_t dst, uint8_t proto, size_t payload_len);
  * multiple of 4) and the payload after them. */
 void ip_output_opts(tl_stack *s, uint32_t dst, uint8_t proto, size_t opt_len,
 		    size_t payload_len);
-/* Largest transport payload that fits one IP packet at our MTU. */
-size_t ip_max_payload(const tl_stack *s);
 /* A whole datagram for us, options checked: to ICMP, UDP or TCP. */
 void ip_deliver(tl_stack *s, const struct ipv4_hdr *ip);
 

@@ -354,8 +354,6 @@ void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
 void tcp_trace_rtt(struct tl_tcp *c, uint32_t rtt_us, uint32_t n);
 
 /* tcp_reass.c: receive buffer and out-of-order reassembly */
-/* Keeps c->ooo_held and the table's global sum up to date. */
-void tcp_ooo_account(struct tl_tcp *c);
 /* Stores segment text starting at seq; returns bytes newly in order. */
 uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 			  uint32_t len);

@@ -64,7 +64,8 @@ static bool ooo_add(struct tl_tcp *c, uint32_t start, uint32_t end)
 	return tcp_ranges_add(c->ooo, &c->ooo_n, max, start, end);
 }
 
-void tcp_ooo_account(struct tl_tcp *c)
+/* Keeps c->ooo_held and the table's global sum up to date. */
+static void tcp_ooo_account(struct tl_tcp *c)
 {
 	uint32_t held = c->ooo_n ? c->ooo[c->ooo_n - 1].end - c->rcv_nxt : 0;
 
