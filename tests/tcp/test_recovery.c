@@ -843,6 +843,38 @@ START_TEST(rack_lost_retransmission)
 }
 END_TEST
 
+/* RFC 8985 6.2: new data that left in the same instant as a retransmission,
+ * but before it, was not sent after it; SACKing that data alone does not
+ * make the retransmission lost (the RFC's end_seq tie-break would). */
+START_TEST(rack_same_instant_order_kept)
+{
+	struct tcph h;
+	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
+	const uint32_t b1[][2] = { { 2 * MSS, 3 * MSS } };
+	const uint32_t b2[][2] = { { 2 * MSS, 4 * MSS } };
+
+	uint32_t early = tcph_snd_rel(&h, c->snd_max) - 1;
+	sack_to(&h, MSS, 1, b1);
+	sack_to(&h, MSS, 1, b2);
+	uint32_t early_end = tcph_snd_rel(&h, c->snd_max) - 1;
+	ck_assert_uint_gt(early_end, early); /* new data, sent before any retransmission */
+	tcph_drain(&h);
+	const uint32_t b3[][2] = { { 2 * MSS, 5 * MSS } };
+	sack_to(&h, MSS, 1, b3);
+	tcph_out(&h, "the hole", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
+	tcph_drain(&h);
+	tcph_advance(&h, 1);
+	const uint32_t b5[][2] = { { 2 * MSS, early_end } };
+	sack_to(&h, MSS, 1, b5);
+	tcph_advance(&h, 1);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 1);
+	static struct seg g;
+	while (tcph_pop(&h, &g))
+		ck_assert_msg(tcph_snd_rel(&h, g.h.seq) != FIRST_HOLE, "the retransmission was resent");
+	tcph_free(&h);
+}
+END_TEST
+
 /* RFC 3708 and RFC 8985 6.2 step 4: the hole was only late. Its original
  * arrives after the retransmission; the peer reports the copy in a D-SACK;
  * the reduction is undone and the reordering window doubles. */
@@ -1099,6 +1131,7 @@ int main(void)
 	tcase_add_test(t, rack_marks_loss_after_reordering_window);
 	tcase_add_test(t, rack_three_sacked_resend_at_once);
 	tcase_add_test(t, rack_lost_retransmission);
+	tcase_add_test(t, rack_same_instant_order_kept);
 	tcase_add_test(t, dsack_undoes_spurious_recovery);
 	tcase_add_test(t, sack_read_on_advancing_ack);
 	tcase_add_test(t, prr_recovery_ends_at_ssthresh);

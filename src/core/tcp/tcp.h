@@ -63,6 +63,7 @@ struct tcp_rtt {
 struct tcp_seg {
 	uint32_t start, end;
 	tl_time xmit;			/* when it last went out */
+	uint32_t order;			/* and after how many sends of the connection */
 	uint8_t flags;
 };
 
@@ -72,6 +73,7 @@ struct tcp_sb {
 	struct tcp_seg *seg;
 	uint32_t head, n, cap;		/* cap is a power of two */
 	uint32_t sacked, lost, retrans;	/* bytes with each flag */
+	uint32_t sends;			/* segments sent so far, for tcp_seg.order */
 	uint32_t high;			/* highest right edge the peer SACKed */
 };
 
@@ -95,7 +97,7 @@ struct tcp_rec {
 	bool rexmit_after_set;		/* ...one was */
 	/* RACK, RFC 8985 6.1 */
 	tl_time rack_xmit;		/* RACK.xmit_ts */
-	uint32_t rack_end;		/* RACK.end_seq */
+	uint32_t rack_order;		/* its tcp_seg.order, in RACK.end_seq's stead */
 	uint32_t rack_rtt_us, min_rtt_us;
 	uint32_t reo_wnd_mult, reo_wnd_persist;
 	uint32_t dsack_round;		/* RACK.dsack_round, valid if dsack_round_set */

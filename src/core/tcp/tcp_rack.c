@@ -7,10 +7,12 @@
 #define DUPTHRESH 3u	/* RFC 8985 6.2 step 4, as RFC 5681's */
 #define PERSIST_ROUNDS 16u /* RFC 8985 6.2 step 4: reo_wnd_persist */
 
-/* RFC 8985 6.2: was (t1, s1) sent after (t2, s2)? */
-static bool sent_after(tl_time t1, uint32_t s1, tl_time t2, uint32_t s2)
+/* RFC 8985 6.2: was (t1, o1) sent after (t2, o2)? The RFC breaks a tie of
+ * send times by end_seq, which puts a retransmission before new data sent
+ * earlier in the same instant; the order of sends is exact. */
+static bool sent_after(tl_time t1, uint32_t o1, tl_time t2, uint32_t o2)
 {
-	return t1 > t2 || (t1 == t2 && seq_gt(s1, s2));
+	return t1 > t2 || (t1 == t2 && (int32_t)(o1 - o2) > 0);
 }
 
 /* RFC 8985 6.2 steps 2 and 3, for each segment newly acked or SACKed. */
@@ -31,9 +33,9 @@ void tcp_rack_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 	if (!resent && (r->min_rtt_us == 0 || rtt < r->min_rtt_us))
 		r->min_rtt_us = rtt ? rtt : 1;
 	r->rack_rtt_us = rtt;
-	if (sent_after(g->xmit, g->end, r->rack_xmit, r->rack_end)) {
+	if (sent_after(g->xmit, g->order, r->rack_xmit, r->rack_order)) {
 		r->rack_xmit = g->xmit;
-		r->rack_end = g->end;
+		r->rack_order = g->order;
 	}
 }
 
@@ -92,7 +94,7 @@ uint64_t tcp_rack_detect_loss(struct tl_tcp *c, uint32_t *newly_lost)
 		uint8_t f = g->flags & (TCP_SEG_SACKED | TCP_SEG_LOST | TCP_SEG_RETRANS);
 		if (f & TCP_SEG_SACKED || f == TCP_SEG_LOST)
 			continue; /* delivered, or lost and not yet resent */
-		if (!sent_after(r->rack_xmit, r->rack_end, g->xmit, g->end))
+		if (!sent_after(r->rack_xmit, r->rack_order, g->xmit, g->order))
 			continue;
 		tl_time due = g->xmit + r->rack_rtt_us + wnd;
 		if (due <= now) {

@@ -40,7 +40,7 @@ static bool sb_room(struct tcp_sb *b)
 void tcp_sb_free(struct tl_tcp *c)
 {
 	free(c->sb.seg);
-	c->sb = (struct tcp_sb){ .high = c->snd_una };
+	c->sb = (struct tcp_sb){ .high = c->snd_una, .sends = c->sb.sends };
 }
 
 struct tcp_seg *tcp_sb_at(const struct tl_tcp *c, uint32_t i)
@@ -146,12 +146,15 @@ void tcp_sb_sent(struct tl_tcp *c, uint32_t seq, uint32_t end)
 		c->cong.prr_out += end - seq; /* RFC 6937 3: what recovery sent */
 	if (seq_geq(seq, c->snd_max)) {
 		if (b->n < b->cap || sb_room(b))
-			*at(b, b->n++) = (struct tcp_seg){ .start = seq, .end = end, .xmit = now };
+			*at(b, b->n++) = (struct tcp_seg){ .start = seq, .end = end, .xmit = now,
+							   .order = ++b->sends };
 		return;
 	}
+	b->sends++;
 	for (uint32_t i = tcp_sb_find(c, seq); i < b->n && seq_lt(at(b, i)->start, end); i++) {
 		struct tcp_seg *g = at(b, i);
 		g->xmit = now;
+		g->order = b->sends;
 		g->flags |= TCP_SEG_EVER_RETRANS;
 		if (!(g->flags & TCP_SEG_SACKED))
 			set_flag(b, g, TCP_SEG_RETRANS);
