@@ -27,7 +27,7 @@ want += [(t, f) for t in ("tcplab_run", "linux")
 want += [("tcplab", f) for f in ("loss5_time", "loss10_time", "loss5_rtos", "loss10_rtos",
                                 "loss20_time", "burst5_time", "reorder_time", "reorder_rexmit")]
 if sys.argv[2] == "1":  # the loss table, --quick: 1% and 5%; lwIP is optional
-    want += [(t, f"iptables_loss{p}") for t in ("tcplab", "linux") for p in (1, 5)]
+    want += [(t, f"iptables_loss{p}") for t in ("tcplab", "linux", "linux_cubic") for p in (1, 5)]
     want += [("tcplab", "iptables_loss5_rtos")]
 missing = [w for w in want if w not in got]
 assert not missing, f"missing figures: {missing}"

@@ -18,7 +18,8 @@
  *   udp-sink PORT BYTES [ADDR] receive datagrams until BYTES: MB/s; first
  *                              asks ADDR:19 for them with one datagram
  *   serve                      echo (7), discard (9) and chargen (19) on
- *                              TCP, for the Linux peer
+ *                              TCP, for the Linux peer; with TL_BENCH_CC set,
+ *                              its connections use that congestion control
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sendmmsg, recvmmsg */
@@ -369,6 +370,10 @@ static int listener(int port)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* The connections it accepts inherit the listener's congestion control. */
+	const char *cc = getenv("TL_BENCH_CC");
+	if (cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0)
+		die("TCP_CONGESTION (TL_BENCH_CC)");
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0)
 		die("listen");
 	return fd;
