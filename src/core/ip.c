@@ -185,12 +185,14 @@ void ip_output_opts(tl_stack *s, uint32_t dst, uint8_t proto, size_t opt_len,
 	if (opt_len)
 		TL_TRACE(s, &ev_opts_out, TL_N(dst),
 			 TL_S(ip_opts_names(s->out, IPV4_HDR_LEN + opt_len, names, sizeof names)));
-	/* RFC 1122 3.3.4.2: a datagram to one of our own addresses stays inside, whole. */
-	if (dst == s->cfg.addr || len <= s->cfg.mtu)
+	/* RFC 1122 3.3.4.2: a datagram to one of our own addresses stays inside,
+	 * whole; so does TCP past the MTU (tcp_tso_max): the driver splits it. */
+	bool whole = dst == s->cfg.addr || len <= s->cfg.mtu || proto == IP_PROTO_TCP;
+	if (whole)
 		ipv4_build_opts(s->out, s->cfg.addr, dst, proto, opt_len, payload_len, id, IP_DF);
 	if (dst == s->cfg.addr)
 		loop_output(s, s->out, len);
-	else if (len <= s->cfg.mtu)
+	else if (whole)
 		s->cfg.output(s->cfg.output_ctx, s->out, len);
 	/* RFC 1122 3.3.3: a host may fragment what it sends; we do only when it must. */
 	else
