@@ -21,10 +21,11 @@ typedef struct tl_stack tl_stack;
 
 /* A whole IPv4 packet leaves the stack. pkt is the stack's one output
  * buffer: it is valid only until the callback returns (copy it to keep it),
- * and the callback must not call any tl_* function of this stack, since the
- * next packet would be built in the same buffer. It runs inside whichever
- * call made the stack send: tl_stack_input, tl_stack_poll, or a socket call
- * (tl_tcp_send, tl_udp_sendto, ...). */
+ * and the callback must not call any tl_* function of this stack but the
+ * const getters (tl_stack_now, tl_stack_out_gso_size: how to split pkt),
+ * since the next packet would be built in the same buffer. It runs inside
+ * whichever call made the stack send: tl_stack_input, tl_stack_poll, or a
+ * socket call (tl_tcp_send, tl_udp_sendto, ...). */
 typedef void (*tl_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 /* One trace event (no newline): a human-readable line, or with trace_json
  * one JSON object {"ev":NAME,...}; docs/trace.md lists the events. line is
@@ -108,6 +109,15 @@ tl_time tl_stack_next_deadline(const tl_stack *s);
 
 /* The time the stack last saw (input or poll). */
 tl_time tl_stack_now(const tl_stack *s);
+
+/* Valid only inside the output callback, about the packet it was handed:
+ * the TCP payload bytes per segment on the wire if that packet is a TCP
+ * super-segment to be split (a driver with TSO, tcp_tso_max set), else 0.
+ * It is the connection's room per segment: its MSS, as the peer announced
+ * it or path MTU discovery lowered it (RFC 1191), less the SACK blocks
+ * this packet's header carries; the payload is a whole number of such
+ * segments but the last. A TUN driver puts it in virtio_net_hdr.gso_size. */
+uint32_t tl_stack_out_gso_size(const tl_stack *s);
 
 const struct tl_counters *tl_stack_counters(const tl_stack *s);
 const struct tl_config *tl_stack_config(const tl_stack *s);

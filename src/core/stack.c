@@ -97,6 +97,8 @@ tl_time tl_stack_next_deadline(const tl_stack *s)
 
 tl_time tl_stack_now(const tl_stack *s) { return s->now; }
 
+uint32_t tl_stack_out_gso_size(const tl_stack *s) { return s->out_gso_size; }
+
 const struct tl_counters *tl_stack_counters(const tl_stack *s) { return &s->cnt; }
 
 const struct tl_config *tl_stack_config(const tl_stack *s) { return &s->cfg; }

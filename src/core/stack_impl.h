@@ -49,6 +49,7 @@ struct tl_stack {
 	uint32_t reasm_n;
 	size_t reasm_mem;	/* bytes they hold, their fragments' included */
 
+	uint32_t out_gso_size;	/* while out is handed out: tl_stack_out_gso_size */
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 	uint8_t reasm_buf[TL_MAX_PACKET]; /* a reassembled datagram, while it is delivered */
 };

@@ -21,6 +21,7 @@ static void capture(void *ctx, const uint8_t *pkt, size_t len)
 	memcpy(p, pkt, len);
 	h->q[h->qtail % TCPH_QUEUE] = p;
 	h->qlen[h->qtail % TCPH_QUEUE] = len;
+	h->qgso[h->qtail % TCPH_QUEUE] = tl_stack_out_gso_size(h->s);
 	h->qtail++;
 }
 
@@ -282,6 +283,7 @@ bool tcph_pop(struct tcph *h, struct seg *out)
 						&out->h) == WIRE_OK,
 				      "the stack sent a TCP segment that does not parse");
 			out->dst = ip.dst;
+			out->gso = h->qgso[i];
 			out->len = out->h.data_len;
 			memcpy(out->data, out->h.data, out->len);
 			out->h.data = out->data;

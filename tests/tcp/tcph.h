@@ -27,6 +27,7 @@ struct seg {
 	struct tcp_hdr h;
 	uint8_t data[65536];
 	size_t len;
+	uint32_t gso;			/* tl_stack_out_gso_size while it was output */
 };
 
 /* One peer: an address and port, and the two ISSes its relative sequence
@@ -51,6 +52,7 @@ struct tcph {
 	tl_time now;
 	uint8_t *q[TCPH_QUEUE];
 	size_t qlen[TCPH_QUEUE];
+	uint32_t qgso[TCPH_QUEUE];
 	unsigned qhead, qtail;
 	struct seg last;		/* the segment tcph_out returned */
 

@@ -106,6 +106,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 {
 	tl_stack *s = c->stack;
 	uint8_t *seg = s->out + IPV4_HDR_LEN;
+	uint32_t room = tcp_seg_room(c); /* before tcp_options reports the D-SACK */
 	size_t opt_len = tcp_options(c, flags, seg + TCP_HDR_LEN);
 	struct tcp_hdr h;
 
@@ -139,7 +140,9 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	s->cnt.tcp_out++;
 	if (flags & TCP_RST)
 		s->cnt.tcp_out_rst++;
+	s->out_gso_size = len > room ? room : 0; /* send_room: whole segments of room */
 	ip_output(s, c->raddr, IP_PROTO_TCP, TCP_HDR_LEN + opt_len + len);
+	s->out_gso_size = 0;
 }
 
 /* RFC 9293 3.8.6: a peer that shrank its window may have pulled its right
