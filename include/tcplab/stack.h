@@ -101,6 +101,13 @@ void tl_stack_free(tl_stack *s);
 /* Feeds one IPv4 packet that arrived at time now. */
 void tl_stack_input(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now);
 
+/* What a driver may know of a packet it feeds. */
+#define TL_IN_CSUM_OK 1u /* its TCP checksum is good: the kernel checked it, or made
+			  * the packet (TUN's VIRTIO_NET_HDR_F_DATA_VALID, F_NEEDS_CSUM) */
+/* tl_stack_input with flags (TL_IN_*); a fragment's flags are ignored. */
+void tl_stack_input_flags(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now,
+			  unsigned flags);
+
 /* Advances the clock to now and runs every timer that is due. */
 void tl_stack_poll(tl_stack *s, tl_time now);
 

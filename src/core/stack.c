@@ -97,6 +97,17 @@ tl_time tl_stack_next_deadline(const tl_stack *s)
 
 tl_time tl_stack_now(const tl_stack *s) { return s->now; }
 
+void tl_stack_input_flags(tl_stack *s, const uint8_t *pkt, size_t len, tl_time now,
+			  unsigned flags)
+{
+	/* A reassembled datagram is checked whole, whatever its last piece said. */
+	bool frag = len >= IPV4_HDR_LEN && (get16(pkt + 6) & 0x3fff) != 0;
+
+	s->in_csum_ok = (flags & TL_IN_CSUM_OK) && !frag;
+	tl_stack_input(s, pkt, len, now);
+	s->in_csum_ok = false;
+}
+
 uint32_t tl_stack_out_gso_size(const tl_stack *s) { return s->out_gso_size; }
 
 const struct tl_counters *tl_stack_counters(const tl_stack *s) { return &s->cnt; }

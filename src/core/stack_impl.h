@@ -50,6 +50,7 @@ struct tl_stack {
 	size_t reasm_mem;	/* bytes they hold, their fragments' included */
 
 	uint32_t out_gso_size;	/* while out is handed out: tl_stack_out_gso_size */
+	bool in_csum_ok;	/* in tl_stack_input_flags with TL_IN_CSUM_OK */
 	uint8_t out[TL_MAX_PACKET]; /* packets are built here, then handed out */
 	uint8_t reasm_buf[TL_MAX_PACKET]; /* a reassembled datagram, while it is delivered */
 };

@@ -393,6 +393,20 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
 			uint32_t dst, struct tcp_hdr *h)
 {
+	enum wire_err e = tcp_parse_verified(seg, len, h);
+
+	if (e != WIRE_OK)
+		return e;
+	/* RFC 9293 3.1: the checksum covers the pseudo-header and the segment. */
+	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len);
+	if (csum_fold(csum_add(sum, seg, len)) != 0)
+		return WIRE_CHECKSUM;
+	return WIRE_OK;
+}
+
+/* checkpoint 1 */
+enum wire_err tcp_parse_verified(const uint8_t *seg, size_t len, struct tcp_hdr *h)
+{
 	if (len < TCP_HDR_LEN)
 		return WIRE_SHORT;
 	size_t off = (size_t)(seg[12] >> 4) * 4;
@@ -400,9 +414,6 @@ enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
 		return WIRE_OFFSET;
 	if (len > 0xffff)
 		return WIRE_LENGTH;
-	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len);
-	if (csum_fold(csum_add(sum, seg, len)) != 0)
-		return WIRE_CHECKSUM;
 	h->sport = get16(seg);
 	h->dport = get16(seg + 2);
 	h->seq = get32(seg + 4);

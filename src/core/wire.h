@@ -183,6 +183,9 @@ struct tcp_hdr {
  * Malformed options do not fail it: they set h->opts_bad. */
 enum wire_err tcp_parse(const uint8_t *seg, size_t len, uint32_t src,
 			uint32_t dst, struct tcp_hdr *h);
+/* tcp_parse but the checksum, for a segment whose checksum is known good
+ * (the driver's TL_IN_CSUM_OK). */
+enum wire_err tcp_parse_verified(const uint8_t *seg, size_t len, struct tcp_hdr *h);
 /* RFC 9293 3.2: parses the option list; unknown kinds are skipped. As Linux
  * does, a length below 2 or past the end stops the parse and a known option
  * of the wrong length is ignored; either returns WIRE_OPTIONS, with o

@@ -1,9 +1,10 @@
-/* TSO super-segments in virtual time: with tcp_tso_max set (TUN offload),
- * new data leaves in packets of many segments, and tl_stack_out_gso_size
- * says, during the output callback, the payload per segment on the wire:
- * the connection's room (its MSS less this packet's SACK blocks), after the
- * peer's MSS, timestamps and path MTU discovery (RFC 1191) have had their
- * say, never the link's. A retransmission is one segment: size 0. */
+/* TUN offload in virtual time. With tcp_tso_max set, new data leaves in
+ * super-segments, and tl_stack_out_gso_size says, during the output
+ * callback, the payload per segment on the wire: the connection's room (its
+ * MSS less this packet's SACK blocks), after the peer's MSS, timestamps and
+ * path MTU discovery (RFC 1191) have had their say, never the link's; a
+ * retransmission is one segment: size 0. And TL_IN_CSUM_OK (the kernel's
+ * DATA_VALID) spares the TCP checksum of a whole packet, not of a fragment. */
 #include <string.h>
 
 #include "tcph.h"
@@ -110,6 +111,51 @@ START_TEST(no_gso_without_tso)
 }
 END_TEST
 
+/* 100 bytes of the peer's data at relative seq 1 with a wrong TCP checksum,
+ * fed with flags; in two IP fragments if frag. */
+static void bad_csum_data(struct tcph *h, unsigned flags, bool frag)
+{
+	static uint8_t pkt[IPV4_HDR_LEN + TCP_HDR_LEN + 100];
+	uint8_t *seg = pkt + IPV4_HDR_LEN;
+	struct tcp_hdr t = { .sport = h->peer.port, .dport = h->port, .seq = tcph_rcv_abs(h, 1),
+			     .ack = tcph_snd_abs(h, 1), .flags = TCP_ACK | TCP_PSH, .wnd = 512 };
+	size_t n = TCP_HDR_LEN + 100;
+
+	memset(seg + TCP_HDR_LEN, 'x', 100);
+	tcp_build(seg, PEER_ADDR, HOST_ADDR, &t, 0, 100);
+	seg[16] ^= 0x40; /* what a NEEDS_CSUM packet holds before it is finished */
+	if (!frag) {
+		ipv4_build(pkt, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, n, 77);
+		tl_stack_input_flags(h->s, pkt, IPV4_HDR_LEN + n, h->now, flags);
+		return;
+	}
+	static uint8_t f1[IPV4_HDR_LEN + 64], f2[IPV4_HDR_LEN + TCP_HDR_LEN + 100 - 64];
+	memcpy(f1 + IPV4_HDR_LEN, seg, 64);
+	ipv4_build_opts(f1, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, 0, 64, 78, IP_MF);
+	tl_stack_input_flags(h->s, f1, sizeof f1, h->now, flags);
+	memcpy(f2 + IPV4_HDR_LEN, seg + 64, n - 64);
+	ipv4_build_opts(f2, PEER_ADDR, HOST_ADDR, IP_PROTO_TCP, 0, n - 64, 78, 64 / 8);
+	tl_stack_input_flags(h->s, f2, sizeof f2, h->now, flags);
+}
+
+START_TEST(csum_ok_skips_the_tcp_checksum)
+{
+	struct tcph h;
+
+	tcph_init(&h, tso);
+	tcph_handshake(&h, 7100, PISS);
+	bad_csum_data(&h, 0, false);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_checksum, 1);
+	bad_csum_data(&h, TL_IN_CSUM_OK, true);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_checksum, 2); /* a fragment's word is not taken */
+	tcph_expect_nothing(&h, "nothing for a segment dropped");
+	bad_csum_data(&h, TL_IN_CSUM_OK, false);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_drop_checksum, 2);
+	ck_assert_uint_eq(h.rx_len, 100);
+	tcph_free(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tcp_tso");
@@ -119,6 +165,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, gso_size_follows_path_mtu);
 	tcase_add_test(tc, gso_size_follows_peer_mss_timestamps_and_sack);
 	tcase_add_test(tc, no_gso_without_tso);
+	tcase_add_test(tc, csum_ok_skips_the_tcp_checksum);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,7 +23,10 @@ static uint32_t seg_len(const struct tcp_hdr *th)
 
 static bool parse_segment(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *th)
 {
-	switch (tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, th)) {
+	enum wire_err e = s->in_csum_ok ? tcp_parse_verified(ip->payload, ip->payload_len, th)
+					: tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, th);
+
+	switch (e) {
 	case WIRE_OK:
 		/* RFC 9293 3.1 MUST-7: bad options are survived, the segment is kept. */
 		s->cnt.tcp_in_bad_options += th->opts_bad;
