@@ -82,9 +82,11 @@ static const struct opt options[] = {
 	  "print each segment, state change and timer event, as text or as one JSON object per line" },
 	{ "--seed", "N", OPT_U64, G_MAIN, F(seed), GIVEN(have_seed), 0, UINT64_MAX, NULL, NULL, NULL,
 	  "random, from the kernel", "make ISNs and injected faults repeatable" },
-	{ "--offload", NULL, OPT_SWITCH, G_MAIN, F(offload), 0, 0, 0, NULL, NULL, NULL, NO_DEFAULT,
-	  "TUN offloads: the kernel and tcplab exchange TCP segments of up to 64 KiB (TSO) and "
-	  "leave checksums of its packets to tcplab (experimental)" },
+	{ "--offload", "[on|off]", OPT_CHOICE, G_MAIN, F(offload), 0, 0, 0, NULL, on_off, NULL, NULL,
+	  "TUN offloads where the kernel takes them: tcplab and the kernel exchange TCP segments of "
+	  "up to 64 KiB (TSO), shown whole by the trace and --pcap, and the kernel leaves its "
+	  "checksums to tcplab; with fault injection checksums only; off: one packet per segment "
+	  "(tools/lab's default); alone: on" },
 	{ "--user", "NAME", OPT_STR, G_MAIN, F(user), 0, 1, 64, NULL, NULL, NULL, NO_DEFAULT,
 	  "once the TUN device and --pcap file are open, run as that user with no capabilities "
 	  "(tools/lab: nobody)" },
@@ -391,6 +393,14 @@ static int bad(const struct opt *d, const char *v)
 	return fail("bad value '%s' for %s (want %s)", v, d->flag, wanted(d, w, sizeof w));
 }
 
+static bool is_choice(const struct opt *d, const char *v)
+{
+	for (const struct opt_choice *c = d->choices; c->name; c++)
+		if (!strcmp(c->name, v))
+			return true;
+	return false;
+}
+
 static int set_choice(struct tl_opts *o, const struct opt *d, const char *v)
 {
 	for (const struct opt_choice *c = d->choices; c->name; c++) {
@@ -486,6 +496,7 @@ static void default_opts(struct tl_opts *o)
 	o->mtu = 1500;
 	o->time_tol_ms = 10;
 	o->services = TL_SVC_ALL;
+	o->offload = 1;
 	tl_config_defaults(&o->cfg);
 }
 
@@ -503,6 +514,11 @@ static int one_arg(struct tl_opts *o, const char *a, const char *next)
 		return fail("unknown option '%.*s'", (int)len, a);
 	if (d->given)
 		*(bool *)((char *)o + d->given - 1) = true;
+	/* "[on|off]": a choice that may stand alone (its first), or take the next argument. */
+	if (d->kind == OPT_CHOICE && d->meta[0] == '[' && !eq) {
+		bool takes = next && is_choice(d, next);
+		return set_choice(o, d, takes ? next : d->choices[0].name) < 0 ? -1 : takes ? 2 : 1;
+	}
 	if (!d->meta || d->fn == trace_flag) {
 		if (eq && d->fn != trace_flag)
 			return fail("%s takes no value", d->flag);
@@ -579,7 +595,7 @@ static void print_option(FILE *f, const struct opt *d, struct tl_opts *def)
 	char head[64], text[512], dflt[64], range[64];
 	const char *dv = default_text(d, def, dflt, sizeof dflt);
 
-	snprintf(head, sizeof head, "  %s%s%s", d->flag, d->meta && d->meta[0] != '[' ? " " : "",
+	snprintf(head, sizeof head, "  %s%s%s", d->flag, d->meta && strncmp(d->meta, "[=", 2) ? " " : "",
 		 d->meta ? d->meta : "");
 	range[0] = 0;
 	if ((d->kind == OPT_U32 || d->kind == OPT_U64) && d->max < UINT32_MAX)

@@ -30,7 +30,7 @@ struct tl_opts {
 	uint32_t time_tol_ms, window_tol_pct;
 	bool lenient;
 	bool ack_state;			/* --ack-state */
-	bool offload;			/* --offload: TUN with TSO and checksum offload */
+	uint32_t offload;		/* --offload on|off: 1, ask the kernel for TSO and checksums */
 	struct tl_config cfg;		/* --rcvbuf, --init-cwnd, ...: the core's settings */
 	bool have_ack_batch;		/* --ack-batch was given */
 	unsigned services;		/* --services: TL_SVC_* bits */

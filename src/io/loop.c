@@ -37,6 +37,8 @@ struct driver {
 	const struct tl_opts *o;
 	tl_stack *stack;
 	int tun, sig;
+	enum tl_tun_offload offload;	/* what the device took (--offload, faults, the kernel) */
+	char offload_why[256];		/* if not TSO: why not */
 	struct tl_pcap_out *pcap;
 	struct tl_faults *fin, *fout;
 	tl_time start;
@@ -78,22 +80,21 @@ static void fault_trace(void *ctx, const char *name, const char *what, size_t le
 	trace_line(d, mono_us(), line);
 }
 
-static void tun_write(void *ctx, const uint8_t *pkt, size_t len)
+/* One packet to the device; a TCP super-segment (gso: the payload per wire
+ * segment, tl_stack_out_gso_size) goes as one GSO packet, split by the kernel
+ * as if its own GRO had built it. */
+static void tun_send(struct driver *d, const uint8_t *pkt, size_t len, uint32_t gso)
 {
-	struct driver *d = ctx;
 	ssize_t r;
 
-	if (d->o->offload) {
-		/* A TCP segment larger than the MTU goes as one GSO packet: the
-		 * kernel takes it whole, as if its own GRO had built it. */
+	if (d->offload != TL_TUN_PLAIN) {
 		struct virtio_net_hdr h;
 		memset(&h, 0, sizeof h);
 		size_t ihl = (size_t)(pkt[0] & 15) * 4;
-		if (len > d->o->mtu && pkt[9] == IP_PROTO_TCP && len >= ihl + TCP_HDR_LEN) {
-			size_t thl = (size_t)(pkt[ihl + 12] >> 4) * 4;
+		if (gso && pkt[9] == IP_PROTO_TCP && len >= ihl + TCP_HDR_LEN) {
 			h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-			h.hdr_len = (uint16_t)(ihl + thl);
-			h.gso_size = (uint16_t)(d->o->mtu - ihl - thl);
+			h.hdr_len = (uint16_t)(ihl + (size_t)(pkt[ihl + 12] >> 4) * 4);
+			h.gso_size = (uint16_t)gso;
 		}
 		struct iovec iov[2] = { { &h, sizeof h }, { (void *)pkt, len } };
 		r = writev(d->tun, iov, 2);
@@ -104,9 +105,18 @@ static void tun_write(void *ctx, const uint8_t *pkt, size_t len)
 		d->tun_write_drops++; /* the kernel's queue is full: a lost packet */
 }
 
+/* What the fault injector lets through: single segments (no TSO with faults). */
+static void tun_write(void *ctx, const uint8_t *pkt, size_t len)
+{
+	tun_send(ctx, pkt, len, 0);
+}
+
 /* With offload, a packet from the kernel may leave its TCP or UDP checksum
- * to us (NEEDS_CSUM: the field holds the pseudo-header sum): finish it. */
-static size_t strip_vnet(uint8_t *buf, size_t n, uint8_t **pkt)
+ * to us (NEEDS_CSUM: the field holds the pseudo-header sum) or say it was
+ * checked (DATA_VALID). The length of the packet after the header; in flags
+ * TL_IN_CSUM_OK where the stack need not check a TCP checksum. A left one is
+ * finished for UDP, and for TCP only if finish: a capture or faults follow. */
+static size_t strip_vnet(uint8_t *buf, size_t n, uint8_t **pkt, bool finish, unsigned *flags)
 {
 	struct virtio_net_hdr h;
 
@@ -115,9 +125,13 @@ static size_t strip_vnet(uint8_t *buf, size_t n, uint8_t **pkt)
 	memcpy(&h, buf, sizeof h);
 	*pkt = buf + sizeof h;
 	n -= sizeof h;
+	bool tcp = n > 9 && (*pkt)[9] == IP_PROTO_TCP;
+	*flags = (h.flags & VIRTIO_NET_HDR_F_DATA_VALID) && tcp ? TL_IN_CSUM_OK : 0;
 	if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && h.csum_start + h.csum_offset + 2u <= n) {
+		*flags = tcp ? TL_IN_CSUM_OK : 0; /* the kernel made it: nothing to check */
 		uint8_t *field = *pkt + h.csum_start + h.csum_offset;
-		put16(field, csum_fold(csum_add(0, *pkt + h.csum_start, n - h.csum_start)));
+		if (!tcp || finish)
+			put16(field, csum_fold(csum_add(0, *pkt + h.csum_start, n - h.csum_start)));
 	}
 	return n;
 }
@@ -131,7 +145,7 @@ static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
 	if (d->fout)
 		tl_faults_push(d->fout, pkt, len, mono_us());
 	else
-		tun_write(d, pkt, len);
+		tun_send(d, pkt, len, tl_stack_out_gso_size(d->stack));
 }
 
 /* A packet the stack sent itself (its loopback): captured once, as it leaves. */
@@ -142,15 +156,19 @@ static void loop_tap(void *ctx, const uint8_t *pkt, size_t len)
 	tl_pcap_write(d->pcap, pkt, len, tl_stack_now(d->stack));
 }
 
-static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
+static void stack_input_flags(struct driver *d, const uint8_t *pkt, size_t len, unsigned flags)
 {
-	struct driver *d = ctx;
-
 	tl_time now = mono_us();
 
 	if (d->pcap)
 		tl_pcap_write(d->pcap, pkt, len, now);
-	tl_stack_input(d->stack, pkt, len, now);
+	tl_stack_input_flags(d->stack, pkt, len, now, flags);
+}
+
+/* What the fault injector lets in: checked whole (a fault may have corrupted it). */
+static void stack_input(void *ctx, const uint8_t *pkt, size_t len)
+{
+	stack_input_flags(ctx, pkt, len, 0);
 }
 
 /* Where counters go: text, one "name value  description" a line (as nstat,
@@ -328,14 +346,44 @@ static int drop_privileges(struct driver *d)
 	return 0;
 }
 
+/* --offload on asks for TSO, or with faults (which work per packet) for
+ * checksum offload only; a kernel that refuses gets one packet per segment,
+ * and why in d->offload_why. */
+static int open_tun(struct driver *d, const struct tl_opts *o, char *err, size_t n)
+{
+	bool faults = tl_fault_cfg_active(&o->faults_in) || tl_fault_cfg_active(&o->faults_out);
+
+	d->offload = !o->offload ? TL_TUN_PLAIN : faults ? TL_TUN_CSUM : TL_TUN_TSO;
+	snprintf(d->offload_why, sizeof d->offload_why, "--offload off");
+	d->tun = tl_tun_open(o->tun, d->offload, err, n);
+	if (d->tun < 0 && d->offload != TL_TUN_PLAIN) {
+		snprintf(d->offload_why, sizeof d->offload_why, "%s", err);
+		d->offload = TL_TUN_PLAIN;
+		d->tun = tl_tun_open(o->tun, TL_TUN_PLAIN, err, n);
+	}
+	return d->tun < 0 ? -1 : 0;
+}
+
+/* One line on stderr, once tcplab runs: what the device took. */
+static void log_offload(const struct driver *d)
+{
+	if (d->offload == TL_TUN_TSO)
+		fprintf(stderr, "tcplab: offload on: TSO and checksums on %s, TCP segments of up to "
+			"64 KiB each way (--offload off: one packet per segment)\n", d->o->tun);
+	else if (d->offload == TL_TUN_CSUM)
+		fprintf(stderr, "tcplab: offload checksums only on %s, no TSO: the fault injector "
+			"works per packet\n", d->o->tun);
+	else
+		fprintf(stderr, "tcplab: offload off (%s): one packet per segment\n", d->offload_why);
+}
+
 static int setup(struct driver *d, const struct tl_opts *o)
 {
 	char err[256];
 	struct tl_config cfg;
 	uint64_t seed = pick_seed(o);
 
-	d->tun = tl_tun_open(o->tun, o->offload, err, sizeof err);
-	if (d->tun < 0 ||
+	if (open_tun(d, o, err, sizeof err) < 0 ||
 	    tl_tun_configure(o->tun, o->kernel_addr, o->kernel_prefix, o->mtu, err, sizeof err) < 0) {
 		fprintf(stderr, "tcplab: %s\n", err);
 		return -1;
@@ -349,7 +397,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	d->sig = open_signals();
 	d->start = mono_us();
 	cfg = o->cfg;
-	if (o->offload)
+	if (d->offload == TL_TUN_TSO)
 		cfg.tcp_tso_max = TL_TSO_MAX;
 	/* read_tun drains the device, then the loop polls: ACK once per batch. */
 	if (!o->have_ack_batch)
@@ -399,12 +447,14 @@ static void read_tun(struct driver *d)
 		}
 		uint8_t *pkt = buf;
 		size_t len = (size_t)n;
-		if (d->o->offload && !(len = strip_vnet(buf, len, &pkt)))
+		unsigned flags = 0;
+		if (d->offload != TL_TUN_PLAIN &&
+		    !(len = strip_vnet(buf, len, &pkt, d->pcap || d->fin, &flags)))
 			continue;
 		if (d->fin)
 			tl_faults_push(d->fin, pkt, len, mono_us());
 		else
-			stack_input(d, pkt, len);
+			stack_input_flags(d, pkt, len, flags);
 	}
 }
 
@@ -550,6 +600,7 @@ int tl_run(const struct tl_opts *o)
 		return 1;
 	}
 	open_control(&d);
+	log_offload(&d);
 	int status = run_loop(&d);
 	print_counters(&d);
 	teardown(&d);

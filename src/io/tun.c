@@ -19,7 +19,7 @@ static const char *hint(int e)
 }
 
 /* checkpoint 8 */
-int tl_tun_open(const char *name, bool offload, char *err, size_t errlen)
+int tl_tun_open(const char *name, enum tl_tun_offload offload, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -30,7 +30,7 @@ int tl_tun_open(const char *name, bool offload, char *err, size_t errlen)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof ifr);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload != TL_TUN_PLAIN ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "cannot create TUN device %s: %s%s", name,
@@ -39,8 +39,9 @@ int tl_tun_open(const char *name, bool offload, char *err, size_t errlen)
 		return -1;
 	}
 	int hdr = sizeof(struct virtio_net_hdr);
-	if (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
-			ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0)) {
+	unsigned feat = TUN_F_CSUM | (offload == TL_TUN_TSO ? TUN_F_TSO4 : 0);
+	if (offload != TL_TUN_PLAIN && (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+					ioctl(fd, TUNSETOFFLOAD, feat) < 0)) {
 		snprintf(err, errlen, "cannot turn on offloads on %s: %s", name, strerror(errno));
 		close(fd);
 		return -1;

@@ -17,4 +17,9 @@ tl_in timeout 1000 /usr/bin/python3 "$(dirname "$0")/tcp_client.py" echo_4m disc
 	tl_fail "over a path with: $2 ${3:+kernel-side loss $3}"
 }
 tl_net_stop
+# The fault injector works per packet: checksum offload only, no TSO.
+want="offload on:"
+[ -n "$2" ] && want="offload checksums only"
+[[ " $2 " == *" --offload off "* ]] && want="offload off (--offload off)"
+grep -qF "tcplab: $want" "$TL_TMP/stderr" || tl_fail "no 'tcplab: $want' line: $(head -1 "$TL_TMP/stderr")"
 tl_ok "counters: $(tl_counter 'tcp_rexmit') retransmitted, $(tl_counter 'tcp_fast_rexmit') fast recoveries, $(tl_counter 'tcp_rto') RTOs"

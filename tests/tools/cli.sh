@@ -27,7 +27,14 @@ while IFS=$'\t' read -r flag meta kind accepts dflt; do
 		[ "$lo" -eq 0 ] || bad "bad value '$((lo - 1))' for $flag" "$flag" $((lo - 1))
 		[ ${#hi} -gt 18 ] || bad "bad value '$((hi + 1))' for $flag" "$flag" $((hi + 1))
 		;;
-	choice) bad "bad value 'bogus' for $flag (want $accepts)" "$flag" bogus ;;
+	choice)
+		# "[on|off]": the value may be left out, so a bad one is known only after '='.
+		if [ "${meta:0:1}" = "[" ]; then
+			bad "bad value 'bogus' for $flag (want $accepts)" "$flag=bogus"
+		else
+			bad "bad value 'bogus' for $flag (want $accepts)" "$flag" bogus
+		fi
+		;;
 	address) bad "bad value '1.2.3' for $flag (want A.B.C.D)" "$flag" 1.2.3 ;;
 	string)
 		bad "bad value '' for $flag" "$flag" ""
@@ -43,7 +50,7 @@ while IFS=$'\t' read -r flag meta kind accepts dflt; do
 		;;
 	switch) bad "$flag takes no value" "$flag=1" ;;
 	esac
-	[ "$kind" = switch ] || [ "$flag" = --trace ] || bad "$flag needs a value" "$flag"
+	[ "$kind" = switch ] || [ "${meta:0:1}" = "[" ] || bad "$flag needs a value" "$flag"
 	n=$((n + 1))
 done < <(grep -v '^#' <<<"$table")
 [ "$n" -gt 30 ] || fail "--list-options lists only $n options"
@@ -81,6 +88,13 @@ echo "ok: --help and the errors print 5%, not 5%%"
 "$tcplab" --replay "$captures/echo.pcap" --rcvbuf 4096 >/dev/null &&
 	fail "--rcvbuf 4096 did not change the advertised window"
 echo "ok: --init-cwnd and --rcvbuf reach the core"
+# --offload [on|off]: alone it means on (old command lines); the replay has no device.
+for args in "--offload" "--offload on" "--offload off" "--offload=off" "--offload --seed 1"; do
+	# shellcheck disable=SC2086 # the words of args
+	"$tcplab" $args --replay "$captures/echo.pcap" >/dev/null || fail "tcplab $args: exit $?"
+done
+bad "unexpected argument 'bogus'" --offload bogus
+echo "ok: --offload, --offload on|off and --offload=off are read; a replay is the same with each"
 "$tcplab" --replay "$captures/echo.pcap" --services echo,qotd >/dev/null ||
 	fail "echo.pcap diverges with --services echo,qotd"
 out=$("$tcplab" --replay "$captures/echo.pcap" --services discard,chargen,qotd) &&

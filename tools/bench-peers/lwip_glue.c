@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(pattern, 'x', sizeof pattern);
-	tun = tl_tun_open("tl0", false, err, sizeof err);
+	tun = tl_tun_open("tl0", TL_TUN_PLAIN, err, sizeof err);
 	if (tun < 0 || tl_tun_configure("tl0", 0x0a0a0001, 24, mtu, err, sizeof err) < 0) {
 		fprintf(stderr, "tl-bench-lwip: %s\n", err);
 		return 1;

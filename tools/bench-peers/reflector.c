@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tl-bench-reflector: bad --mtu\n");
 		return 2;
 	}
-	int tun = tl_tun_open("tl0", false, err, sizeof err);
+	int tun = tl_tun_open("tl0", TL_TUN_PLAIN, err, sizeof err);
 	if (tun < 0 || tl_tun_configure("tl0", 0x0a0a0001, 24, mtu, err, sizeof err) < 0) {
 		fprintf(stderr, "tl-bench-reflector: %s\n", err);
 		return 1;
