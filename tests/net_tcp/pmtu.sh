@@ -49,25 +49,26 @@ check_capture() {
 		$4 == "10.10.0.2" && $5 > 0 && !seen && $5 > big { big = $5 }
 		END { printf "%d %d\n", icmps, big }'
 }
-# far_start / far_stop: a capture of what reaches the far host from tcplab;
-# far_stop prints how many data segments came and the largest (1280 - 40 -
-# 12 bytes of timestamps = 1228 at most).
+# far_start NAME / far_stop NAME: a capture of what reaches the far host from
+# tcplab; far_stop prints how many data segments came and the largest (1280 -
+# 40 - 12 bytes of timestamps = 1228 at most).
 far_start() {
-	ip netns exec "$FAR" tcpdump -i far0 -U -s 128 -w "$TL_TMP/far.pcap" src 10.10.0.2 \
-		>/dev/null 2>"$TL_TMP/tcpdump.err" &
+	ip netns exec "$FAR" tcpdump -i far0 -U -s 128 -w "$TL_TMP/$1.pcap" src 10.10.0.2 \
+		>/dev/null 2>"$TL_TMP/$1.err" &
 	DUMP=$!
-	for _ in $(seq 50); do grep -q listening "$TL_TMP/tcpdump.err" && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -q listening "$TL_TMP/$1.err" 2>/dev/null && break; sleep 0.1; done
+	grep -q listening "$TL_TMP/$1.err" || tl_fail "tcpdump on the far host: $(cat "$TL_TMP/$1.err")"
 }
 far_stop() {
 	sleep 0.2
 	kill "$DUMP"
 	wait "$DUMP" 2>/dev/null
 	DUMP=""
-	tshark -r "$TL_TMP/far.pcap" -T fields -e tcp.len 2>/dev/null |
+	tshark -r "$TL_TMP/$1.pcap" -T fields -e tcp.len 2>/dev/null |
 		awk '$1 > 0 { n++; if ($1 > max) max = $1 } END { printf "%d %d\n", n, max }'
 }
 
-far_start
+far_start far_server
 tl_net_start "$TCPLAB" --services chargen --pcap "$TL_TMP/server.pcap" --trace --seed 11
 out=$(ip netns exec "$FAR" timeout 30 /usr/bin/python3 -c '
 import socket
@@ -82,7 +83,7 @@ print(got)') || tl_fail "the far host reading chargen through the router: $out"
 [ "$out" -ge 2000000 ] || tl_fail "the far host read $out bytes of chargen"
 tl_net_stop
 read -r icmps big < <(check_capture "$TL_TMP/server.pcap")
-read -r after max < <(far_stop)
+read -r after max < <(far_stop far_server)
 grep -q "tcplab: offload on" "$TL_TMP/stderr" || tl_fail "not offload on: $(head -1 "$TL_TMP/stderr")"
 [ "$icmps" -ge 1 ] && [ "$big" -gt 1228 ] && [ "$after" -gt 100 ] && [ "$max" -le 1228 ] ||
 	tl_fail "server: $icmps fragmentation needed, $big before, $after segments at the far host of at most $max bytes"
@@ -109,7 +110,7 @@ while True:
 print("got", got, flush=True)' >"$TL_TMP/sink" 2>&1 &
 SINK=$!
 for _ in $(seq 50); do grep -q listening "$TL_TMP/sink" && break; sleep 0.1; done
-far_start
+far_start far_client
 tl_in timeout 60 "$TCPLAB" --services none --pcap "$TL_TMP/client.pcap" --trace \
 	--connect 10.20.0.2:5000 <"$TL_TMP/2mb" >"$TL_TMP/client.out" 2>"$TL_TMP/client.err" ||
 	tl_fail "tcplab --connect through the router: $(tail -5 "$TL_TMP/client.err")"
@@ -117,7 +118,7 @@ wait "$SINK"
 SINK=""
 grep -q "got 2000000" "$TL_TMP/sink" || tl_fail "the far host got: $(cat "$TL_TMP/sink")"
 read -r icmps big < <(check_capture "$TL_TMP/client.pcap")
-read -r after max < <(far_stop)
+read -r after max < <(far_stop far_client)
 [ "$icmps" -ge 1 ] && [ "$big" -gt 1228 ] && [ "$after" -gt 100 ] && [ "$max" -le 1228 ] ||
 	tl_fail "client: $icmps fragmentation needed, $big before, $after segments at the far host of at most $max bytes"
 grep -q "path MTU 1280" "$TL_TMP/client.err" || tl_fail "no path MTU line in the client's trace"
