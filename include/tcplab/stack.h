@@ -77,6 +77,10 @@ struct tl_config {
 	uint32_t tcp_buf_idle_ms; /* an empty buffer is released after this; 0 = kept */
 	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
 				   * large segments itself (TUN offload), 0 = MSS */
+	uint32_t tcp_csum_partial; /* 1: every TCP segment to output carries only the
+				    * pseudo-header sum in its checksum field (offset 16
+				    * of the TCP header), for the driver to have it
+				    * finished (TUN's NEEDS_CSUM); 0: whole checksums */
 	uint32_t tcp_ack_batch_max; /* in-order bytes whose ACK may wait for the
 				     * next tl_stack_poll (the driver polls after
 				     * each batch it reads), 0 = every 2nd segment */

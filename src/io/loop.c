@@ -82,7 +82,8 @@ static void fault_trace(void *ctx, const char *name, const char *what, size_t le
 
 /* One packet to the device; a TCP super-segment (gso: the payload per wire
  * segment, tl_stack_out_gso_size) goes as one GSO packet, split by the kernel
- * as if its own GRO had built it. */
+ * as if its own GRO had built it; with tcp_csum_partial the kernel finishes
+ * each TCP checksum (or, delivering it to its own TCP, needs none). */
 static void tun_send(struct driver *d, const uint8_t *pkt, size_t len, uint32_t gso)
 {
 	ssize_t r;
@@ -91,7 +92,13 @@ static void tun_send(struct driver *d, const uint8_t *pkt, size_t len, uint32_t 
 		struct virtio_net_hdr h;
 		memset(&h, 0, sizeof h);
 		size_t ihl = (size_t)(pkt[0] & 15) * 4;
-		if (gso && pkt[9] == IP_PROTO_TCP && len >= ihl + TCP_HDR_LEN) {
+		bool tcp = pkt[9] == IP_PROTO_TCP && len >= ihl + TCP_HDR_LEN;
+		if (tcp && tl_stack_config(d->stack)->tcp_csum_partial) {
+			h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			h.csum_start = (uint16_t)ihl;
+			h.csum_offset = 16; /* the TCP checksum field */
+		}
+		if (gso && tcp) {
 			h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 			h.hdr_len = (uint16_t)(ihl + (size_t)(pkt[ihl + 12] >> 4) * 4);
 			h.gso_size = (uint16_t)gso;
@@ -399,6 +406,8 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	cfg = o->cfg;
 	if (d->offload == TL_TUN_TSO)
 		cfg.tcp_tso_max = TL_TSO_MAX;
+	/* The kernel finishes TCP checksums, unless a capture wants them whole. */
+	cfg.tcp_csum_partial = d->offload == TL_TUN_TSO && !o->pcap;
 	/* read_tun drains the device, then the loop polls: ACK once per batch. */
 	if (!o->have_ack_batch)
 		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;

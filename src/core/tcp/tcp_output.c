@@ -101,6 +101,21 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 	return tcp_build_options(buf, &o);
 }
 
+/* tcp_build, or with tcp_csum_partial (not to ourselves: our own input checks
+ * it) the checksum field holds only the pseudo-header sum, for the driver's
+ * kernel to finish over the segment (TUN's NEEDS_CSUM). */
+static void build(tl_stack *s, uint8_t *seg, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+		  size_t opt_len, size_t len)
+{
+	if (!s->cfg.tcp_csum_partial || dst == s->cfg.addr) {
+		tcp_build(seg, src, dst, h, opt_len, len);
+		return;
+	}
+	tcp_build(seg, src, dst, h, opt_len, 0); /* the fields; the checksum is written below */
+	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len + len));
+	put16(seg + 16, (uint16_t)~csum_fold(sum));
+}
+
 /* Sends one segment of the connection; data comes from the send buffer. */
 static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t len)
 {
@@ -120,7 +135,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	h.flags = flags;
 	h.wnd = window_field(c, flags);
 	h.data_len = len;
-	tcp_build(seg, c->laddr, c->raddr, &h, opt_len, len);
+	build(s, seg, c->laddr, c->raddr, &h, opt_len, len);
 	if (flags & TCP_ACK) {
 		tcp_set_delack_at(c, TL_TIME_NEVER);
 		c->ts.last_ack_sent = c->rcv_nxt; /* RFC 7323 4.3 */
@@ -179,7 +194,7 @@ static void send_stateless(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hd
 	uint8_t *seg = s->out + IPV4_HDR_LEN;
 	size_t opt_len = o ? tcp_build_options(seg + TCP_HDR_LEN, o) : 0;
 
-	tcp_build(seg, s->cfg.addr, ip->src, h, opt_len, 0);
+	build(s, seg, s->cfg.addr, ip->src, h, opt_len, 0);
 	if (tl_tracing(s)) {
 		tcp_parse_options(seg + TCP_HDR_LEN, opt_len, &h->opts);
 		tcp_trace_segment(s, NULL, true, s->cfg.addr, ip->src, h);
