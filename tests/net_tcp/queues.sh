@@ -31,6 +31,9 @@ rc=$?
 [ $rc -ne 0 ] && grep -q "tcplab run: the tcplab says: EOPNOTSUPP: tcplab run needs a tcplab with --queues 1" <<<"$out" ||
 	tl_fail "tcplab run on --queues 2: exit $rc: $out"
 tl_ok "tcplab run refused: $(head -1 <<<"$out")"
+kill -USR1 "$TL_PID"
+for _ in $(seq 50); do grep -q "^tcplab counters (all queues):" "$TL_TMP/stderr" && break; sleep 0.1; done
+grep -q "^tcplab counters (all queues):" "$TL_TMP/stderr" || tl_fail "no counters after SIGUSR1"
 tl_net_stop
 for q in 0 1; do
 	n=$(awk -v q="queue $q:" 'index($0, q) == 1 {print $NF}' "$TL_TMP/stderr")
@@ -49,7 +52,22 @@ bad=$(grep -cvE '^[0-9]+\.[0-9]{6} ' "$TL_TMP/stdout")
 [ "$bad" -eq 0 ] || tl_fail "$bad trace lines do not start with a time: $(grep -vE '^[0-9]+\.[0-9]{6} ' "$TL_TMP/stdout" | head -3)"
 tl_ok "--pcap: $pkts packets of both queues read back; $(wc -l <"$TL_TMP/stdout") trace lines, all whole"
 
+# --user: all queues open, then nobody with no capabilities; still serving.
+tl_net_start "$TCPLAB" --queues 2 --user nobody --services echo
+uid=$(awk '/^Uid:/ {print $3}' "/proc/$TL_PID/status")
+[ "$uid" = "$(id -u nobody)" ] || tl_fail "--user nobody: effective uid $uid"
+tl_in timeout 60 $CLIENT 8 4096 >"$TL_TMP/client" 2>&1 || tl_fail "client with --user: $(cat "$TL_TMP/client")"
+tl_net_stop
+tl_ok "--queues 2 --user nobody: uid $uid, 8 connections echoed"
+
 # Refusals: one line on stderr, a non-zero exit.
+tl_in ip tuntap add dev tl5 mode tun || tl_fail "cannot make a single-queue device"
+tl_in timeout 10 "$TCPLAB" --queues 2 --tun tl5 >/dev/null 2>"$TL_TMP/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$TL_TMP/err")" -eq 1 ] &&
+	grep -q "^tcplab: --queues: the kernel refuses a multi-queue TUN device tl5" "$TL_TMP/err" ||
+	tl_fail "--queues 2 on a single-queue device: exit $rc: $(cat "$TL_TMP/err")"
+tl_ok "single-queue device refused: $(cat "$TL_TMP/err")"
 tl_in timeout 10 "$TCPLAB" --queues 2 --connect 10.10.0.1:7 </dev/null >/dev/null 2>"$TL_TMP/err"
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$TL_TMP/err")" -eq 1 ] && grep -q "^tcplab: --connect needs --queues 1" "$TL_TMP/err" ||
