@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "mq.h"
 #include "tcplab/apps.h"
 
 enum opt_kind {
@@ -90,6 +91,10 @@ static const struct opt options[] = {
 	{ "--user", "NAME", OPT_STR, G_MAIN, F(user), 0, 1, 64, NULL, NULL, NULL, NO_DEFAULT,
 	  "once the TUN device and --pcap file are open, run as that user with no capabilities "
 	  "(tools/lab: nobody)" },
+	{ "--queues", "N", OPT_U32, G_MAIN, F(queues), 0, 1, TL_QUEUES_MAX, NULL, NULL, NULL, NULL,
+	  "N stacks, one per TUN queue (IFF_MULTI_QUEUE) and thread, sharing nothing; the kernel "
+	  "spreads flows over them. With N > 1, --connect and tcplab run are refused, and tcplab "
+	  "ss and stats answer for all stacks" },
 	{ "--connect", "A.B.C.D:PORT", OPT_FN, G_MAIN, 0, 0, 0, 0, NULL, NULL, connect_flag, NO_DEFAULT,
 	  "also act as a TCP client: send standard input to that address, print what comes back, "
 	  "exit at the end (the trace then goes to standard error)" },
@@ -497,6 +502,7 @@ static void default_opts(struct tl_opts *o)
 	o->time_tol_ms = 10;
 	o->services = TL_SVC_ALL;
 	o->offload = 1;
+	o->queues = 1;
 	tl_config_defaults(&o->cfg);
 }
 

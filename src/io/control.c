@@ -110,7 +110,13 @@ struct tl_ctl {
 	int polled[TL_CTL_CLIENTS];	/* the client behind each pollfd after the first */
 	int npolled;
 	struct tl_attach *att;		/* programs' sockets: tcplab run */
+	const char *no_attach;		/* why programs' requests are refused, or NULL */
 };
+
+void tl_ctl_refuse_attach(struct tl_ctl *c, const char *why)
+{
+	c->no_attach = why;
+}
 
 void tl_ctl_set_attach(struct tl_ctl *c, struct tl_attach *a)
 {
@@ -226,6 +232,10 @@ static void answer(struct tl_ctl *c, struct client *k)
 		tl_attach_take(c->att, k->fd, k->passed, k->in.buf, k->in.len);
 		memset(k, 0, sizeof *k);
 		k->fd = k->passed = -1;
+		return;
+	}
+	if (c->no_attach && tl_att_is_request(k->in.buf, k->in.len)) {
+		reply_error(k, "EOPNOTSUPP: %s", c->no_attach);
 		return;
 	}
 	if (tl_ctl_parse(k->in.buf, k->in.len, &req, err, sizeof err) < 0) {

@@ -69,6 +69,8 @@ void tl_ctl_free(struct tl_ctl *c);
 struct tl_attach;
 /* Requests of programs' sockets (attach.h) go to a; without it they are errors. */
 void tl_ctl_set_attach(struct tl_ctl *c, struct tl_attach *a);
+/* Answers programs' requests "error: EOPNOTSUPP: why" (--queues N). */
+void tl_ctl_refuse_attach(struct tl_ctl *c, const char *why);
 
 /* `tcplab ss` and `tcplab stats` (ctl_client.c): the exit status, or -1
  * if argv[1] names no subcommand. */

@@ -35,6 +35,7 @@ struct tl_opts {
 	bool have_ack_batch;		/* --ack-batch was given */
 	unsigned services;		/* --services: TL_SVC_* bits */
 	const char *user;		/* --user: drop to this account after setup */
+	uint32_t queues;		/* --queues: stacks, one per TUN queue and thread */
 };
 
 /* Fills o with the defaults, then the flags in argv: 0 to run, 1 after

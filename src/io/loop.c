@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "control.h"
 #include "driver.h"
+#include "mq.h"
 #include "netcat.h"
 #include "pcap_out.h"
 #include "tcplab/apps.h"
@@ -443,7 +444,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 /* checkpoint 8 */
 static void read_tun(struct driver *d)
 {
-	static uint8_t buf[MAX_PKT];
+	static _Thread_local uint8_t buf[MAX_PKT]; /* one per queue thread */
 
 	for (;;) {
 		ssize_t n = read(d->tun, buf, sizeof buf);
@@ -598,6 +599,8 @@ int tl_run(const struct tl_opts *o)
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.tun = d.sig = -1;
+	if (o->queues > 1)
+		return tl_run_queues(o);
 	if (o->user && lookup_user(&d, o->user) < 0)
 		return 2;
 	if (setup(&d, o) < 0) {
@@ -614,4 +617,121 @@ int tl_run(const struct tl_opts *o)
 	print_counters(&d);
 	teardown(&d);
 	return status;
+}
+
+/* --queues N (mq.c): one driver per TUN queue, each on its own thread. */
+
+/* Queue q's driver on its own fd, stack and seed; NULL after a line on stderr. */
+struct driver *tl_queue_new(const struct tl_opts *o, int tun, enum tl_tun_offload mode,
+			    struct tl_pcap_out *pcap, uint64_t seed, tl_time start)
+{
+	struct driver *d = calloc(1, sizeof *d);
+	struct tl_config cfg = o->cfg;
+
+	if (!d)
+		return NULL;
+	d->o = o;
+	d->tun = tun;
+	d->sig = -1;
+	d->pcap = pcap;
+	d->start = start;
+	d->offload = mode;
+	if (mode == TL_TUN_TSO)
+		cfg.tcp_tso_max = TL_TSO_MAX;
+	cfg.tcp_csum_partial = mode == TL_TUN_TSO && !o->pcap;
+	if (!o->have_ack_batch)
+		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
+	cfg.addr = o->addr;
+	cfg.prefix_len = (uint32_t)o->kernel_prefix;
+	cfg.mtu = o->mtu;
+	cfg.seed = seed;
+	cfg.output = stack_output;
+	cfg.output_ctx = d;
+	cfg.loop_tap = pcap ? loop_tap : NULL;
+	cfg.trace = o->trace ? trace_line : NULL;
+	cfg.trace_ctx = d;
+	cfg.trace_json = o->trace_json;
+	d->stack = tl_stack_new(&cfg);
+	if (!d->stack || tl_apps_start_some(d->stack, o->services) < 0) {
+		fprintf(stderr, "tcplab: cannot start a queue's stack\n");
+		tl_stack_free(d->stack);
+		free(d);
+		return NULL;
+	}
+	if (tl_fault_cfg_active(&o->faults_in))
+		d->fin = tl_faults_new(&o->faults_in, seed ^ 0x1111, 10000);
+	if (tl_fault_cfg_active(&o->faults_out))
+		d->fout = tl_faults_new(&o->faults_out, seed ^ 0x2222, 10000);
+	if (o->trace && d->fin)
+		tl_faults_set_trace(d->fin, fault_trace, d, "in");
+	if (o->trace && d->fout)
+		tl_faults_set_trace(d->fout, fault_trace, d, "out");
+	return d;
+}
+
+/* A queue's loop: holds lock except while it sleeps in ppoll, so the control
+ * thread reads this stack only between batches. Ends when stop is readable. */
+int tl_queue_loop(struct driver *d, int stop, pthread_mutex_t *lock)
+{
+	pthread_mutex_lock(lock);
+	for (;;) {
+		struct pollfd p[2] = { { d->tun, POLLIN, 0 }, { stop, POLLIN, 0 } };
+		struct timespec ts;
+		const struct timespec *to = poll_timeout(d, mono_us(), &ts);
+		pthread_mutex_unlock(lock);
+		int n = ppoll(p, 2, to, NULL);
+		pthread_mutex_lock(lock);
+		if (n < 0 && errno != EINTR) {
+			perror("tcplab: poll");
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			break;
+		tl_stack_poll(d->stack, mono_us());
+		if (p[0].revents & POLLIN)
+			read_tun(d);
+		tl_time now = mono_us();
+		if (d->fin)
+			tl_faults_release(d->fin, now, stack_input, d);
+		tl_stack_poll(d->stack, now);
+		if (d->fout)
+			tl_faults_release(d->fout, now, tun_write, d);
+		if (d->o->trace)
+			fflush(stdout);
+	}
+	pthread_mutex_unlock(lock);
+	return 0;
+}
+
+/* The counters of one queue, as SIGUSR1 prints them. */
+void tl_queue_counters(struct driver *d, FILE *f)
+{
+	write_counters(d, f, false);
+}
+
+tl_stack *tl_queue_stack(struct driver *d)
+{
+	return d->stack;
+}
+
+void tl_queue_free(struct driver *d)
+{
+	if (!d)
+		return;
+	d->pcap = NULL; /* shared: mq.c closes it */
+	teardown(d);
+	free(d);
+}
+
+/* --user with several queues, the same checks and steps as with one: -1 if
+ * no such user (before anything is opened), -2 if dropping failed. */
+int tl_queue_user(const struct tl_opts *o, bool drop)
+{
+	struct driver d;
+
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	if (lookup_user(&d, o->user) < 0)
+		return -1;
+	return drop && drop_privileges(&d) < 0 ? -2 : 0;
 }

@@ -52,7 +52,10 @@ void tl_pcap_write(struct tl_pcap_out *p, const uint8_t *pkt, size_t len, uint64
 	h.ts.tv_sec = p->wall0.tv_sec + (time_t)(us / 1000000);
 	h.ts.tv_usec = (suseconds_t)(us % 1000000);
 	h.caplen = h.len = (bpf_u_int32)len;
+	/* --queues: several threads write; one record at a time (stdio's lock). */
+	flockfile(pcap_dump_file(p->dump));
 	pcap_dump((u_char *)p->dump, &h, pkt);
+	funlockfile(pcap_dump_file(p->dump));
 }
 
 void tl_pcap_flush(struct tl_pcap_out *p)

@@ -202,7 +202,8 @@ static int answer_errno(const char *line)
 {
 	if (strncmp(line, "error: ", 7))
 		return ECONNABORTED;
-	if (!strncmp(line + 7, "permission denied", 17)) {
+	if (!strncmp(line + 7, "permission denied", 17) ||
+	    !strncmp(line + 7, "EOPNOTSUPP: tcplab run", 22)) {
 		fprintf(stderr, "tcplab run: the tcplab says: %s\n", line + 7);
 		return EACCES;
 	}
