@@ -31,6 +31,8 @@
 #define TCP_NOT_HEAPED UINT32_MAX
 #define TCP_COOKIE_PERIOD_MS 64000 /* RFC 4987 3.6: the cookie's slowly moving counter */
 #define TCP_RING_KEEP 4096	/* an empty buffer at most this large is kept */
+#define TCP_BUCKETS_MIN 64u	/* the connection hash starts this small... */
+#define TCP_BUCKETS_MAX (1u << 22) /* ...and doubles up to this */
 
 /* Application events collected while a segment is processed. */
 #define TCP_EV_ACCEPTED 0x01
@@ -242,7 +244,7 @@ struct tcp_cookie {
 
 struct tcp_table {
 	struct tl_tcp **buckets;
-	uint32_t nbuckets;		/* a power of two */
+	uint32_t nbuckets;		/* a power of two, at least count */
 	uint32_t count;			/* connections, not listeners */
 	struct tl_tcp *all;		/* every connection and listener */
 	struct tl_tcp *listeners;	/* chained through hnext */

@@ -77,12 +77,11 @@ void tcp_buf_idle(struct tl_tcp *c)
 		tcp_set_idle_at(c, due); /* used again since: wait the rest */
 }
 
-static uint32_t bucket_of(const struct tcp_table *t, uint32_t raddr,
-			  uint16_t rport, uint16_t lport)
+static uint32_t bucket_of(uint32_t nbuckets, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t k = (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
 	k *= 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(k >> 32) & (t->nbuckets - 1);
+	return (uint32_t)(k >> 32) & (nbuckets - 1);
 }
 
 int tcp_init(tl_stack *s)
@@ -90,9 +89,7 @@ int tcp_init(tl_stack *s)
 	struct tcp_table *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
-	t->nbuckets = 64;
-	while (t->nbuckets < s->cfg.tcp_max_conns && t->nbuckets < (1u << 16))
-		t->nbuckets *= 2;
+	t->nbuckets = TCP_BUCKETS_MIN;
 	t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
 	if (!t->buckets) {
 		free(t);
@@ -143,7 +140,7 @@ void tcp_free(tl_stack *s)
 struct tl_tcp *tcp_lookup(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_table *t = s->tcp;
-	struct tl_tcp *c = t->buckets[bucket_of(t, raddr, rport, lport)];
+	struct tl_tcp *c = t->buckets[bucket_of(t->nbuckets, raddr, rport, lport)];
 
 	for (; c; c = c->hnext)
 		if (c->raddr == raddr && c->rport == rport && c->lport == lport)
@@ -157,6 +154,29 @@ struct tl_tcp *tcp_find_listener(tl_stack *s, uint16_t lport)
 		if (l->lport == lport)
 			return l;
 	return NULL;
+}
+
+/* One bucket per connection or more: the table doubles as connections come
+ * (out of memory, the chains just grow longer), so that its memory follows
+ * the connections open and not the --max-conns bound. */
+static void buckets_grow(struct tcp_table *t)
+{
+	uint32_t n = 2 * t->nbuckets;
+	struct tl_tcp **b = calloc(n, sizeof *b);
+
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		while (t->buckets[i]) {
+			struct tl_tcp *c = t->buckets[i];
+			t->buckets[i] = c->hnext;
+			uint32_t k = bucket_of(n, c->raddr, c->rport, c->lport);
+			c->hnext = b[k];
+			b[k] = c;
+		}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
 }
 
 static void list_add(struct tcp_table *t, struct tl_tcp *c)
@@ -218,11 +238,12 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	c->ts.offset = tcp_ts_offset(s, raddr, rport, lport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
 	c->rec.reo_wnd_mult = 1;
-	uint32_t b = bucket_of(t, raddr, rport, lport);
+	uint32_t b = bucket_of(t->nbuckets, raddr, rport, lport);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;
 	list_add(t, c);
-	t->count++;
+	if (++t->count > t->nbuckets && t->nbuckets < TCP_BUCKETS_MAX)
+		buckets_grow(t);
 	return c;
 }
 
@@ -266,7 +287,7 @@ static void unlink_hash(struct tcp_table *t, struct tl_tcp *c)
 	if (c->state == TL_LISTEN)
 		p = &t->listeners;
 	else
-		p = &t->buckets[bucket_of(t, c->raddr, c->rport, c->lport)];
+		p = &t->buckets[bucket_of(t->nbuckets, c->raddr, c->rport, c->lport)];
 	for (; *p; p = &(*p)->hnext)
 		if (*p == c) {
 			*p = c->hnext;
