@@ -24,10 +24,11 @@ static uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lp
 }
 
 /* RFC 7323 7.1: a keyed hash of the 4-tuple offsets each connection's clock. */
-static uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+uint32_t tcp_ts_offset(const struct tl_tcp *c)
 {
-	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
-	uint64_t p = 1ull << 63 | (uint64_t)lport << 16 | rport;
+	tl_stack *s = c->stack;
+	uint64_t a = (uint64_t)s->cfg.addr << 32 | c->raddr;
+	uint64_t p = 1ull << 63 | (uint64_t)c->lport << 16 | c->rport;
 
 	return (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
@@ -35,46 +36,53 @@ static uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint1
 /* Frees the rings that are empty and hold more than keep bytes. */
 static void release_empty(struct tl_tcp *c, uint32_t keep)
 {
+	const struct tcp_flight *f = c->fl;
+
 	/* Bytes past len in the receive ring are out-of-order data: keep them. */
 	if (c->sndbuf.len == 0 && c->sndbuf.cap > keep) {
 		ring_free(&c->sndbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
-	if (c->rcvbuf.len == 0 && c->ooo_n == 0 && c->rcvbuf.cap > keep) {
+	if (c->rcvbuf.len == 0 && (!f || f->ooo_n == 0) && c->rcvbuf.cap > keep) {
 		ring_free(&c->rcvbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
-	if (c->sb.n == 0 && c->sb.cap * sizeof *c->sb.seg > keep)
+	if (f && f->sb.n == 0 && f->sb.cap * sizeof *f->sb.seg > keep)
 		tcp_sb_free(c);
 }
 
-static bool has_empty_ring(const struct tl_tcp *c)
+/* A buffer to release later, or an in-flight part to give back. */
+static bool idle_work(const struct tl_tcp *c)
 {
 	return (c->sndbuf.cap && c->sndbuf.len == 0) ||
-	       (c->rcvbuf.cap && c->rcvbuf.len == 0 && c->ooo_n == 0);
+	       (c->rcvbuf.cap && c->rcvbuf.len == 0 && c->fl->ooo_n == 0) ||
+	       (c->snd_una == c->snd_max && c->state >= TL_ESTABLISHED);
 }
 
 void tcp_buf_trim(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
 
-	release_empty(c, TCP_RING_KEEP);
-	if (!has_empty_ring(c) || !s->cfg.tcp_buf_idle_ms)
+	/* Without an in-flight part there is no idle timer: release at once. */
+	release_empty(c, c->fl ? TCP_RING_KEEP : 0);
+	if (!c->fl || c->dead || !idle_work(c) || !s->cfg.tcp_buf_idle_ms)
 		return;
-	c->buf_emptied = s->now;
-	if (c->idle_at == TL_TIME_NEVER && !c->dead)
+	c->fl->buf_emptied = s->now;
+	if (c->fl->idle_at == TL_TIME_NEVER)
 		tcp_set_idle_at(c, s->now + TL_MS(s->cfg.tcp_buf_idle_ms));
 }
 
 void tcp_buf_idle(struct tl_tcp *c)
 {
-	tl_time due = c->buf_emptied + TL_MS(c->stack->cfg.tcp_buf_idle_ms);
+	tl_time due = c->fl->buf_emptied + TL_MS(c->stack->cfg.tcp_buf_idle_ms);
 
 	tcp_set_idle_at(c, TL_TIME_NEVER);
-	if (due <= c->stack->now)
+	if (due <= c->stack->now) {
 		release_empty(c, 0);
-	else if (has_empty_ring(c))
+		tcp_flight_idle(c);
+	} else if (idle_work(c)) {
 		tcp_set_idle_at(c, due); /* used again since: wait the rest */
+	}
 }
 
 static uint32_t bucket_of(uint32_t nbuckets, uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -109,8 +117,7 @@ static void conn_free(struct tl_tcp *c)
 {
 	ring_free(&c->sndbuf);
 	ring_free(&c->rcvbuf);
-	free(c->sb.seg);
-	free(c->ooo);
+	tcp_flight_drop(c);
 	free(c);
 }
 
@@ -120,6 +127,8 @@ void tcp_free(tl_stack *s)
 	if (!t)
 		return;
 	tcp_reap(s);
+	while (t->tw_head)
+		tcp_tw_unlink(t->tw_head); /* one list of them all */
 	/* The stack is going away: applications hear it, and free their state. */
 	for (struct tl_tcp *c = t->all; c; c = c->next)
 		if (c->state != TL_LISTEN && !c->app_closed && c->ev && c->ev->closed) {
@@ -222,8 +231,13 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	if (!c)
 		return NULL;
 	c->stack = s;
+	c->tw_at = TL_TIME_NEVER;
+	c->heap_idx = TCP_NOT_HEAPED;
+	if (!tcp_flight_get(c)) {
+		free(c);
+		return NULL;
+	}
 	c->state = TL_CLOSED;
-	c->laddr = s->cfg.addr;
 	c->raddr = raddr;
 	c->rport = rport;
 	c->lport = lport;
@@ -232,12 +246,10 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	ring_init(&c->rcvbuf, s->cfg.tcp_rcvbuf);
 	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
 	c->rtt.rto_us = s->cfg.tcp_rto_init_ms * 1000u;
-	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = c->idle_at = TL_TIME_NEVER;
-	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
-	c->ts.offset = tcp_ts_offset(s, raddr, rport, lport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
-	c->rec.reo_wnd_mult = 1;
+	c->fl->ts_offset = tcp_ts_offset(c);
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->fl->sb.high = c->iss;
+	c->rack.reo_wnd_mult = 1;
 	uint32_t b = bucket_of(t->nbuckets, raddr, rport, lport);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;
@@ -256,11 +268,14 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 		return NULL;
 	l->stack = s;
 	l->state = TL_LISTEN;
-	l->laddr = s->cfg.addr;
-	l->lport = lport;
-	l->backlog = backlog > 0 ? backlog : 1;
-	l->rto_at = l->tw_at = l->delack_at = l->wupd_at = l->idle_at = TL_TIME_NEVER;
+	l->tw_at = TL_TIME_NEVER;
 	l->heap_idx = TCP_NOT_HEAPED;
+	if (!tcp_flight_get(l)) {
+		free(l);
+		return NULL;
+	}
+	l->lport = lport;
+	l->fl->backlog = backlog > 0 ? backlog : 1;
 	l->hnext = t->listeners;
 	t->listeners = l;
 	list_add(t, l);
@@ -305,14 +320,17 @@ void tcp_destroy(struct tl_tcp *c)
 	if (c->state != TL_LISTEN) {
 		t->count--;
 	} else {
-		/* Orphan the connections this listener spawned. */
+		/* Orphan the connections this listener spawned (none in TIME_WAIT). */
 		for (struct tl_tcp *o = t->all; o; o = o->next)
-			if (o->listener == c)
-				o->listener = NULL;
+			if (o->fl && o->fl->listener == c)
+				o->fl->listener = NULL;
 	}
-	t->ooo_bytes -= c->ooo_held;
-	c->ooo_held = 0;
+	if (c->fl) {
+		t->ooo_bytes -= c->fl->ooo_held;
+		c->fl->ooo_held = 0;
+	}
 	unlink_hash(t, c);
+	tcp_tw_unlink(c);
 	list_del(t, c);
 	tcp_timer_remove(c);
 	if (c->state != TL_CLOSED && c->state != TL_LISTEN)
@@ -323,17 +341,24 @@ void tcp_destroy(struct tl_tcp *c)
 	t->graveyard = c;
 }
 
-static void tcp_tw_unlink(struct tl_tcp *c)
+/* A TIME_WAIT entry is on the TIME_WAIT list instead of the list of all,
+ * through the same links. */
+static void tw_remove(struct tcp_table *t, struct tl_tcp *c)
+{
+	*(c->prev ? &c->prev->next : &t->tw_head) = c->next;
+	*(c->next ? &c->next->prev : &t->tw_tail) = c->prev;
+	c->tw_linked = false;
+	t->tw_count--;
+}
+
+void tcp_tw_unlink(struct tl_tcp *c)
 {
 	struct tcp_table *t = c->stack->tcp;
 
 	if (!c->tw_linked)
 		return;
-	*(c->tw_prev ? &c->tw_prev->tw_next : &t->tw_head) = c->tw_next;
-	*(c->tw_next ? &c->tw_next->tw_prev : &t->tw_tail) = c->tw_prev;
-	c->tw_prev = c->tw_next = NULL;
-	c->tw_linked = false;
-	t->tw_count--;
+	tw_remove(t, c);
+	list_add(t, c);
 }
 
 /* Appends c as the youngest TIME_WAIT entry; recycles the oldest past the cap. */
@@ -342,9 +367,13 @@ void tcp_tw_track(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 	struct tcp_table *t = s->tcp;
 
-	tcp_tw_unlink(c);
-	c->tw_prev = t->tw_tail;
-	*(t->tw_tail ? &t->tw_tail->tw_next : &t->tw_head) = c;
+	if (c->tw_linked)
+		tw_remove(t, c);
+	else
+		list_del(t, c);
+	c->prev = t->tw_tail;
+	c->next = NULL;
+	*(t->tw_tail ? &t->tw_tail->next : &t->tw_head) = c;
 	t->tw_tail = c;
 	c->tw_linked = true;
 	t->tw_count++;
@@ -397,11 +426,11 @@ static const struct tl_event ev_state = {
  * new connection c, made for this SYN, takes that step in its place. */
 void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l)
 {
-	c->listener = l;
+	c->fl->listener = l;
 	c->passive = true;
 	c->state = TL_LISTEN;
 	tcp_set_state(c, TL_SYN_RECEIVED);
-	l->half_open++;
+	l->fl->half_open++;
 	c->stack->cnt.tcp_passive_opens++;
 }
 
@@ -413,8 +442,8 @@ void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 		return;
 	TL_TRACE(s, &ev_state, TL_N(c->raddr), TL_N(c->rport), TL_S(tl_tcp_state_name(c->state)),
 		 TL_S(tl_tcp_state_name(st)));
-	if (c->state == TL_SYN_RECEIVED && c->listener)
-		c->listener->half_open--;
+	if (c->state == TL_SYN_RECEIVED && c->fl && c->fl->listener)
+		c->fl->listener->fl->half_open--;
 	if (c->state == TL_TIME_WAIT)
 		tcp_tw_unlink(c);
 	if (st == TL_ESTABLISHED)
