@@ -116,7 +116,9 @@
 	X(tcp_challenge_ack_limited, "TCP challenge ACKs not sent: rate limit (RFC 5961 7)") \
 	X(tcp_challenge_ack_conn_limited, "TCP challenge ACKs not sent: one per connection per interval") \
 	X(tcp_buf_released, "TCP send or receive buffers released when empty") \
-	X(tcp_time_wait_reopened, "TCP TIME_WAIT entries reopened by a new SYN")
+	X(tcp_time_wait_reopened, "TCP TIME_WAIT entries reopened by a new SYN") \
+	X(tcp_flight_released, "TCP connections that gave back their in-flight part: idle, or in TIME_WAIT") \
+	X(tcp_flight_nomem, "TCP segments dropped or calls refused: no memory for a connection's in-flight part")
 
 struct tl_counters {
 #define TL_COUNTER_FIELD(name, desc) uint64_t name;

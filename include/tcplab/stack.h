@@ -75,6 +75,8 @@ struct tl_config {
 	uint32_t tcp_cc;	  /* TL_CC_RENO or TL_CC_CUBIC */
 	uint32_t tcp_timestamps;  /* 1: offer and accept RFC 7323 timestamps */
 	uint32_t tcp_buf_idle_ms; /* an empty buffer is released after this; 0 = kept */
+	uint32_t tcp_flight_max;  /* connections working at once (each holding an
+				   * in-flight part, about 400 bytes), 0 = no bound */
 	uint32_t tcp_tso_max;	  /* TCP payload per packet when the driver splits
 				   * large segments itself (TUN offload), 0 = MSS */
 	uint32_t tcp_csum_partial; /* 1: every TCP segment to output carries only the

@@ -75,8 +75,8 @@ static uint32_t round_trip(struct tcph *h, uint32_t rtt_ms)
 static void stage_after_loss(struct tl_tcp *c, uint32_t cwnd, uint32_t w_max, uint32_t rtt_ms)
 {
 	c->cong.cwnd = c->cong.ssthresh = cwnd;
-	c->cong.w_max = c->cong.cwnd_prior = w_max;
-	c->cong.in_epoch = false;
+	c->fl->cubic.w_max = c->fl->cubic.cwnd_prior = w_max;
+	c->fl->cubic.in_epoch = false;
 	c->rtt.srtt_us = rtt_ms * 1000u;
 	c->rtt.rttvar_us = 5000;
 }
@@ -107,7 +107,7 @@ static double k_ref(double w_max, double cwnd_epoch)
 
 static double seconds_in_stage(const struct tcph *h, const struct tl_tcp *c)
 {
-	return (double)(h->now - c->cong.epoch) / 1e6;
+	return (double)(h->now - c->fl->cubic.epoch) / 1e6;
 }
 
 START_TEST(loss_sets_ssthresh_to_beta_cwnd)
@@ -123,14 +123,14 @@ START_TEST(loss_sets_ssthresh_to_beta_cwnd)
 	 * sends two new segments, so the flight is above cwnd. */
 	for (int i = 0; i < 3; i++)
 		ack_to_seq(&h, c->snd_una);
-	STEP_ASSERT(c->rec.state == TCP_REC_FAST, "third duplicate", "no fast retransmit");
+	STEP_ASSERT(c->fl->rec.state == TCP_REC_FAST, "third duplicate", "no fast retransmit");
 	ck_assert_uint_gt(c->snd_max - c->snd_una, cwnd);
 	/* RFC 9438 4.6: ssthresh = 0.7 cwnd (not 0.7 of a flight above cwnd);
 	 * cwnd_prior and, with no plateau before (4.7), W_max = cwnd. */
 	ck_assert_uint_eq(c->cong.ssthresh, cwnd * 7 / 10);
-	ck_assert_uint_eq(c->cong.w_max, cwnd);
-	ck_assert_uint_eq(c->cong.cwnd_prior, cwnd);
-	ck_assert(!c->cong.in_epoch); /* 4.2: the event ends the stage */
+	ck_assert_uint_eq(c->fl->cubic.w_max, cwnd);
+	ck_assert_uint_eq(c->fl->cubic.cwnd_prior, cwnd);
+	ck_assert(!c->fl->cubic.in_epoch); /* 4.2: the event ends the stage */
 	/* Reno halves cwnd instead (RFC 5681 3.1 (4)). */
 	ck_assert_str_eq(tcp_cc(c)->name, "cubic");
 	tcph_free(&h);
@@ -167,8 +167,8 @@ static double curve_round(struct tcph *h, struct tl_tcp *c, double k, double w_m
 	ck_assert_msg(c->cong.cwnd >= want - 2 && c->cong.cwnd <= want + 2,
 		      "step t = %.2f s: cwnd %u, RFC 9438 4.4/4.5 want %.0f", t, c->cong.cwnd, want);
 	/* Not the Reno-friendly region here (4.3): the curve is above W_est. */
-	ck_assert_msg(w_cubic_ref(t, k, w_max) >= c->cong.w_est,
-		      "step t = %.2f s: W_est %u above the curve", t, c->cong.w_est);
+	ck_assert_msg(w_cubic_ref(t, k, w_max) >= c->fl->cubic.w_est,
+		      "step t = %.2f s: W_est %u above the curve", t, c->fl->cubic.w_est);
 	return c->cong.cwnd - cwnd0;
 }
 
@@ -184,12 +184,12 @@ START_TEST(cubic_curve_concave_plateau_convex)
 	 * cwnd_epoch, W_est = cwnd_epoch (4.3). It found only the initial
 	 * window in flight, so cwnd does not grow yet (5.8). */
 	round_trip(&h, rtt);
-	ck_assert(c->cong.in_epoch);
-	ck_assert_uint_eq(c->cong.epoch, h.now);
-	ck_assert_msg(c->cong.k_us > k * 1e6 - 10 && c->cong.k_us < k * 1e6 + 10,
-		      "step stage start: K %lld us, RFC 9438 Figure 2 wants %.0f", (long long)c->cong.k_us,
+	ck_assert(c->fl->cubic.in_epoch);
+	ck_assert_uint_eq(c->fl->cubic.epoch, h.now);
+	ck_assert_msg(c->fl->cubic.k_us > k * 1e6 - 10 && c->fl->cubic.k_us < k * 1e6 + 10,
+		      "step stage start: K %lld us, RFC 9438 Figure 2 wants %.0f", (long long)c->fl->cubic.k_us,
 		      k * 1e6);
-	ck_assert_uint_eq(c->cong.w_est, 70 * MSS);
+	ck_assert_uint_eq(c->fl->cubic.w_est, 70 * MSS);
 	ck_assert_uint_eq(c->cong.cwnd, 70 * MSS);
 
 	double prev = 1e9;
@@ -250,13 +250,13 @@ START_TEST(reno_friendly_region)
 		double acked = round_trip(&h, rtt);
 		w_est += alpha * acked * MSS / cwnd0;
 		double t = seconds_in_stage(&h, c);
-		ck_assert_msg(c->cong.w_est > w_est - 2 && c->cong.w_est < w_est + 2,
-			      "step round %d: W_est %u, RFC 9438 Figure 4 wants %.0f", i, c->cong.w_est,
+		ck_assert_msg(c->fl->cubic.w_est > w_est - 2 && c->fl->cubic.w_est < w_est + 2,
+			      "step round %d: W_est %u, RFC 9438 Figure 4 wants %.0f", i, c->fl->cubic.w_est,
 			      w_est);
 		/* 4.3: W_cubic(t) < W_est: cwnd is (at least) W_est. */
 		ck_assert_msg(w_cubic_ref(t, k, w_max) < w_est, "step round %d: not Reno-friendly", i);
-		ck_assert_msg(c->cong.cwnd >= c->cong.w_est,
-			      "step round %d: cwnd %u below W_est %u", i, c->cong.cwnd, c->cong.w_est);
+		ck_assert_msg(c->cong.cwnd >= c->fl->cubic.w_est,
+			      "step round %d: cwnd %u below W_est %u", i, c->cong.cwnd, c->fl->cubic.w_est);
 	}
 	ck_assert_int_ge(alpha_one, 10);
 	/* Reno's pace at the end: one segment per round trip (alpha_cubic = 1). */
@@ -276,10 +276,10 @@ static uint32_t loss_and_recovery(struct tcph *h, struct tl_tcp *c)
 
 	for (int i = 0; i < 3; i++)
 		ack_to_seq(h, c->snd_una);
-	STEP_ASSERT(c->rec.state == TCP_REC_FAST, "third duplicate", "no fast retransmit");
+	STEP_ASSERT(c->fl->rec.state == TCP_REC_FAST, "third duplicate", "no fast retransmit");
 	tcph_drain(h);
 	ack_to_seq(h, c->recover);
-	STEP_ASSERT(c->rec.state == TCP_REC_OPEN, "full ACK", "still in recovery");
+	STEP_ASSERT(c->fl->rec.state == TCP_REC_OPEN, "full ACK", "still in recovery");
 	tcph_drain(h);
 	return cwnd;
 }
@@ -293,19 +293,19 @@ START_TEST(fast_convergence_lowers_w_max)
 	round_trip(&h, 50);
 	/* The first loss: no plateau yet, W_max = cwnd (RFC 9438 4.7's else). */
 	uint32_t first = loss_and_recovery(&h, c);
-	ck_assert_uint_eq(c->cong.w_max, first);
+	ck_assert_uint_eq(c->fl->cubic.w_max, first);
 	/* The next loss comes below that plateau: the flow is losing its share.
 	 * RFC 9438 4.7: W_max = cwnd * (1 + beta_cubic) / 2, below this cwnd. */
 	round_trip(&h, 50);
 	uint32_t second = loss_and_recovery(&h, c);
 	ck_assert_uint_lt(second, first);
-	ck_assert_uint_eq(c->cong.w_max, second * 17 / 20);
-	ck_assert_uint_eq(c->cong.cwnd_prior, second);
+	ck_assert_uint_eq(c->fl->cubic.w_max, second * 17 / 20);
+	ck_assert_uint_eq(c->fl->cubic.cwnd_prior, second);
 	/* A loss above the plateau: W_max = cwnd, no fast convergence. */
 	round_trip(&h, 50);
-	c->cong.w_max = c->cong.cwnd - MSS;
+	c->fl->cubic.w_max = c->cong.cwnd - MSS;
 	uint32_t third = loss_and_recovery(&h, c);
-	ck_assert_uint_eq(c->cong.w_max, third);
+	ck_assert_uint_eq(c->fl->cubic.w_max, third);
 	tcph_free(&h);
 }
 END_TEST
@@ -318,8 +318,8 @@ START_TEST(rto_restarts_the_stage)
 	stage_after_loss(c, 20 * MSS, 30 * MSS, 50);
 	for (int i = 0; i < 3; i++)
 		round_trip(&h, 50);
-	ck_assert(c->cong.in_epoch);
-	ck_assert_int_gt(c->cong.k_us, 0);
+	ck_assert(c->fl->cubic.in_epoch);
+	ck_assert_int_gt(c->fl->cubic.k_us, 0);
 	uint32_t cwnd = c->cong.cwnd, flight = c->snd_max - c->snd_una;
 	/* RFC 9438 4.8: a timeout: cwnd one segment as Reno's, ssthresh by beta_cubic. */
 	tcph_advance(&h, c->rtt.rto_us / 1000);
@@ -328,22 +328,22 @@ START_TEST(rto_restarts_the_stage)
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	ck_assert_uint_eq(c->cong.cwnd, MSS);
 	ck_assert_uint_eq(c->cong.ssthresh, (flight < cwnd ? flight : cwnd) * 7 / 10);
-	ck_assert(!c->cong.in_epoch);
+	ck_assert(!c->fl->cubic.in_epoch);
 	/* Slow start up to ssthresh (RFC 5681 3.1, as Reno's), no stage meanwhile. */
 	int rounds = 0;
 	while (c->cong.cwnd < c->cong.ssthresh && rounds++ < 50) {
 		round_trip(&h, 50);
-		STEP_ASSERT(!c->cong.in_epoch, "slow start", "a stage began below ssthresh");
+		STEP_ASSERT(!c->fl->cubic.in_epoch, "slow start", "a stage began below ssthresh");
 	}
 	/* The first ACK in congestion avoidance starts a stage with K = 0 and
 	 * W_max = W_est = cwnd at its start (4.8). */
 	uint32_t start = c->cong.cwnd;
 	round_trip(&h, 50);
-	ck_assert(c->cong.in_epoch);
-	ck_assert_uint_eq(c->cong.epoch, h.now);
-	ck_assert_int_eq(c->cong.k_us, 0);
-	ck_assert_uint_eq(c->cong.w_max, start);
-	ck_assert_uint_ge(c->cong.w_est, start);
+	ck_assert(c->fl->cubic.in_epoch);
+	ck_assert_uint_eq(c->fl->cubic.epoch, h.now);
+	ck_assert_int_eq(c->fl->cubic.k_us, 0);
+	ck_assert_uint_eq(c->fl->cubic.w_max, start);
+	ck_assert_uint_ge(c->fl->cubic.w_est, start);
 	ck_assert_uint_ge(c->cong.cwnd, start);
 	tcph_free(&h);
 }
@@ -360,8 +360,8 @@ START_TEST(no_growth_while_application_limited)
 	struct tl_tcp *c = tcb(&h);
 	stage_after_loss(c, 20 * MSS, 30 * MSS, 50);
 	ack_flight(&h, 50); /* the stage starts; nothing is left to send */
-	ck_assert(c->cong.in_epoch);
-	tl_time epoch = c->cong.epoch;
+	ck_assert(c->fl->cubic.in_epoch);
+	tl_time epoch = c->fl->cubic.epoch;
 	/* A second later the application writes 5 segments: RFC 9438 5.8, no
 	 * growth while less than cwnd is used, and 4.2: that time is not curve
 	 * time, the stage's start moves with it. */
@@ -370,8 +370,8 @@ START_TEST(no_growth_while_application_limited)
 	tcph_drain(&h);
 	ack_flight(&h, 50);
 	ck_assert_uint_eq(c->cong.cwnd, 20 * MSS);
-	ck_assert_uint_eq(c->cong.w_est, 20 * MSS);
-	ck_assert_uint_eq(c->cong.epoch, epoch + TL_MS(1050));
+	ck_assert_uint_eq(c->fl->cubic.w_est, 20 * MSS);
+	ck_assert_uint_eq(c->fl->cubic.epoch, epoch + TL_MS(1050));
 	/* A full window again: growth resumes, from curve time 0 + RTT. */
 	fill(&h);
 	tcph_drain(&h);

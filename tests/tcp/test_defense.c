@@ -2,6 +2,7 @@
  * 3.6), the TIME_WAIT cap, the global out-of-order bound, buffers released
  * when empty, RST and challenge ACK rate limits (RFC 5961 7), malformed
  * options and SYN+FIN (RFC 9293 3.1 MUST-7). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -570,6 +571,85 @@ START_TEST(buffers_released_when_empty)
 }
 END_TEST
 
+START_TEST(in_flight_part_given_back_when_idle)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	struct tl_tcp *c = h.conn;
+	/* Only its SYN-ACK ever sent, and that acknowledged: given back at once. */
+	ck_assert_ptr_null(c->fl);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_flight_released, 1);
+	/* A segment takes a fresh one; after its ACK and a second idle it goes. */
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
+	ck_assert_ptr_nonnull(c->fl);
+	tcph_advance(&h, 100);
+	tcph_out(&h, "1 the delayed ACK", .flags = TCP_ACK, .seq = 1, .ack = 3, .len = 0);
+	tcph_advance(&h, 1000);
+	ck_assert_ptr_null(c->fl);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_flight_released, 2);
+	/* Sending takes it again; the RTT estimate and cwnd outlived it. */
+	uint32_t srtt = c->rtt.srtt_us, cwnd = c->cong.cwnd;
+	ck_assert_int_eq(tl_tcp_send(c, "abc", 3), 3);
+	tcph_out(&h, "2 data", .flags = TCP_ACK | TCP_PSH, .seq = 1, .ack = 3, .len = 3);
+	ck_assert_ptr_nonnull(c->fl);
+	ck_assert_uint_eq(c->rtt.srtt_us, srtt);
+	ck_assert_uint_eq(c->cong.cwnd, cwnd);
+	tcph_advance(&h, 10);
+	tcph_in(&h, .seq = 3, .ack = 4);
+	tcph_advance(&h, 1100);
+	tcph_expect_nothing(&h, "3 idle");
+	ck_assert_ptr_null(c->fl);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_flight_released, 3);
+	ck_assert_int_eq(tcph_state(&h), TL_ESTABLISHED);
+	tcph_free(&h);
+}
+END_TEST
+
+static void one_working(struct tl_config *c) { c->tcp_flight_max = 1; }
+
+START_TEST(working_connections_bounded)
+{
+	struct tcph h;
+	struct tcph_peer b;
+
+	tcph_init(&h, one_working);
+	tcph_handshake(&h, 7, PISS);
+	struct tl_tcp *a = h.conn;
+	tcph_peer(&h, &b, FLOOD_ADDR, 60000, 1);
+	tcph_in(&h, .peer = &b, .flags = TCP_SYN);
+	tcph_out(&h, "1 B's SYN-ACK", .peer = &b, .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
+	tcph_in(&h, .peer = &b, .seq = 1);
+	ck_assert_uint_eq(h.s->tcp->count, 2);
+	/* B's data, unread, holds the one in-flight part... */
+	h.app_reads = false;
+	tcph_in(&h, .peer = &b, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
+	tcph_drain(&h);
+	/* ...so A's segment finds none: dropped and counted, as if lost; A's send fails. */
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
+	tcph_expect_nothing(&h, "2 no memory, no answer");
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_flight_nomem, 1);
+	ck_assert_int_eq(tl_tcp_send(a, "x", 1), -ENOMEM);
+	ck_assert_uint_eq(tcph_cnt(&h)->tcp_flight_nomem, 2);
+	/* A third peer's SYN makes no connection. */
+	struct tcph_peer d;
+	tcph_peer(&h, &d, FLOOD_ADDR + 1, 60000, 1);
+	tcph_in(&h, .peer = &d, .flags = TCP_SYN);
+	tcph_expect_nothing(&h, "3 no SYN-ACK");
+	ck_assert_uint_eq(h.s->tcp->count, 2);
+	/* Once B is read and idle, A's retransmission is taken. */
+	uint8_t buf[8];
+	ck_assert_int_eq(tl_tcp_recv(h.conn, buf, sizeof buf), 2);
+	tcph_advance(&h, 1100);
+	tcph_drain(&h);
+	h.app_reads = true;
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
+	ck_assert_ptr_nonnull(a->fl);
+	tcph_free(&h);
+}
+END_TEST
+
 /* The peer sends a segment with these raw option bytes (a multiple of 4), seq PISS. */
 static void raw_segment(struct tcph *h, uint8_t flags, const uint8_t *opts, size_t opt_len)
 {
@@ -700,6 +780,8 @@ static Suite *suite(void)
 	tcase_add_test(t, challenge_ack_per_connection);
 	tcase_add_test(t, ooo_global_bound);
 	tcase_add_test(t, buffers_released_when_empty);
+	tcase_add_test(t, in_flight_part_given_back_when_idle);
+	tcase_add_test(t, working_connections_bounded);
 	tcase_add_test(t, small_buffers_kept_without_idle_time);
 	suite_add_tcase(s, t);
 	t = tcase_create("odd segments");

@@ -106,7 +106,7 @@ START_TEST(in_order_bytes_come_out)
 	ck_assert_uint_eq(put(&r, 104, 1), 1);
 	ck_assert_uint_eq(drain(&r), 1);
 	ck_assert_uint_eq(r.c->rcv_nxt, ISN + 105);
-	ck_assert_uint_eq(r.c->ooo_n, 0);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 0);
 	rx_close(&r);
 }
 END_TEST
@@ -119,15 +119,15 @@ START_TEST(held_past_a_hole_until_it_fills)
 	ck_assert_uint_eq(put(&r, 10, 10), 0);
 	ck_assert_uint_eq(tl_tcp_recv_avail(r.c), 0);
 	ck_assert_uint_eq(r.c->rcv_nxt, ISN);
-	ck_assert_uint_eq(r.c->ooo_n, 1);
-	ck_assert_uint_eq(r.c->ooo_last, ISN + 10); /* the latest arrival, for SACK */
+	ck_assert_uint_eq(r.c->fl->ooo_n, 1);
+	ck_assert_uint_eq(r.c->fl->ooo_last, ISN + 10); /* the latest arrival, for SACK */
 	/* Held past the hole: 20 bytes from RCV.NXT, counted for the global bound. */
-	ck_assert_uint_eq(r.c->ooo_held, 20);
+	ck_assert_uint_eq(r.c->fl->ooo_held, 20);
 	ck_assert_uint_eq(r.s->tcp->ooo_bytes, 20);
 	/* The hole is filled: both pieces come out, in one piece. */
 	ck_assert_uint_eq(put(&r, 0, 10), 20);
 	ck_assert_uint_eq(r.c->rcv_nxt, ISN + 20);
-	ck_assert_uint_eq(r.c->ooo_n, 0);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 0);
 	ck_assert_uint_eq(r.s->tcp->ooo_bytes, 0);
 	ck_assert_uint_eq(drain(&r), 20);
 	ck_assert_mem_eq(r.out, blob, 20);
@@ -145,20 +145,20 @@ START_TEST(ranges_merge)
 	put(&r, 100, 10);
 	put(&r, 300, 10);
 	put(&r, 200, 10);
-	ck_assert_uint_eq(r.c->ooo_n, 3);
-	ck_assert_uint_eq(r.c->ooo[0].start, ISN + 100);
-	ck_assert_uint_eq(r.c->ooo[1].start, ISN + 200);
-	ck_assert_uint_eq(r.c->ooo[2].start, ISN + 300);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 3);
+	ck_assert_uint_eq(r.c->fl->ooo[0].start, ISN + 100);
+	ck_assert_uint_eq(r.c->fl->ooo[1].start, ISN + 200);
+	ck_assert_uint_eq(r.c->fl->ooo[2].start, ISN + 300);
 	put(&r, 110, 10); /* touches [100, 110) */
-	ck_assert_uint_eq(r.c->ooo_n, 3);
-	ck_assert_uint_eq(r.c->ooo[0].end, ISN + 120);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 3);
+	ck_assert_uint_eq(r.c->fl->ooo[0].end, ISN + 120);
 	put(&r, 203, 4); /* inside [200, 210) */
-	ck_assert_uint_eq(r.c->ooo_n, 3);
-	ck_assert_uint_eq(r.c->ooo[1].end, ISN + 210);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 3);
+	ck_assert_uint_eq(r.c->fl->ooo[1].end, ISN + 210);
 	put(&r, 115, 190); /* from inside the first into the third */
-	ck_assert_uint_eq(r.c->ooo_n, 1);
-	ck_assert_uint_eq(r.c->ooo[0].start, ISN + 100);
-	ck_assert_uint_eq(r.c->ooo[0].end, ISN + 310);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 1);
+	ck_assert_uint_eq(r.c->fl->ooo[0].start, ISN + 100);
+	ck_assert_uint_eq(r.c->fl->ooo[0].end, ISN + 310);
 	ck_assert_uint_eq(put(&r, 0, 100), 310);
 	ck_assert_uint_eq(drain(&r), 310);
 	ck_assert_mem_eq(r.out, blob, 310);
@@ -176,11 +176,11 @@ START_TEST(fill_reaches_past_held_ranges)
 	put(&r, 50, 50);
 	put(&r, 120, 30);
 	ck_assert_uint_eq(put(&r, 0, 60), 100);
-	ck_assert_uint_eq(r.c->ooo_n, 1);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 1);
 	ck_assert_uint_eq(put(&r, 100, 40), 50);
 	ck_assert_uint_eq(r.c->rcv_nxt, ISN + 150);
-	ck_assert_uint_eq(r.c->ooo_n, 0);
-	ck_assert_uint_eq(r.c->ooo_held, 0);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 0);
+	ck_assert_uint_eq(r.c->fl->ooo_held, 0);
 	ck_assert_uint_eq(drain(&r), 150);
 	ck_assert_mem_eq(r.out, blob, 150);
 	rx_close(&r);
@@ -216,7 +216,7 @@ static void shuffled(uint32_t isn, uint32_t seed0)
 	ck_assert_msg(total == 16000 && r.n == 16000, "seed %u: %u in order, %zu read of 16000",
 		      seed0, total, r.n);
 	ck_assert_msg(!memcmp(r.out, blob, 16000), "seed %u: the bytes differ", seed0);
-	ck_assert_uint_eq(r.c->ooo_n, 0);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 0);
 	ck_assert_uint_eq(r.s->tcp->ooo_bytes, 0);
 	rx_close(&r);
 }
@@ -250,15 +250,15 @@ START_TEST(bound_on_ranges)
 	put(&r, 100, 10);
 	put(&r, 200, 10);
 	ck_assert_uint_eq(put(&r, 300, 10), 0);
-	ck_assert_uint_eq(r.c->ooo_n, 2);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 2);
 	ck_assert_uint_eq(tl_stack_counters(r.s)->tcp_drop_ooo_full, 1);
 	put(&r, 210, 10); /* merges with [200, 210) */
-	ck_assert_uint_eq(r.c->ooo_n, 2);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 2);
 	ck_assert_uint_eq(tl_stack_counters(r.s)->tcp_drop_ooo_full, 1);
 	ck_assert_uint_eq(put(&r, 0, 100), 110);
-	ck_assert_uint_eq(r.c->ooo_n, 1);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 1);
 	ck_assert_uint_eq(put(&r, 300, 10), 0); /* room again */
-	ck_assert_uint_eq(r.c->ooo_n, 2);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 2);
 	rx_close(&r);
 }
 END_TEST
@@ -273,7 +273,7 @@ START_TEST(bound_on_the_buffer)
 
 	rx_open(&r, ISN, small_buffer);
 	ck_assert_uint_eq(put(&r, 4000, 200), 0);
-	ck_assert_uint_eq(r.c->ooo_n, 0);
+	ck_assert_uint_eq(r.c->fl->ooo_n, 0);
 	ck_assert_uint_eq(tl_stack_counters(r.s)->tcp_drop_ooo_full, 1);
 	ck_assert_uint_eq(put(&r, 0, 3000), 3000);
 	ck_assert_uint_eq(put(&r, 3000, 1500), 0);
@@ -305,14 +305,14 @@ START_TEST(bound_over_all_connections)
 	/* b would hold 2000 more: over the bound, dropped and counted. */
 	ck_assert_uint_eq(tcp_reass_insert(b, ISN + 5000, blob, 1000), 0);
 	ck_assert_uint_eq(tl_stack_counters(r.s)->tcp_drop_ooo_global, 1);
-	ck_assert_uint_eq(b->ooo_n, 1);
+	ck_assert_uint_eq(b->fl->ooo_n, 1);
 	/* Inside what b already holds the extent does not grow: taken. */
 	ck_assert_uint_eq(tcp_reass_insert(b, ISN + 100, blob + 100, 100), 0);
-	ck_assert_uint_eq(b->ooo_n, 2);
+	ck_assert_uint_eq(b->fl->ooo_n, 2);
 	ck_assert_uint_eq(r.s->tcp->ooo_bytes, 10000);
 	/* In order: always taken, and what a holds counts from its new RCV.NXT. */
 	ck_assert_uint_eq(tcp_reass_insert(a, ISN, blob, 4000), 4000);
-	ck_assert_uint_eq(a->ooo_held, 2000);
+	ck_assert_uint_eq(a->fl->ooo_held, 2000);
 	ck_assert_uint_eq(r.s->tcp->ooo_bytes, 6000);
 	rx_close(&r);
 }

@@ -233,14 +233,14 @@ START_TEST(fast_retransmit_and_newreno)
 	expect_segments(&h, "limited transmit", 12 * MSS, 1);
 	ack_to(&h, MSS, 512);
 	expect_segments(&h, "limited transmit", 13 * MSS, 1);
-	ck_assert_uint_eq((c->rec.state == TCP_REC_FAST), false);
+	ck_assert_uint_eq((c->fl->rec.state == TCP_REC_FAST), false);
 	uint32_t flight = c->snd_max - c->snd_una, cwnd = c->cong.cwnd;
 	ack_to(&h, MSS, 512);
 	/* RFC 5681 3.2: the third duplicate: resend segment 1, halve, inflate;
 	 * ssthresh "no more than" FlightSize / 2, which limited transmit (RFC
 	 * 3042) pushed past cwnd: half of cwnd. */
 	tcph_out(&h, "fast retransmit", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
-	ck_assert((c->rec.state == TCP_REC_FAST));
+	ck_assert((c->fl->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(c->cong.ssthresh, (flight < cwnd ? flight : cwnd) / 2);
 	ck_assert_uint_eq(c->cong.cwnd, c->cong.ssthresh + 3 * MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
@@ -250,12 +250,12 @@ START_TEST(fast_retransmit_and_newreno)
 	ack_to(&h, 4 * MSS, 512);
 	tcph_out(&h, "partial ACK: next hole", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 1,
 		 .len = MSS);
-	ck_assert((c->rec.state == TCP_REC_FAST));
+	ck_assert((c->fl->rec.state == TCP_REC_FAST));
 	tcph_drain(&h);
 	/* A full ACK (past recover) ends recovery with cwnd = min(ssthresh, flight + MSS). */
 	uint32_t ss = c->cong.ssthresh;
 	ack_to(&h, tcph_snd_rel(&h, c->recover) - 1, 512);
-	ck_assert(!(c->rec.state == TCP_REC_FAST));
+	ck_assert(!(c->fl->rec.state == TCP_REC_FAST));
 	ck_assert_uint_le(c->cong.cwnd, ss);
 	tcph_free(&h);
 }
@@ -545,7 +545,7 @@ START_TEST(after_rto_sacked_dupacks_retransmit)
 	tcph_expect_nothing(&h, "one segment only");
 	ck_assert_uint_eq(c->cong.cwnd, cwnd);
 	ck_assert_uint_eq(c->cong.ssthresh, ssthresh);
-	ck_assert(!(c->rec.state == TCP_REC_FAST));
+	ck_assert(!(c->fl->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 1);
 	tcph_free(&h);
@@ -606,7 +606,7 @@ START_TEST(tail_loss_probe_sacked_starts_recovery)
 	sack_to(&h, MSS, 1, p);
 	tcph_out(&h, "fast retransmit on the probe's SACK", .flags = TCP_ACK, .seq = 1 + MSS,
 		 .ack = 1, .len = MSS);
-	ck_assert((c->rec.state == TCP_REC_FAST));
+	ck_assert((c->fl->rec.state == TCP_REC_FAST));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_fast_rexmit, 1);
 	tcph_free(&h);
 }
@@ -618,16 +618,16 @@ START_TEST(no_probe_during_recovery)
 	struct tl_tcp *c = timed_sack_sender(&h, 100 * MSS);
 
 	/* The probe timer is armed; then three duplicates start recovery. */
-	ck_assert(c->xtimer == TCP_XT_PTO && c->rto_at != TL_TIME_NEVER);
+	ck_assert(c->fl->xtimer == TCP_XT_PTO && c->fl->rto_at != TL_TIME_NEVER);
 	const uint32_t a[][2] = { { 2 * MSS, 3 * MSS } }, b[][2] = { { 2 * MSS, 4 * MSS } },
 		       d[][2] = { { 2 * MSS, 5 * MSS } };
 	sack_to(&h, MSS, 1, a);
 	sack_to(&h, MSS, 1, b);
 	sack_to(&h, MSS, 1, d);
-	ck_assert((c->rec.state == TCP_REC_FAST));
+	ck_assert((c->fl->rec.state == TCP_REC_FAST));
 	tcph_drain(&h);
 	/* RFC 8985 7.2: no probe in recovery; the RTO is what remains. */
-	ck_assert(c->xtimer != TCP_XT_PTO);
+	ck_assert(c->fl->xtimer != TCP_XT_PTO);
 	tcph_advance(&h, 10);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 0);
 	tcph_free(&h);
@@ -660,7 +660,7 @@ static struct tl_tcp *probe_resends_last(struct tcph *h, bool dsack, uint32_t *c
 	tcph_advance(h, 10);
 	tcph_out(h, "the probe: the last segment again", .flags = TCP_ACK | TCP_PSH,
 		 .seq = 1 + 2 * MSS, .ack = 1, .len = MSS);
-	ck_assert(c->rec.tlp_out && c->rec.tlp_rexmit);
+	ck_assert(c->fl->rec.tlp_out && c->fl->rec.tlp_rexmit);
 	const uint32_t d[][2] = { { 2 * MSS, 3 * MSS } };
 	sack_to(h, 3 * MSS, dsack ? 1 : 0, d);
 	/* More data, ACKed past the probe. */
@@ -681,7 +681,7 @@ START_TEST(tail_loss_probe_repair_halves_cwnd)
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probe_repairs, 1);
 	ck_assert_uint_eq(c->cong.cwnd, c->cong.ssthresh);
 	ck_assert_uint_eq(c->cong.cwnd, before / 2 > 2 * MSS ? before / 2 : 2 * MSS);
-	ck_assert(!c->rec.tlp_out);
+	ck_assert(!c->fl->rec.tlp_out);
 	tcph_free(&h);
 }
 END_TEST
@@ -732,7 +732,7 @@ START_TEST(shrunk_window_reopens_below_snd_nxt)
 	tcph_expect_nothing(&h, "no more than the window");
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_snd_wnd_shrunk, 1);
 	/* That one is lost too: the RTO is armed and resends it. */
-	ck_assert(c->rto_at != TL_TIME_NEVER && c->xtimer == TCP_XT_RTO);
+	ck_assert(c->fl->rto_at != TL_TIME_NEVER && c->fl->xtimer == TCP_XT_RTO);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_out(&h, "RTO resends it", .flags = TCP_ACK, .seq = 1 + 4 * MSS, .ack = 2, .len = 1024);
 	/* The window opens wide: the rest follows, in order, from there. */
@@ -756,12 +756,12 @@ START_TEST(timer_runs_while_data_outstanding)
 	ack_to(&h, 2 * MSS, 0);
 	tcph_advance(&h, c->rtt.rto_us / 1000);
 	tcph_out(&h, "probe", .flags = TCP_ACK, .seq = 2 * MSS, .ack = 1, .len = 0);
-	ck_assert(c->xtimer == TCP_XT_PERSIST);
+	ck_assert(c->fl->xtimer == TCP_XT_PERSIST);
 	/* A window of 4 segments: its edge is still below SND.NXT. */
 	ack_to(&h, 2 * MSS, 46);
 	tcph_drain(&h);
 	for (int i = 0; i < 6; i++) {
-		ck_assert_msg(c->rto_at != TL_TIME_NEVER, "round %d: no timer with data out", i);
+		ck_assert_msg(c->fl->rto_at != TL_TIME_NEVER, "round %d: no timer with data out", i);
 		tcph_advance(&h, c->rtt.rto_us / 1000);
 		tcph_out(&h, "retransmission from SND.UNA", .flags = TCP_ACK, .seq = 1 + 2 * MSS,
 			 .ack = 1, .len = MSS);
@@ -790,12 +790,12 @@ START_TEST(rack_marks_loss_after_reordering_window)
 
 	sack_to(&h, MSS, 1, b);
 	tcph_drain(&h); /* the pipe fell by one segment: one new one may go */
-	ck_assert(c->xtimer == TCP_XT_REORDER);
-	ck_assert(!(c->rec.state == TCP_REC_FAST));
+	ck_assert(c->fl->xtimer == TCP_XT_REORDER);
+	ck_assert(!(c->fl->rec.state == TCP_REC_FAST));
 	tcph_advance(&h, 1);
 	tcph_out(&h, "the hole, after the reordering window", .flags = TCP_ACK, .seq = FIRST_HOLE,
 		 .ack = 1, .len = MSS);
-	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert(c->fl->rec.state == TCP_REC_FAST);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rack_lost, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_rto, 0);
 	tcph_free(&h);
@@ -812,8 +812,8 @@ START_TEST(rack_three_sacked_resend_at_once)
 
 	sack_to(&h, MSS, 1, b);
 	tcph_out(&h, "the hole at once", .flags = TCP_ACK, .seq = FIRST_HOLE, .ack = 1, .len = MSS);
-	ck_assert(c->rec.state == TCP_REC_FAST);
-	ck_assert_uint_le(c->cong.ssthresh, c->rec.prior_cwnd);
+	ck_assert(c->fl->rec.state == TCP_REC_FAST);
+	ck_assert_uint_le(c->cong.ssthresh, c->fl->rec.prior_cwnd);
 	tcph_free(&h);
 }
 END_TEST
@@ -893,8 +893,8 @@ START_TEST(dsack_undoes_spurious_recovery)
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_dsack_in, 1);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_undo, 1);
 	ck_assert_uint_ge(c->cong.cwnd, before);
-	ck_assert(c->rec.state == TCP_REC_OPEN);
-	ck_assert_uint_eq(c->rec.reo_wnd_mult, 2);
+	ck_assert(c->fl->rec.state == TCP_REC_OPEN);
+	ck_assert_uint_eq(c->rack.reo_wnd_mult, 2);
 	tcph_free(&h);
 }
 END_TEST
@@ -909,10 +909,10 @@ START_TEST(sack_read_on_advancing_ack)
 
 	sack_to(&h, 2 * MSS, 1, b);
 	ck_assert_uint_eq(c->snd_una, tcph_snd_abs(&h, 1 + 2 * MSS));
-	ck_assert_uint_eq(c->sb.sacked, MSS);
+	ck_assert_uint_eq(c->fl->sb.sacked, MSS);
 	ck_assert(tcp_sb_is_sacked(c, tcph_snd_abs(&h, 1 + 4 * MSS)));
 	ck_assert(!tcp_sb_is_sacked(c, tcph_snd_abs(&h, 1 + 3 * MSS)));
-	ck_assert_uint_eq(c->sb.high, tcph_snd_abs(&h, 1 + 5 * MSS));
+	ck_assert_uint_eq(c->fl->sb.high, tcph_snd_abs(&h, 1 + 5 * MSS));
 	tcph_free(&h);
 }
 END_TEST
@@ -927,11 +927,11 @@ START_TEST(prr_recovery_ends_at_ssthresh)
 
 	sack_to(&h, MSS, 1, b);
 	tcph_drain(&h);
-	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert(c->fl->rec.state == TCP_REC_FAST);
 	uint32_t recover = c->recover, ssthresh = c->cong.ssthresh;
-	ck_assert_uint_le(c->cong.prr_out, c->cong.prr_delivered + MSS);
+	ck_assert_uint_le(c->fl->prr.prr_out, c->fl->prr.prr_delivered + MSS);
 	tcph_in(&h, .seq = 1, .ack = tcph_snd_rel(&h, recover));
-	ck_assert(c->rec.state == TCP_REC_OPEN);
+	ck_assert(c->fl->rec.state == TCP_REC_OPEN);
 	ck_assert_uint_ge(c->cong.cwnd, ssthresh);
 	ck_assert_uint_le(c->cong.cwnd, ssthresh + 2 * MSS);
 	tcph_free(&h);
@@ -950,7 +950,7 @@ START_TEST(probe_after_recovery_ends)
 
 	sack_to(&h, MSS, 1, b);
 	tcph_drain(&h);
-	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert(c->fl->rec.state == TCP_REC_FAST);
 	/* The rest of the flight is SACKed: PRR sends new data past recover. */
 	uint32_t rec = tcph_snd_rel(&h, c->recover) - 1;
 	const uint32_t all[][2] = { { 2 * MSS, rec } };
@@ -960,8 +960,8 @@ START_TEST(probe_after_recovery_ends)
 	/* The hole's retransmission is ACKed: recovery ends, data still out. */
 	ack_to(&h, rec, 512);
 	tcph_drain(&h);
-	ck_assert(c->rec.state == TCP_REC_OPEN);
-	ck_assert(c->xtimer == TCP_XT_PTO);
+	ck_assert(c->fl->rec.state == TCP_REC_OPEN);
+	ck_assert(c->fl->xtimer == TCP_XT_PTO);
 	/* Nothing more comes back: the probe, 10 ms later, new data. */
 	uint32_t next = c->snd_max;
 	tcph_advance(&h, 9);
@@ -989,15 +989,15 @@ START_TEST(probe_in_fast_recovery)
 	sack_to(&h, MSS, 1, b);
 	tcph_out(&h, "the hole resent", .flags = TCP_ACK, .seq = 1 + MSS, .ack = 1, .len = MSS);
 	tcph_drain(&h);
-	ck_assert(c->rec.state == TCP_REC_FAST);
-	ck_assert(c->xtimer == TCP_XT_PTO);
+	ck_assert(c->fl->rec.state == TCP_REC_FAST);
+	ck_assert(c->fl->xtimer == TCP_XT_PTO);
 	uint32_t next = tcph_snd_rel(&h, c->snd_max);
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "before the PTO");
 	tcph_advance(&h, 1);
 	tcph_out(&h, "the probe: new data", .flags = TCP_ACK, .seq = next, .ack = 1, .len = MSS);
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_loss_probes, 1);
-	ck_assert(c->rec.state == TCP_REC_FAST);
+	ck_assert(c->fl->rec.state == TCP_REC_FAST);
 	uint32_t ssthresh = c->cong.ssthresh;
 	/* The probe's SACK: everything past the hole, the hole still missing. */
 	const uint32_t all[][2] = { { 2 * MSS, next - 1 + MSS } };
@@ -1033,7 +1033,7 @@ START_TEST(probe_in_place_of_a_later_rto)
 	struct tl_tcp *c = one_segment_out(&h);
 	uint32_t rto = c->rtt.rto_us / 1000, cwnd = c->cong.cwnd;
 
-	ck_assert(c->xtimer == TCP_XT_PTO);
+	ck_assert(c->fl->xtimer == TCP_XT_PTO);
 	tcph_advance(&h, rto - 1);
 	tcph_expect_nothing(&h, "before the RTO's time");
 	tcph_advance(&h, 1);
@@ -1060,7 +1060,7 @@ START_TEST(second_segment_ends_the_delayed_ack_allowance)
 	tl_tcp_send(h.conn, blob, MSS);
 	tcph_out(&h, "a second segment", .flags = TCP_ACK | TCP_PSH, .seq = 1 + 4 * MSS, .ack = 1,
 		 .len = MSS);
-	ck_assert(c->xtimer == TCP_XT_PTO);
+	ck_assert(c->fl->xtimer == TCP_XT_PTO);
 	tcph_advance(&h, 9);
 	tcph_expect_nothing(&h, "before the PTO");
 	tcph_advance(&h, 1);

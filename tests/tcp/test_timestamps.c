@@ -163,7 +163,7 @@ START_TEST(eifel_undoes_spurious_timeout)
 	tcph_in(&h, .seq = 1, .ack = 1 + 2 * ROOM, TS(first_ts));
 	ck_assert_uint_eq(tcph_cnt(&h)->tcp_spurious_rto, 1);
 	ck_assert_uint_ge(c->cong.cwnd, cwnd);
-	ck_assert(c->rec.state == TCP_REC_OPEN);
+	ck_assert(c->fl->rec.state == TCP_REC_OPEN);
 	tcph_free(&h);
 }
 END_TEST

@@ -13,6 +13,7 @@
  *   tcp_reass.c   receive buffer and out-of-order reassembly
  *   tcp_timer.c   the timer heap; RTO, persist, probe, reordering, delayed
  *                 ACK, window-update, idle and TIME_WAIT deadlines
+ *   tcp_flight.c  the in-flight part of a TCB: taken to work, given back idle
  *   tcp_socket.c  the socket API that applications call
  *   tcp_trace.c   trace lines for segments and cwnd changes (trace.c formats them)
  */
@@ -31,6 +32,8 @@
 #define TCP_NOT_HEAPED UINT32_MAX
 #define TCP_COOKIE_PERIOD_MS 64000 /* RFC 4987 3.6: the cookie's slowly moving counter */
 #define TCP_RING_KEEP 4096	/* an empty buffer at most this large is kept */
+#define TCP_BUCKETS_MIN 64u	/* the connection hash starts this small... */
+#define TCP_BUCKETS_MAX (1u << 22) /* ...and doubles up to this */
 
 /* Application events collected while a segment is processed. */
 #define TCP_EV_ACCEPTED 0x01
@@ -46,9 +49,13 @@ enum tcp_xtimer {
 	TCP_XT_REORDER,			/* RFC 8985 6.3: RACK's reordering timer */
 };
 
-/* RFC 6298: the RTT estimator, one segment timed at a time (Karn). */
+/* RFC 6298: the RTT estimator; kept while the connection idles. */
 struct tcp_rtt {
 	uint32_t srtt_us, rttvar_us, rto_us;
+};
+
+/* RFC 6298 3 (Karn): the one segment being timed, while data flies. */
+struct tcp_timing {
 	bool timing;			/* seq, sent at start, is being timed */
 	bool dirty;			/* another was resent since: SACK samples only */
 	uint32_t seq;
@@ -84,10 +91,18 @@ enum tcp_rec_state {
 	TCP_REC_LOSS,			/* after an RTO, until SND.UNA passes recover */
 };
 
+/* RACK's state that outlives a flight (RFC 8985 6.2), kept while idle. */
+struct tcp_rack {
+	uint32_t min_rtt_us;		/* RACK.min_RTT */
+	uint16_t reo_wnd_mult;		/* RACK.reo_wnd_mult */
+	uint8_t reo_wnd_persist;	/* RACK.reo_wnd_persist */
+	bool on : 1;			/* the RACK path: SACK and --recovery rack */
+	bool reordering_seen : 1;	/* RACK.reordering_seen */
+};
+
 /* Loss detection and repair (tcp_recovery.c): RACK (RFC 8985), the
  * classic duplicate-ACK path (RFC 5681, 6582) and what both share. */
 struct tcp_rec {
-	bool rack;			/* the RACK path: SACK and --recovery rack */
 	enum tcp_rec_state state;
 	uint32_t dupacks;		/* duplicate ACKs in a row, RFC 5681 3.2 */
 	uint32_t sack_dupacks;		/* of those, the ones that SACKed new data */
@@ -98,11 +113,9 @@ struct tcp_rec {
 	/* RACK, RFC 8985 6.1 */
 	tl_time rack_xmit;		/* RACK.xmit_ts */
 	uint32_t rack_order;		/* its tcp_seg.order, in RACK.end_seq's stead */
-	uint32_t rack_rtt_us, min_rtt_us;
-	uint32_t reo_wnd_mult, reo_wnd_persist;
+	uint32_t rack_rtt_us;		/* RACK.rtt */
 	uint32_t dsack_round;		/* RACK.dsack_round, valid if dsack_round_set */
 	bool dsack_round_set;
-	bool reordering_seen;
 	uint32_t fack;			/* RACK.fack: the highest SACK before this ACK */
 	/* TLP, RFC 8985 7 */
 	bool tlp_out;			/* a loss probe is unanswered... */
@@ -122,12 +135,19 @@ struct tcp_rec {
 	bool sacked_new;		/* this ACK SACKed past the highest SACK */
 };
 
-/* Congestion state: RFC 5681 and PRR (RFC 6937); CUBIC's in tcp_cc.c. */
+/* Congestion state of RFC 5681, kept while idle. */
 struct tcp_cong {
 	uint32_t cwnd, ssthresh;
 	uint32_t ca_acked;		/* bytes acked towards the next CA increase */
-	uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
-	/* CUBIC, RFC 9438 4: windows in bytes, times in microseconds. */
+};
+
+/* RFC 6937 (PRR), during fast recovery. */
+struct tcp_prr {
+	uint32_t prr_delivered, prr_out, recover_fs;
+};
+
+/* CUBIC, RFC 9438 4: windows in bytes, times in microseconds. */
+struct tcp_cubic {
 	uint32_t w_max;			/* the plateau: cwnd at the last congestion event */
 	uint32_t cwnd_prior;		/* cwnd when ssthresh was last set (4.3) */
 	uint32_t w_est;			/* what Reno's cwnd would be (4.3) */
@@ -142,11 +162,9 @@ struct tcp_cong {
 
 /* Timestamps, RFC 7323 3-5: a millisecond clock offset per connection. */
 struct tcp_tsopt {
-	bool ok;			/* both SYNs carried TSopt */
-	uint32_t offset;		/* added to our clock, RFC 7323 7.1 */
 	uint32_t recent;		/* TS.Recent, RFC 7323 4.3 */
-	tl_time recent_at;		/* when TS.Recent was taken (PAWS' 24 days) */
 	uint32_t last_ack_sent;		/* Last.ACK.sent, RFC 7323 4.3 */
+	bool ok;			/* both SYNs carried TSopt */
 };
 
 /* One received-but-not-yet-contiguous range [start, end). */
@@ -154,85 +172,96 @@ struct ooo_range {
 	uint32_t start, end;
 };
 
+/* The part of a connection that only a working connection needs: what is
+ * in flight and its repair, the timers of sending and acknowledging, the
+ * data held past a hole (tcp_flight.c). A connection idle with nothing in
+ * flight gives it back, and takes a fresh one when it works again; a
+ * listener keeps its own for its bookkeeping. */
+struct tcp_flight {
+	struct tcp_sb sb;		/* what was sent and what the peer SACKed */
+	struct tcp_rec rec;		/* loss detection and repair */
+	struct tcp_prr prr;
+	struct tcp_cubic cubic;
+	struct tcp_timing rtt;		/* the segment being timed */
+	uint32_t retries;
+	enum tcp_xtimer xtimer;		/* what rto_at means now */
+	tl_time rto_at;			/* set only through tcp_set_*_at, as the others */
+	tl_time pto_from;		/* a loss probe's PTO counts from this send */
+	tl_time rto_due;		/* when the RTO would fire, while rto_at is a probe's */
+	tl_time delack_at;
+	tl_time wupd_at;		/* repeat a window update nobody answered */
+	tl_time idle_at;		/* release empty buffers (and this) if still idle */
+	tl_time buf_emptied;		/* when a buffer last became empty */
+	uint32_t wupd_rcv_nxt;		/* rcv_nxt when that update went out */
+	uint8_t wupd_left;
+	uint8_t unacked_segs;		/* full segments received since our ACK */
+	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
+	bool dsack_pending;		/* RFC 2883: report [dsack_start, dsack_end) */
+	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
+	uint32_t dsack_start, dsack_end; /* ...a duplicate, in the next ACK */
+	struct ooo_range *ooo;
+	uint32_t ooo_n;
+	uint32_t ooo_last;		/* seq of the latest out-of-order arrival */
+	uint32_t ooo_held;		/* rcv_nxt to the end of the last range */
+	uint32_t rcv_fin_seq;		/* the FIN's, while rcv_fin_known and not fin_rcvd */
+	uint32_t ts_offset;		/* added to our clock, RFC 7323 7.1 (tcp_ts_offset) */
+	tl_time challenge_next;		/* earliest time for our next challenge ACK */
+	struct tl_tcp *listener;	/* the LISTEN socket that made us, until accepted */
+	/* On a listener. */
+	int backlog, half_open;
+	tl_time cookie_at;		/* last SYN cookie sent, or 0 */
+};
+
+/* The TCB: what a connection keeps while it idles (RFC 9293 3.3.1's
+ * variables, flat), and its in-flight part while it works. */
 struct tl_tcp {
 	tl_stack *stack;
 	struct tl_tcp *hnext;		/* hash chain */
-	struct tl_tcp *prev, *next;	/* list of all connections */
-	enum tl_tcp_state state;
-	uint32_t laddr, raddr;
+	struct tl_tcp *prev, *next;	/* list of all connections, or of TIME_WAIT's */
+	struct tcp_flight *fl;		/* NULL while idle */
+	const struct tl_tcp_events *ev;	/* the application side */
+	void *arg;
+	uint32_t raddr;			/* ours is the stack's */
 	uint16_t lport, rport;
-
-	/* Listener bookkeeping. */
-	struct tl_tcp *listener;	/* the LISTEN socket that made us */
-	int backlog, half_open;		/* on a listener */
-	bool passive;			/* created by a passive open */
-	int soft_err;			/* an ICMP error's errno, told if we time out */
-	tl_time cookie_at;		/* on a listener: last SYN cookie sent, or 0 */
-	tl_time challenge_next;		/* earliest time for our next challenge ACK */
+	uint16_t mss;			/* largest segment we send */
+	uint8_t state;			/* enum tl_tcp_state */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t pending;		/* TCP_EV_* to deliver after the segment */
+	uint8_t soft_err;		/* an ICMP error's errno, told if we time out */
+	bool passive : 1;		/* created by a passive open */
+	bool ws_ok : 1;			/* both sides sent wscale, RFC 7323 2.2 */
+	bool sack_ok : 1;		/* the peer sent SACK-permitted, RFC 2018 */
+	bool fin_queued : 1;		/* FIN follows the last byte in sndbuf */
+	bool fin_sent : 1;
+	bool nodelay : 1;		/* Nagle off */
+	bool force_send : 1;		/* persist override: send a small segment */
+	bool irs_known : 1;
+	bool fin_rcvd : 1;		/* the peer's FIN is in sequence */
+	bool rcv_fin_known : 1;		/* a FIN arrived out of order */
+	bool ack_now : 1;		/* an ACK must go out */
+	bool in_input : 1;		/* output waits until the segment is done */
+	bool tw_linked : 1;		/* on the TIME_WAIT list */
+	bool app_closed : 1;		/* no more callbacks */
+	bool dead : 1;			/* unlinked, freed by tcp_reap */
 
 	/* Send sequence space, RFC 9293 3.3.1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
-	uint8_t snd_wscale, rcv_wscale;
-	bool ws_ok;			/* both sides sent wscale, RFC 7323 2.2 */
-	bool sack_ok;			/* the peer sent SACK-permitted, RFC 2018 */
-	struct tcp_tsopt ts;		/* RFC 7323 timestamps */
-	uint16_t mss;			/* largest segment we send */
-	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
-	bool fin_queued;		/* FIN follows the last byte in sndbuf */
-	bool fin_sent;
 	uint32_t fin_seq;		/* valid once fin_sent */
 	uint32_t recover;		/* RFC 6582: SND.MAX when recovery began */
-	struct tcp_sb sb;		/* what was sent and what the peer SACKed */
-	struct tcp_rec rec;		/* loss detection and repair */
-	struct tcp_cong cong;		/* congestion control */
-	bool nodelay;			/* Nagle off */
-	bool force_send;		/* persist override: send a small segment */
-
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt;
-	bool irs_known;
 	uint32_t rcv_adv;		/* right edge we last advertised */
-	struct ring rcvbuf;		/* readable bytes, then out-of-order ones */
-	struct ooo_range *ooo;
-	uint32_t ooo_n;
-	uint32_t ooo_last;		/* seq of the latest out-of-order arrival */
-	bool dsack_pending;		/* RFC 2883: report [dsack_start, dsack_end) */
-	uint32_t dsack_start, dsack_end; /* ...a duplicate, in the next ACK */
-	uint32_t ooo_held;		/* rcv_nxt to the end of the last range */
-	bool fin_rcvd;			/* the peer's FIN is in sequence */
-	bool rcv_fin_known;		/* a FIN arrived out of order */
-	uint32_t rcv_fin_seq;
-
-	/* Timers (absolute deadlines, TL_TIME_NEVER when off). */
-	tl_time rto_at, tw_at, delack_at; /* set only through tcp_set_*_at */
-	tl_time wupd_at;		/* repeat a window update nobody answered */
-	tl_time idle_at;		/* release empty buffers if still idle */
-	tl_time buf_emptied;		/* when a buffer last became empty */
-	uint32_t wupd_rcv_nxt;		/* rcv_nxt when that update went out */
-	uint8_t wupd_left;
 	uint32_t heap_idx;		/* place in the timer heap, or TCP_NOT_HEAPED */
-	enum tcp_xtimer xtimer;		/* what rto_at means now */
-	tl_time pto_from;		/* a loss probe's PTO counts from this send */
-	tl_time rto_due;		/* when the RTO would fire, while rto_at is a probe's */
-	uint8_t unacked_segs;		/* full segments received since our ACK */
-	uint32_t unacked_bytes;		/* and their bytes (offloaded ones are large) */
-	bool ack_at_poll;		/* delack_at is the end of the driver's batch */
+	uint32_t rexmits;		/* segments resent, for tl_tcp_info */
+	struct tcp_tsopt ts;		/* RFC 7323 timestamps */
 	struct tcp_rtt rtt;
-	uint32_t retries;
-	uint64_t rexmits;		/* segments resent, for tl_tcp_info */
-
-	bool ack_now;			/* an ACK must go out */
-	bool in_input;			/* output waits until the segment is done */
-	uint8_t pending;		/* TCP_EV_* to deliver after the segment */
-	struct tl_tcp *tw_prev, *tw_next; /* TIME_WAIT entries, oldest first */
-	bool tw_linked;
-
-	/* The application side. */
-	const struct tl_tcp_events *ev;
-	void *arg;
-	bool app_closed;		/* no more callbacks */
-	bool dead;			/* unlinked, freed by tcp_reap */
+	struct tcp_cong cong;		/* congestion control */
+	struct tcp_rack rack;
+	struct ring sndbuf;		/* bytes from snd_una on: in flight, then unsent */
+	struct ring rcvbuf;		/* readable bytes, then out-of-order ones */
+	tl_time tw_at;			/* TIME_WAIT's end (or FIN_WAIT_2's), or TL_TIME_NEVER */
+	tl_time ts_recent_at;		/* when TS.Recent was taken (PAWS' 24 days) */
 };
 
 /* What a SYN cookie remembers of the SYN, RFC 4987 3.6. */
@@ -244,17 +273,18 @@ struct tcp_cookie {
 
 struct tcp_table {
 	struct tl_tcp **buckets;
-	uint32_t nbuckets;		/* a power of two */
+	uint32_t nbuckets;		/* a power of two, at least count */
 	uint32_t count;			/* connections, not listeners */
-	struct tl_tcp *all;		/* every connection and listener */
+	struct tl_tcp *all;		/* every connection and listener but TIME_WAIT's */
 	struct tl_tcp *listeners;	/* chained through hnext */
 	struct tl_tcp *graveyard;	/* chained through hnext */
 	uint64_t isn_key[2];		/* RFC 6528 secret */
 	uint64_t cookie_key[2];		/* RFC 4987 3.6 secret */
 	struct tl_bucket rst_bucket, challenge_bucket;
-	struct tl_tcp *tw_head, *tw_tail; /* TIME_WAIT entries, oldest first */
+	struct tl_tcp *tw_head, *tw_tail; /* TIME_WAIT entries, oldest first, through prev/next */
 	uint32_t tw_count;
 	uint64_t ooo_bytes;		/* sum of every connection's ooo_held */
+	uint32_t flights;		/* connections holding an in-flight part */
 	struct tl_tcp **heap;		/* connections with a timer, earliest first */
 	uint32_t heap_n, heap_cap;
 	uint16_t next_port;
@@ -268,15 +298,17 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog);
 /* Picks a free ephemeral port towards raddr:rport, 0 if none. */
 uint16_t tcp_ephemeral_port(tl_stack *s, uint32_t raddr, uint16_t rport);
 /* Our TSval now: RFC 7323 5.4, one tick per millisecond. */
+uint32_t tcp_ts_offset(const struct tl_tcp *c);
 static inline uint32_t tcp_ts_now(const struct tl_tcp *c)
 {
-	return (uint32_t)(c->stack->now / 1000) + c->ts.offset;
+	return (uint32_t)(c->stack->now / 1000) + (c->fl ? c->fl->ts_offset : tcp_ts_offset(c));
 }
 void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st);
 /* A SYN for listener l made c: LISTEN -> SYN_RECEIVED (RFC 9293 3.10.7.2). */
 void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l);
 /* The TIME_WAIT list: tcp_tw_track (re)appends c, enforcing the cap. */
 void tcp_tw_track(struct tl_tcp *c);
+void tcp_tw_unlink(struct tl_tcp *c);
 /* Unlinks c; it is freed once the current input or poll call returns. */
 void tcp_destroy(struct tl_tcp *c);
 /* Tells the application (unless it closed) and destroys c. */
@@ -289,6 +321,15 @@ void tcp_buf_trim(struct tl_tcp *c);
 void tcp_buf_idle(struct tl_tcp *c);
 uint16_t tcp_our_mss(const tl_stack *s);
 uint8_t tcp_pick_wscale(uint32_t rcvbuf);
+
+/* tcp_flight.c: the in-flight part, c->fl */
+/* c's part, taken fresh if it has none; NULL (counted) if memory is short. */
+struct tcp_flight *tcp_flight_get(struct tl_tcp *c);
+/* The idle timer: gives the part back if nothing is in flight. */
+void tcp_flight_idle(struct tl_tcp *c);
+/* The end of a segment's processing: TIME_WAIT and untouched connections give it back. */
+void tcp_flight_after_input(struct tl_tcp *c);
+void tcp_flight_drop(struct tl_tcp *c);
 
 /* tcp_output.c */
 /* Sends whatever the window and state allow, and a pending ACK. */
@@ -324,22 +365,23 @@ void tcp_send_probe(struct tl_tcp *c);
  * sequence number of its own (RFC 9293 3.4), so the SACK block covers it. */
 static inline uint32_t tcp_ooo_end(const struct tl_tcp *c, uint32_t i)
 {
-	uint32_t end = c->ooo[i].end;
+	uint32_t end = c->fl->ooo[i].end;
 
-	return c->rcv_fin_known && !c->fin_rcvd && end == c->rcv_fin_seq ? end + 1 : end;
+	return c->rcv_fin_known && !c->fin_rcvd && end == c->fl->rcv_fin_seq ? end + 1 : end;
 }
 
 /* A FIN held beyond a hole with no data of its own before it. */
 static inline bool tcp_ooo_fin_alone(const struct tl_tcp *c)
 {
-	return c->rcv_fin_known && !c->fin_rcvd &&
-	       (c->ooo_n == 0 || c->ooo[c->ooo_n - 1].end != c->rcv_fin_seq);
+	uint32_t n = c->fl ? c->fl->ooo_n : 0;
+
+	return c->rcv_fin_known && !c->fin_rcvd && (n == 0 || c->fl->ooo[n - 1].end != c->fl->rcv_fin_seq);
 }
 
 /* How many ranges our SACK blocks may report (RFC 2018 4). */
 static inline uint32_t tcp_ooo_ranges(const struct tl_tcp *c)
 {
-	return c->ooo_n + tcp_ooo_fin_alone(c);
+	return (c->fl ? c->fl->ooo_n : 0) + tcp_ooo_fin_alone(c);
 }
 
 /* Sends [seq, seq + len) again, with PSH and FIN where they were. */
@@ -348,7 +390,9 @@ void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len);
 uint32_t tcp_seg_room_sack(const struct tl_tcp *c);
 static inline uint32_t tcp_seg_room(const struct tl_tcp *c)
 {
-	return tcp_ooo_ranges(c) == 0 && !c->dsack_pending ? c->mss : tcp_seg_room_sack(c);
+	if (!c->fl || (tcp_ooo_ranges(c) == 0 && !c->fl->dsack_pending))
+		return c->mss;
+	return tcp_seg_room_sack(c);
 }
 /* Trace line for a congestion-state change. */
 void tcp_trace_cwnd(struct tl_tcp *c, const char *why);
@@ -401,12 +445,12 @@ bool tcp_sb_is_sacked(const struct tl_tcp *c, uint32_t seq);
 #define TCP_SB_MAX (1u << 17) /* segments: bounds a peer that SACKs every other byte */
 static inline bool tcp_sb_full(const struct tl_tcp *c)
 {
-	return c->sb.n == c->sb.cap && c->sb.cap >= TCP_SB_MAX;
+	return c->fl->sb.n == c->fl->sb.cap && c->fl->sb.cap >= TCP_SB_MAX;
 }
 /* RFC 6675 4: the sender's estimate of the bytes in the network. */
 static inline uint32_t tcp_sb_pipe(const struct tl_tcp *c)
 {
-	const struct tcp_sb *b = &c->sb;
+	const struct tcp_sb *b = &c->fl->sb;
 	uint32_t out = c->snd_max - c->snd_una, gone = b->sacked + b->lost;
 
 	return (out > gone ? out - gone : 0) + b->retrans;
@@ -416,7 +460,7 @@ static inline uint32_t tcp_sb_pipe(const struct tl_tcp *c)
 /* RACK, or the classic path (decided by the SYNs). */
 static inline bool tcp_rec_rack(const struct tl_tcp *c)
 {
-	return c->rec.rack;
+	return c->rack.on;
 }
 /* Every ACK, first: its SACK blocks (D-SACK too) onto the scoreboard. */
 void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th);

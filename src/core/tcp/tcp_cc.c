@@ -90,10 +90,10 @@ static uint64_t cubic_term(uint32_t mss, uint64_t a_us)
  * start of the stage. */
 static int64_t w_cubic(const struct tl_tcp *c, int64_t t_us)
 {
-	int64_t d = t_us - c->cong.k_us;
+	int64_t d = t_us - c->fl->cubic.k_us;
 	int64_t term = (int64_t)cubic_term(c->mss, (uint64_t)(d < 0 ? -d : d));
 
-	return (int64_t)c->cong.w_max + (d < 0 ? -term : term);
+	return (int64_t)c->fl->cubic.w_max + (d < 0 ? -term : term);
 }
 
 /* RFC 9438 4.2 Figure 2: K = cubic_root((W_max - cwnd_epoch) / C), solved
@@ -101,7 +101,7 @@ static int64_t w_cubic(const struct tl_tcp *c, int64_t t_us)
  * negative when the stage starts above the plateau. */
 static int64_t cubic_k(const struct tl_tcp *c, uint32_t cwnd_epoch)
 {
-	uint32_t w_max = c->cong.w_max;
+	uint32_t w_max = c->fl->cubic.w_max;
 	uint64_t gap = w_max > cwnd_epoch ? w_max - cwnd_epoch : cwnd_epoch - w_max;
 	uint64_t lo = 0, hi = CUBIC_T_MAX;
 
@@ -119,19 +119,20 @@ static int64_t cubic_k(const struct tl_tcp *c, uint32_t cwnd_epoch)
 static void cubic_epoch_start(struct tl_tcp *c)
 {
 	struct tcp_cong *g = &c->cong;
+	struct tcp_cubic *k = &c->fl->cubic;
 
 	/* RFC 9438 4.8: after a timeout W_max is cwnd at the stage's start,
 	 * so K = 0 (the same with no congestion event yet). */
-	if (g->after_rto || g->w_max == 0)
-		g->w_max = g->cwnd;
-	g->after_rto = false;
-	g->in_epoch = true;
-	g->epoch = g->epoch_ack = c->stack->now;
-	g->k_us = cubic_k(c, g->cwnd);
+	if (k->after_rto || k->w_max == 0)
+		k->w_max = g->cwnd;
+	k->after_rto = false;
+	k->in_epoch = true;
+	k->epoch = k->epoch_ack = c->stack->now;
+	k->k_us = cubic_k(c, g->cwnd);
 	/* RFC 9438 4.3: W_est starts at cwnd_epoch. */
-	g->w_est = g->cwnd;
-	g->w_est_frac = g->cwnd_frac = 0;
-	g->idle = false;
+	k->w_est = g->cwnd;
+	k->w_est_frac = k->cwnd_frac = 0;
+	k->idle = false;
 }
 
 /* What the sender counted against cwnd before this ACK (as
@@ -139,14 +140,14 @@ static void cubic_epoch_start(struct tl_tcp *c)
 static uint32_t cubic_in_use(const struct tl_tcp *c, uint32_t acked)
 {
 	if (tcp_rec_rack(c))
-		return tcp_sb_pipe(c) + c->rec.delivered;
+		return tcp_sb_pipe(c) + c->fl->rec.delivered;
 	return c->snd_nxt - c->snd_una + acked;
 }
 
 /* SRTT, or RACK's minimum RTT before the first sample. */
 static uint32_t cubic_rtt(const struct tl_tcp *c)
 {
-	return c->rtt.srtt_us ? c->rtt.srtt_us : c->rec.min_rtt_us;
+	return c->rtt.srtt_us ? c->rtt.srtt_us : c->rack.min_rtt_us;
 }
 
 /* RFC 9438 5.8: no growth while the application or the peer's window,
@@ -157,15 +158,16 @@ static uint32_t cubic_rtt(const struct tl_tcp *c)
 static bool cubic_app_limited(struct tl_tcp *c, uint32_t acked)
 {
 	struct tcp_cong *g = &c->cong;
-	tl_time gap = c->stack->now - g->epoch_ack, rtt = cubic_rtt(c);
+	struct tcp_cubic *k = &c->fl->cubic;
+	tl_time gap = c->stack->now - k->epoch_ack, rtt = cubic_rtt(c);
 	bool limited = cubic_in_use(c, acked) + c->mss <= g->cwnd;
 
 	if (limited)
-		g->epoch += gap;
-	else if (g->idle && gap > rtt)
-		g->epoch += gap - rtt;
-	g->epoch_ack = c->stack->now;
-	g->idle = c->snd_una == c->snd_max && tcp_data_end(c) == c->snd_max;
+		k->epoch += gap;
+	else if (k->idle && gap > rtt)
+		k->epoch += gap - rtt;
+	k->epoch_ack = c->stack->now;
+	k->idle = c->snd_una == c->snd_max && tcp_data_end(c) == c->snd_max;
 	return limited;
 }
 
@@ -175,13 +177,14 @@ static bool cubic_app_limited(struct tl_tcp *c, uint32_t acked)
 static void cubic_reno_estimate(struct tl_tcp *c, uint32_t acked)
 {
 	struct tcp_cong *g = &c->cong;
-	uint64_t alpha = g->w_est >= g->cwnd_prior ? CUBIC_ALPHA_DEN : CUBIC_ALPHA_NUM;
-	uint64_t num = (uint64_t)acked * c->mss * alpha + g->w_est_frac;
+	struct tcp_cubic *k = &c->fl->cubic;
+	uint64_t alpha = k->w_est >= k->cwnd_prior ? CUBIC_ALPHA_DEN : CUBIC_ALPHA_NUM;
+	uint64_t num = (uint64_t)acked * c->mss * alpha + k->w_est_frac;
 	uint64_t den = (uint64_t)g->cwnd * CUBIC_ALPHA_DEN;
-	uint64_t est = g->w_est + num / den;
+	uint64_t est = k->w_est + num / den;
 
-	g->w_est = est < CWND_MAX ? (uint32_t)est : CWND_MAX;
-	g->w_est_frac = num % den;
+	k->w_est = est < CWND_MAX ? (uint32_t)est : CWND_MAX;
+	k->w_est_frac = num % den;
 }
 
 /* RFC 9438 4.4 (concave, below W_max) and 4.5 (convex, above): cwnd grows
@@ -191,36 +194,38 @@ static void cubic_reno_estimate(struct tl_tcp *c, uint32_t acked)
 static uint32_t cubic_grow(struct tl_tcp *c, int64_t t_us, uint32_t acked)
 {
 	struct tcp_cong *g = &c->cong;
+	struct tcp_cubic *k = &c->fl->cubic;
 	int64_t w = w_cubic(c, t_us + cubic_rtt(c));
 	uint64_t cwnd = g->cwnd, top = cwnd + cwnd / 2;
 	uint64_t target = w < (int64_t)cwnd ? cwnd : w > (int64_t)top ? top : (uint64_t)w;
-	uint64_t num = (target - cwnd) * (acked < cwnd ? acked : cwnd) + g->cwnd_frac;
+	uint64_t num = (target - cwnd) * (acked < cwnd ? acked : cwnd) + k->cwnd_frac;
 
-	g->cwnd_frac = num % cwnd;
+	k->cwnd_frac = num % cwnd;
 	return (uint32_t)(cwnd + num / cwnd);
 }
 
 static void cubic_on_ack(struct tl_tcp *c, uint32_t acked)
 {
 	struct tcp_cong *g = &c->cong;
+	struct tcp_cubic *k = &c->fl->cubic;
 
 	/* RFC 9438 4.10: below ssthresh, Reno's slow start (RFC 5681, 3465). */
 	if (g->cwnd < g->ssthresh) {
 		reno_on_ack(c, acked);
 		return;
 	}
-	if (!g->in_epoch)
+	if (!k->in_epoch)
 		cubic_epoch_start(c);
 	if (cubic_app_limited(c, acked))
 		return;
-	int64_t t = (int64_t)(c->stack->now - g->epoch);
+	int64_t t = (int64_t)(c->stack->now - k->epoch);
 	uint32_t cwnd;
 
 	cubic_reno_estimate(c, acked);
 	/* RFC 9438 4.3: W_cubic(t) below W_est is the Reno-friendly region:
 	 * cwnd = W_est (never lowered by it). */
-	if (w_cubic(c, t) < (int64_t)g->w_est)
-		cwnd = g->w_est > g->cwnd ? g->w_est : g->cwnd;
+	if (w_cubic(c, t) < (int64_t)k->w_est)
+		cwnd = k->w_est > g->cwnd ? k->w_est : g->cwnd;
 	else
 		cwnd = cubic_grow(c, t, acked);
 	g->cwnd = cwnd < CWND_MAX ? cwnd : CWND_MAX;
@@ -230,18 +235,19 @@ static void cubic_on_ack(struct tl_tcp *c, uint32_t acked)
 static uint32_t cubic_ssthresh(struct tl_tcp *c)
 {
 	struct tcp_cong *g = &c->cong;
+	struct tcp_cubic *k = &c->fl->cubic;
 	uint32_t base = reduction_base(c);
 
 	/* RFC 9438 4.7: fast convergence: a loss below the last plateau means
 	 * the flow is losing share; a lower plateau releases bandwidth. */
-	if (g->cwnd < g->w_max)
-		g->w_max = (uint32_t)((uint64_t)g->cwnd * CUBIC_FC_NUM / CUBIC_FC_DEN);
+	if (g->cwnd < k->w_max)
+		k->w_max = (uint32_t)((uint64_t)g->cwnd * CUBIC_FC_NUM / CUBIC_FC_DEN);
 	else
-		g->w_max = g->cwnd;
+		k->w_max = g->cwnd;
 	/* RFC 9438 4.6: cwnd_prior = cwnd, for the Reno-friendly region. */
-	g->cwnd_prior = g->cwnd;
+	k->cwnd_prior = g->cwnd;
 	/* RFC 9438 4.2: the event ends the stage; the next one starts afresh. */
-	g->in_epoch = false;
+	k->in_epoch = false;
 	/* RFC 9438 4.6: ssthresh = flight_size * beta_cubic, or cwnd * beta_cubic
 	 * with 5.8's guard against growth (cubic_app_limited): the smaller, as a
 	 * flight that counts SACKed bytes can exceed cwnd; at least 2 SMSS. */
@@ -253,7 +259,7 @@ static uint32_t cubic_ssthresh(struct tl_tcp *c)
  * stage starts with K = 0. */
 static void cubic_on_rto(struct tl_tcp *c)
 {
-	c->cong.after_rto = true;
+	c->fl->cubic.after_rto = true;
 }
 
 static const struct tcp_cc_ops cubic = {
@@ -274,6 +280,7 @@ const struct tcp_cc_ops *tcp_cc(const struct tl_tcp *c)
 void tcp_cc_init(struct tl_tcp *c)
 {
 	memset(&c->cong, 0, sizeof c->cong);
+	memset(&c->fl->cubic, 0, sizeof c->fl->cubic);
 	c->cong.cwnd = c->stack->cfg.tcp_init_cwnd * (uint32_t)c->mss;
 	if (c->cong.cwnd < c->mss)
 		c->cong.cwnd = c->mss;

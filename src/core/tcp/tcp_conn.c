@@ -24,10 +24,11 @@ static uint32_t tcp_isn(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lp
 }
 
 /* RFC 7323 7.1: a keyed hash of the 4-tuple offsets each connection's clock. */
-static uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
+uint32_t tcp_ts_offset(const struct tl_tcp *c)
 {
-	uint64_t a = (uint64_t)s->cfg.addr << 32 | raddr;
-	uint64_t p = 1ull << 63 | (uint64_t)lport << 16 | rport;
+	tl_stack *s = c->stack;
+	uint64_t a = (uint64_t)s->cfg.addr << 32 | c->raddr;
+	uint64_t p = 1ull << 63 | (uint64_t)c->lport << 16 | c->rport;
 
 	return (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
@@ -35,54 +36,60 @@ static uint32_t tcp_ts_offset(tl_stack *s, uint32_t raddr, uint16_t rport, uint1
 /* Frees the rings that are empty and hold more than keep bytes. */
 static void release_empty(struct tl_tcp *c, uint32_t keep)
 {
+	const struct tcp_flight *f = c->fl;
+
 	/* Bytes past len in the receive ring are out-of-order data: keep them. */
 	if (c->sndbuf.len == 0 && c->sndbuf.cap > keep) {
 		ring_free(&c->sndbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
-	if (c->rcvbuf.len == 0 && c->ooo_n == 0 && c->rcvbuf.cap > keep) {
+	if (c->rcvbuf.len == 0 && (!f || f->ooo_n == 0) && c->rcvbuf.cap > keep) {
 		ring_free(&c->rcvbuf);
 		c->stack->cnt.tcp_buf_released++;
 	}
-	if (c->sb.n == 0 && c->sb.cap * sizeof *c->sb.seg > keep)
+	if (f && f->sb.n == 0 && f->sb.cap * sizeof *f->sb.seg > keep)
 		tcp_sb_free(c);
 }
 
-static bool has_empty_ring(const struct tl_tcp *c)
+/* A buffer to release later, or an in-flight part to give back. */
+static bool idle_work(const struct tl_tcp *c)
 {
 	return (c->sndbuf.cap && c->sndbuf.len == 0) ||
-	       (c->rcvbuf.cap && c->rcvbuf.len == 0 && c->ooo_n == 0);
+	       (c->rcvbuf.cap && c->rcvbuf.len == 0 && c->fl->ooo_n == 0) ||
+	       (c->snd_una == c->snd_max && c->state >= TL_ESTABLISHED);
 }
 
 void tcp_buf_trim(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
 
-	release_empty(c, TCP_RING_KEEP);
-	if (!has_empty_ring(c) || !s->cfg.tcp_buf_idle_ms)
+	/* Without an in-flight part there is no idle timer: release at once. */
+	release_empty(c, c->fl ? TCP_RING_KEEP : 0);
+	if (!c->fl || c->dead || !idle_work(c) || !s->cfg.tcp_buf_idle_ms)
 		return;
-	c->buf_emptied = s->now;
-	if (c->idle_at == TL_TIME_NEVER && !c->dead)
+	c->fl->buf_emptied = s->now;
+	if (c->fl->idle_at == TL_TIME_NEVER)
 		tcp_set_idle_at(c, s->now + TL_MS(s->cfg.tcp_buf_idle_ms));
 }
 
 void tcp_buf_idle(struct tl_tcp *c)
 {
-	tl_time due = c->buf_emptied + TL_MS(c->stack->cfg.tcp_buf_idle_ms);
+	tl_time due = c->fl->buf_emptied + TL_MS(c->stack->cfg.tcp_buf_idle_ms);
 
 	tcp_set_idle_at(c, TL_TIME_NEVER);
-	if (due <= c->stack->now)
+	if (due <= c->stack->now) {
 		release_empty(c, 0);
-	else if (has_empty_ring(c))
+		tcp_flight_idle(c);
+	} else if (idle_work(c)) {
 		tcp_set_idle_at(c, due); /* used again since: wait the rest */
+	}
 }
 
-static uint32_t bucket_of(const struct tcp_table *t, uint32_t raddr,
-			  uint16_t rport, uint16_t lport)
+static uint32_t bucket_of(uint32_t nbuckets, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	uint64_t k = (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport;
 	k *= 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(k >> 32) & (t->nbuckets - 1);
+	return (uint32_t)(k >> 32) & (nbuckets - 1);
 }
 
 int tcp_init(tl_stack *s)
@@ -90,9 +97,7 @@ int tcp_init(tl_stack *s)
 	struct tcp_table *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
-	t->nbuckets = 64;
-	while (t->nbuckets < s->cfg.tcp_max_conns && t->nbuckets < (1u << 16))
-		t->nbuckets *= 2;
+	t->nbuckets = TCP_BUCKETS_MIN;
 	t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
 	if (!t->buckets) {
 		free(t);
@@ -112,8 +117,7 @@ static void conn_free(struct tl_tcp *c)
 {
 	ring_free(&c->sndbuf);
 	ring_free(&c->rcvbuf);
-	free(c->sb.seg);
-	free(c->ooo);
+	tcp_flight_drop(c);
 	free(c);
 }
 
@@ -123,6 +127,8 @@ void tcp_free(tl_stack *s)
 	if (!t)
 		return;
 	tcp_reap(s);
+	while (t->tw_head)
+		tcp_tw_unlink(t->tw_head); /* one list of them all */
 	/* The stack is going away: applications hear it, and free their state. */
 	for (struct tl_tcp *c = t->all; c; c = c->next)
 		if (c->state != TL_LISTEN && !c->app_closed && c->ev && c->ev->closed) {
@@ -143,7 +149,7 @@ void tcp_free(tl_stack *s)
 struct tl_tcp *tcp_lookup(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
 	struct tcp_table *t = s->tcp;
-	struct tl_tcp *c = t->buckets[bucket_of(t, raddr, rport, lport)];
+	struct tl_tcp *c = t->buckets[bucket_of(t->nbuckets, raddr, rport, lport)];
 
 	for (; c; c = c->hnext)
 		if (c->raddr == raddr && c->rport == rport && c->lport == lport)
@@ -157,6 +163,29 @@ struct tl_tcp *tcp_find_listener(tl_stack *s, uint16_t lport)
 		if (l->lport == lport)
 			return l;
 	return NULL;
+}
+
+/* One bucket per connection or more: the table doubles as connections come
+ * (out of memory, the chains just grow longer), so that its memory follows
+ * the connections open and not the --max-conns bound. */
+static void buckets_grow(struct tcp_table *t)
+{
+	uint32_t n = 2 * t->nbuckets;
+	struct tl_tcp **b = calloc(n, sizeof *b);
+
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		while (t->buckets[i]) {
+			struct tl_tcp *c = t->buckets[i];
+			t->buckets[i] = c->hnext;
+			uint32_t k = bucket_of(n, c->raddr, c->rport, c->lport);
+			c->hnext = b[k];
+			b[k] = c;
+		}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
 }
 
 static void list_add(struct tcp_table *t, struct tl_tcp *c)
@@ -202,8 +231,13 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	if (!c)
 		return NULL;
 	c->stack = s;
+	c->tw_at = TL_TIME_NEVER;
+	c->heap_idx = TCP_NOT_HEAPED;
+	if (!tcp_flight_get(c)) {
+		free(c);
+		return NULL;
+	}
 	c->state = TL_CLOSED;
-	c->laddr = s->cfg.addr;
 	c->raddr = raddr;
 	c->rport = rport;
 	c->lport = lport;
@@ -212,17 +246,16 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 	ring_init(&c->rcvbuf, s->cfg.tcp_rcvbuf);
 	c->rcv_wscale = tcp_pick_wscale(s->cfg.tcp_rcvbuf);
 	c->rtt.rto_us = s->cfg.tcp_rto_init_ms * 1000u;
-	c->rto_at = c->tw_at = c->delack_at = c->wupd_at = c->idle_at = TL_TIME_NEVER;
-	c->heap_idx = TCP_NOT_HEAPED;
 	c->iss = tcp_isn(s, raddr, rport, lport);
-	c->ts.offset = tcp_ts_offset(s, raddr, rport, lport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
-	c->rec.reo_wnd_mult = 1;
-	uint32_t b = bucket_of(t, raddr, rport, lport);
+	c->fl->ts_offset = tcp_ts_offset(c);
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->fl->sb.high = c->iss;
+	c->rack.reo_wnd_mult = 1;
+	uint32_t b = bucket_of(t->nbuckets, raddr, rport, lport);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;
 	list_add(t, c);
-	t->count++;
+	if (++t->count > t->nbuckets && t->nbuckets < TCP_BUCKETS_MAX)
+		buckets_grow(t);
 	return c;
 }
 
@@ -235,11 +268,14 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 		return NULL;
 	l->stack = s;
 	l->state = TL_LISTEN;
-	l->laddr = s->cfg.addr;
-	l->lport = lport;
-	l->backlog = backlog > 0 ? backlog : 1;
-	l->rto_at = l->tw_at = l->delack_at = l->wupd_at = l->idle_at = TL_TIME_NEVER;
+	l->tw_at = TL_TIME_NEVER;
 	l->heap_idx = TCP_NOT_HEAPED;
+	if (!tcp_flight_get(l)) {
+		free(l);
+		return NULL;
+	}
+	l->lport = lport;
+	l->fl->backlog = backlog > 0 ? backlog : 1;
 	l->hnext = t->listeners;
 	t->listeners = l;
 	list_add(t, l);
@@ -266,7 +302,7 @@ static void unlink_hash(struct tcp_table *t, struct tl_tcp *c)
 	if (c->state == TL_LISTEN)
 		p = &t->listeners;
 	else
-		p = &t->buckets[bucket_of(t, c->raddr, c->rport, c->lport)];
+		p = &t->buckets[bucket_of(t->nbuckets, c->raddr, c->rport, c->lport)];
 	for (; *p; p = &(*p)->hnext)
 		if (*p == c) {
 			*p = c->hnext;
@@ -284,14 +320,17 @@ void tcp_destroy(struct tl_tcp *c)
 	if (c->state != TL_LISTEN) {
 		t->count--;
 	} else {
-		/* Orphan the connections this listener spawned. */
+		/* Orphan the connections this listener spawned (none in TIME_WAIT). */
 		for (struct tl_tcp *o = t->all; o; o = o->next)
-			if (o->listener == c)
-				o->listener = NULL;
+			if (o->fl && o->fl->listener == c)
+				o->fl->listener = NULL;
 	}
-	t->ooo_bytes -= c->ooo_held;
-	c->ooo_held = 0;
+	if (c->fl) {
+		t->ooo_bytes -= c->fl->ooo_held;
+		c->fl->ooo_held = 0;
+	}
 	unlink_hash(t, c);
+	tcp_tw_unlink(c);
 	list_del(t, c);
 	tcp_timer_remove(c);
 	if (c->state != TL_CLOSED && c->state != TL_LISTEN)
@@ -302,17 +341,24 @@ void tcp_destroy(struct tl_tcp *c)
 	t->graveyard = c;
 }
 
-static void tcp_tw_unlink(struct tl_tcp *c)
+/* A TIME_WAIT entry is on the TIME_WAIT list instead of the list of all,
+ * through the same links. */
+static void tw_remove(struct tcp_table *t, struct tl_tcp *c)
+{
+	*(c->prev ? &c->prev->next : &t->tw_head) = c->next;
+	*(c->next ? &c->next->prev : &t->tw_tail) = c->prev;
+	c->tw_linked = false;
+	t->tw_count--;
+}
+
+void tcp_tw_unlink(struct tl_tcp *c)
 {
 	struct tcp_table *t = c->stack->tcp;
 
 	if (!c->tw_linked)
 		return;
-	*(c->tw_prev ? &c->tw_prev->tw_next : &t->tw_head) = c->tw_next;
-	*(c->tw_next ? &c->tw_next->tw_prev : &t->tw_tail) = c->tw_prev;
-	c->tw_prev = c->tw_next = NULL;
-	c->tw_linked = false;
-	t->tw_count--;
+	tw_remove(t, c);
+	list_add(t, c);
 }
 
 /* Appends c as the youngest TIME_WAIT entry; recycles the oldest past the cap. */
@@ -321,9 +367,13 @@ void tcp_tw_track(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 	struct tcp_table *t = s->tcp;
 
-	tcp_tw_unlink(c);
-	c->tw_prev = t->tw_tail;
-	*(t->tw_tail ? &t->tw_tail->tw_next : &t->tw_head) = c;
+	if (c->tw_linked)
+		tw_remove(t, c);
+	else
+		list_del(t, c);
+	c->prev = t->tw_tail;
+	c->next = NULL;
+	*(t->tw_tail ? &t->tw_tail->next : &t->tw_head) = c;
 	t->tw_tail = c;
 	c->tw_linked = true;
 	t->tw_count++;
@@ -376,11 +426,11 @@ static const struct tl_event ev_state = {
  * new connection c, made for this SYN, takes that step in its place. */
 void tcp_passive_open(struct tl_tcp *c, struct tl_tcp *l)
 {
-	c->listener = l;
+	c->fl->listener = l;
 	c->passive = true;
 	c->state = TL_LISTEN;
 	tcp_set_state(c, TL_SYN_RECEIVED);
-	l->half_open++;
+	l->fl->half_open++;
 	c->stack->cnt.tcp_passive_opens++;
 }
 
@@ -392,8 +442,8 @@ void tcp_set_state(struct tl_tcp *c, enum tl_tcp_state st)
 		return;
 	TL_TRACE(s, &ev_state, TL_N(c->raddr), TL_N(c->rport), TL_S(tl_tcp_state_name(c->state)),
 		 TL_S(tl_tcp_state_name(st)));
-	if (c->state == TL_SYN_RECEIVED && c->listener)
-		c->listener->half_open--;
+	if (c->state == TL_SYN_RECEIVED && c->fl && c->fl->listener)
+		c->fl->listener->fl->half_open--;
 	if (c->state == TL_TIME_WAIT)
 		tcp_tw_unlink(c);
 	if (st == TL_ESTABLISHED)

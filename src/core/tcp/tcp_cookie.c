@@ -79,7 +79,7 @@ void tcp_cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 	struct tcp_cookie k;
 	uint32_t isn = tcp_cookie_make(s, ip->src, th, &k);
 
-	l->cookie_at = s->now ? s->now : 1;
+	l->fl->cookie_at = s->now ? s->now : 1;
 	s->cnt.tcp_syncookies_sent++;
 	tcp_send_cookie_synack(s, ip, th, isn, &k);
 }
@@ -87,7 +87,7 @@ void tcp_cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 /* Did this listener send cookies within the two counters a cookie lives? */
 static bool cookies_recent(const tl_stack *s, const struct tl_tcp *l)
 {
-	return l->cookie_at && s->now - l->cookie_at < 2 * TL_MS(TCP_COOKIE_PERIOD_MS);
+	return l->fl->cookie_at && s->now - l->fl->cookie_at < 2 * TL_MS(TCP_COOKIE_PERIOD_MS);
 }
 
 /* The SYN the cookie stands for, as learn_peer_syn wants it. */
@@ -143,7 +143,7 @@ static void cookie_open(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip
 	cookie_syn(th, k, &syn);
 	tcp_learn_peer_syn(c, &syn);
 	c->iss = th->ack - 1;
-	c->snd_una = c->recover = c->sb.high = c->iss;
+	c->snd_una = c->recover = c->fl->sb.high = c->iss;
 	c->snd_nxt = c->snd_max = th->ack; /* as if our SYN-ACK had gone out */
 	c->rcv_adv = c->rcv_nxt + (s->cfg.tcp_rcvbuf > 65535 ? 65535 : s->cfg.tcp_rcvbuf);
 	tcp_passive_open(c, l);

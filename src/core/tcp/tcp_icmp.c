@@ -47,7 +47,7 @@ static void pmtu_lower(struct tl_tcp *c, const struct icmp_quote *q)
 	s->cnt.tcp_pmtu_lowered++;
 	TL_TRACE(s, &ev_pmtu, TL_N(c->raddr), TL_N(c->rport), TL_N(mtu), TL_N(c->mss));
 	/* RFC 1191 6.4: the segment was dropped; resend now, no congestion response. */
-	c->rtt.timing = false;
+	c->fl->rtt.timing = false;
 	tcp_rec_resend_all(c);
 	tcp_output(c);
 }

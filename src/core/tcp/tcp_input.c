@@ -47,12 +47,12 @@ static void apply_syn_options(struct tl_tcp *c, const struct tcp_hdr *th)
 		mss = ours;
 	c->mss = mss < 64 ? 64 : mss; /* RFC 9293 3.7.1: a tiny MSS is hostile */
 	c->sack_ok = th->opts.has_sack_perm;
-	c->rec.rack = c->sack_ok && c->stack->cfg.tcp_recovery == TL_RECOVERY_RACK;
+	c->rack.on = c->sack_ok && c->stack->cfg.tcp_recovery == TL_RECOVERY_RACK;
 	/* RFC 7323 3.2: timestamps only when both SYNs carry them. */
 	c->ts.ok = c->stack->cfg.tcp_timestamps && th->opts.has_ts;
 	if (c->ts.ok) {
 		c->ts.recent = th->opts.ts_val;
-		c->ts.recent_at = c->stack->now;
+		c->ts_recent_at = c->stack->now;
 		c->mss -= 12; /* RFC 6691 2: SMSS excludes the 12 bytes of TSopt each segment carries */
 	}
 	if (th->opts.has_wscale) {
@@ -111,7 +111,7 @@ static void listen_input(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *i
 static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 		       const struct tcp_hdr *th, const uint32_t *iss_floor)
 {
-	if (l->half_open >= l->backlog) {
+	if (l->fl->half_open >= l->fl->backlog) {
 		if (s->cfg.tcp_syncookies)
 			tcp_cookie_reply(s, l, ip, th);
 		else
@@ -125,7 +125,7 @@ static void listen_syn(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,
 	}
 	if (iss_floor && seq_lt(c->iss, *iss_floor)) {
 		c->iss = *iss_floor;
-		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->sb.high = c->iss;
+		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->fl->sb.high = c->iss;
 	}
 	/* third: SYN. Remember the peer, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
 	tcp_learn_peer_syn(c, th);
@@ -162,15 +162,15 @@ static void syn_sent_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	}
 	tcp_learn_peer_syn(c, th);
 	if (has_ack) {
-		if (c->rtt.timing) {
-			tcp_rtt_sample(c, (uint32_t)(s->now - c->rtt.start));
-			c->rtt.timing = false;
+		if (c->fl->rtt.timing) {
+			tcp_rtt_sample(c, (uint32_t)(s->now - c->fl->rtt.start));
+			c->fl->rtt.timing = false;
 		}
 		c->snd_una = th->ack;
 	}
 	if (seq_gt(c->snd_una, c->iss)) {
 		tcp_timer_rto_stop(c);
-		c->retries = 0;
+		c->fl->retries = 0;
 		tcp_set_state(c, TL_ESTABLISHED);
 		c->ack_now = true;
 		c->pending |= TCP_EV_CONNECTED;
@@ -189,7 +189,7 @@ static void challenge_ack(struct tl_tcp *c)
 
 	/* RFC 5961 7: challenge ACKs are throttled, per connection first (so no
 	 * single connection can probe the shared budget, CVE-2016-5696)... */
-	if (iv && s->now < c->challenge_next) {
+	if (iv && s->now < c->fl->challenge_next) {
 		s->cnt.tcp_challenge_ack_conn_limited++;
 		return;
 	}
@@ -198,7 +198,7 @@ static void challenge_ack(struct tl_tcp *c)
 		s->cnt.tcp_challenge_ack_limited++;
 		return;
 	}
-	c->challenge_next = s->now + TL_MS(iv);
+	c->fl->challenge_next = s->now + TL_MS(iv);
 	s->cnt.tcp_out_challenge_ack++;
 	tcp_send_ack(c);
 }
@@ -264,9 +264,9 @@ static void dsack_note(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (!c->sack_ok || th->data_len == 0 || !seq_lt(start, c->rcv_nxt))
 		return;
 	uint32_t end = seq_min(start + (uint32_t)th->data_len, c->rcv_nxt);
-	c->dsack_pending = true;
-	c->dsack_start = start;
-	c->dsack_end = end;
+	c->fl->dsack_pending = true;
+	c->fl->dsack_start = start;
+	c->fl->dsack_end = end;
 	c->stack->cnt.tcp_dsack_out++;
 }
 
@@ -322,7 +322,7 @@ static void window_reopened(struct tl_tcp *c)
 	if (!seq_lt(c->snd_una + c->snd_wnd, c->snd_nxt))
 		return;
 	c->stack->cnt.tcp_snd_wnd_shrunk++;
-	c->rtt.timing = false; /* RFC 6298 3 (Karn): what follows is resent */
+	c->fl->rtt.timing = false; /* RFC 6298 3 (Karn): what follows is resent */
 	tcp_rec_resend_all(c);
 	tcp_timer_rto_restart(c);
 }
@@ -342,7 +342,7 @@ static void update_window(struct tl_tcp *c, const struct tcp_hdr *th)
 			c->max_snd_wnd = c->snd_wnd;
 		/* The peer answers our probes: persisting is not failing. */
 		if (c->snd_wnd == 0)
-			c->retries = 0;
+			c->fl->retries = 0;
 		else if (was_closed)
 			window_reopened(c);
 	}
@@ -358,10 +358,10 @@ static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	/* RFC 6298 2: an RTT sample when the timed segment is acknowledged
 	 * (and nothing was resent meanwhile that this ACK may have waited for);
 	 * with timestamps, every ACK gives one (tcp_rtt_from_ack). */
-	if (c->rtt.timing && seq_gt(th->ack, c->rtt.seq) && !c->ts.ok) {
-		if (!c->rtt.dirty)
-			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt.start));
-		c->rtt.timing = false;
+	if (c->fl->rtt.timing && seq_gt(th->ack, c->fl->rtt.seq) && !c->ts.ok) {
+		if (!c->fl->rtt.dirty)
+			tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->fl->rtt.start));
+		c->fl->rtt.timing = false;
 	}
 	tcp_sb_ack(c, th->ack);
 	tcp_rtt_from_ack(c, th);
@@ -370,11 +370,11 @@ static void tcp_ack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	c->snd_una = th->ack;
 	/* Keep recover just behind SND.UNA outside recovery, so that it never
 	 * falls 2^31 behind and reads as ahead (RFC 6582 only compares with it). */
-	if (c->rec.state == TCP_REC_OPEN && seq_gt(c->snd_una, c->recover))
+	if (c->fl->rec.state == TCP_REC_OPEN && seq_gt(c->snd_una, c->recover))
 		c->recover = c->snd_una - 1;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
-	c->retries = 0;
+	c->fl->retries = 0;
 	/* RFC 6298 5.2 and 5.3: stop the timer when all is acked, else restart. */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_rto_stop(c);
@@ -435,13 +435,13 @@ static bool ack_input(struct tl_tcp *c, const struct ipv4_hdr *ip,
 	/* An old ACK (reordered on the way) acknowledges nothing new. */
 	uint32_t acked = seq_gt(th->ack, c->snd_una) ? th->ack - c->snd_una : 0;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
-	enum tcp_rec_state was = c->rec.state;
+	enum tcp_rec_state was = c->fl->rec.state;
 	tcp_rec_sacks(c, th);
 	if (acked)
 		tcp_ack_received(c, th);
 	tcp_rec_ack(c, th, acked, data);
 	/* RFC 8985 7.2: recovery ended on this ACK: the probe timer may run now. */
-	if (was != TCP_REC_OPEN && c->rec.state == TCP_REC_OPEN && c->xtimer == TCP_XT_RTO &&
+	if (was != TCP_REC_OPEN && c->fl->rec.state == TCP_REC_OPEN && c->fl->xtimer == TCP_XT_RTO &&
 	    c->snd_una != c->snd_max)
 		tcp_timer_arm(c);
 	update_window(c, th);
@@ -463,7 +463,7 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 		return;
 	}
 	tl_stack *s = c->stack;
-	bool in_order = t->seq == c->rcv_nxt && c->ooo_n == 0;
+	bool in_order = t->seq == c->rcv_nxt && c->fl->ooo_n == 0;
 
 	if (tcp_reass_insert(c, t->seq, t->data, t->len))
 		c->pending |= TCP_EV_READABLE;
@@ -473,16 +473,16 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 		return;
 	}
 	/* RFC 1122 4.2.3.2: ACK at least every second segment, else within the delay. */
-	c->unacked_bytes += t->len;
-	bool second = ++c->unacked_segs >= 2 || c->unacked_bytes >= 2u * c->mss;
+	c->fl->unacked_bytes += t->len;
+	bool second = ++c->fl->unacked_segs >= 2 || c->fl->unacked_bytes >= 2u * c->mss;
 	uint32_t batch = s->cfg.tcp_ack_batch_max;
-	if (second && batch && c->unacked_bytes < batch) {
+	if (second && batch && c->fl->unacked_bytes < batch) {
 		/* Not RFC 1122: one ACK per batch the driver read, as Linux's GRO does. */
-		c->ack_at_poll = true;
+		c->fl->ack_at_poll = true;
 		tcp_set_delack_at(c, s->now);
 	} else if (second)
 		c->ack_now = true;
-	else if (c->delack_at == TL_TIME_NEVER)
+	else if (c->fl->delack_at == TL_TIME_NEVER)
 		tcp_set_delack_at(c, s->now + TL_MS(s->cfg.tcp_delack_ms));
 }
 
@@ -520,10 +520,10 @@ static bool paws_reject(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (!c->ts.ok || !th->opts.has_ts || (th->flags & TCP_RST) ||
 	    !seq_lt(th->opts.ts_val, c->ts.recent))
 		return false;
-	if (c->stack->now - c->ts.recent_at <= PAWS_IDLE)
+	if (c->stack->now - c->ts_recent_at <= PAWS_IDLE)
 		return true;
 	c->ts.recent = th->opts.ts_val;
-	c->ts.recent_at = c->stack->now;
+	c->ts_recent_at = c->stack->now;
 	return false;
 }
 
@@ -533,7 +533,7 @@ static void ts_update_recent(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (c->ts.ok && th->opts.has_ts && seq_geq(th->opts.ts_val, c->ts.recent) &&
 	    seq_leq(th->seq, c->ts.last_ack_sent)) {
 		c->ts.recent = th->opts.ts_val;
-		c->ts.recent_at = c->stack->now;
+		c->ts_recent_at = c->stack->now;
 	}
 }
 
@@ -543,9 +543,9 @@ static void fin_arrives(struct tl_tcp *c, const struct seg_text *t)
 {
 	if (t->fin && !c->rcv_fin_known) {
 		c->rcv_fin_known = true;
-		c->rcv_fin_seq = t->seq + t->len;
+		c->fl->rcv_fin_seq = t->seq + t->len;
 	}
-	if (c->rcv_fin_known && !c->fin_rcvd && c->rcv_nxt == c->rcv_fin_seq)
+	if (c->rcv_fin_known && !c->fin_rcvd && c->rcv_nxt == c->fl->rcv_fin_seq)
 		fin_input(c);
 	else if (t->fin && c->state == TL_TIME_WAIT)
 		tcp_enter_time_wait(c);
@@ -612,7 +612,7 @@ static void tcp_fire_events(struct tl_tcp *c)
 
 	c->pending = 0;
 	if (ev & TCP_EV_ACCEPTED) {
-		struct tl_tcp *l = c->listener;
+		struct tl_tcp *l = c->fl->listener;
 		if (!l) {
 			tl_tcp_abort(c); /* the listener is gone: nobody to accept */
 			return;
@@ -635,6 +635,8 @@ static void tcp_fire_events(struct tl_tcp *c)
 
 void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th)
 {
+	if (!tcp_flight_get(c))
+		return; /* no memory: the segment is dropped (counted), as if lost */
 	c->in_input = true;
 	if (c->state == TL_SYN_SENT)
 		syn_sent_input(c, ip, th);
@@ -645,6 +647,7 @@ void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tc
 		tcp_fire_events(c);
 	c->in_input = false;
 	tcp_output(c);
+	tcp_flight_after_input(c);
 }
 
 /* RFC 1122 4.2.2.13: a SYN above RCV.NXT may reopen a passive TIME_WAIT, with

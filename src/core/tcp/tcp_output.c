@@ -59,18 +59,18 @@ static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
 	uint32_t first = 0;
 
 	o->sack_n = 0;
-	if (c->dsack_pending)
-		sack_add(o, c->dsack_start, c->dsack_end);
-	for (uint32_t i = 0; i < c->ooo_n; i++)
-		if (seq_in(c->ooo_last, c->ooo[i].start, c->ooo[i].end))
+	if (c->fl->dsack_pending)
+		sack_add(o, c->fl->dsack_start, c->fl->dsack_end);
+	for (uint32_t i = 0; i < c->fl->ooo_n; i++)
+		if (seq_in(c->fl->ooo_last, c->fl->ooo[i].start, c->fl->ooo[i].end))
 			first = i;
-	if (c->ooo_n)
-		sack_add(o, c->ooo[first].start, tcp_ooo_end(c, first));
-	for (uint32_t i = 0; i < c->ooo_n && o->sack_n < sack_max(c); i++)
+	if (c->fl->ooo_n)
+		sack_add(o, c->fl->ooo[first].start, tcp_ooo_end(c, first));
+	for (uint32_t i = 0; i < c->fl->ooo_n && o->sack_n < sack_max(c); i++)
 		if (i != first)
-			sack_add(o, c->ooo[i].start, tcp_ooo_end(c, i));
+			sack_add(o, c->fl->ooo[i].start, tcp_ooo_end(c, i));
 	if (tcp_ooo_fin_alone(c) && o->sack_n < sack_max(c))
-		sack_add(o, c->rcv_fin_seq, c->rcv_fin_seq + 1);
+		sack_add(o, c->fl->rcv_fin_seq, c->fl->rcv_fin_seq + 1);
 }
 
 static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
@@ -91,7 +91,7 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 		o.has_ts = (flags & TCP_ACK) ? c->ts.ok : c->stack->cfg.tcp_timestamps != 0;
 	} else {
 		o.has_ts = c->ts.ok; /* RFC 7323 3.2: then in every segment */
-		if ((flags & TCP_ACK) && c->sack_ok && (tcp_ooo_ranges(c) || c->dsack_pending))
+		if ((flags & TCP_ACK) && c->sack_ok && c->fl && (tcp_ooo_ranges(c) || c->fl->dsack_pending))
 			sack_blocks(c, &o);
 	}
 	if (o.has_ts) {
@@ -116,7 +116,18 @@ static void build(tl_stack *s, uint8_t *seg, uint32_t src, uint32_t dst, const s
 	put16(seg + 16, (uint16_t)~csum_fold(sum));
 }
 
-/* Sends one segment of the connection; data comes from the send buffer. */
+/* Whatever waited for an ACK has it now. */
+static void ack_sent(struct tl_tcp *c)
+{
+	tcp_set_delack_at(c, TL_TIME_NEVER);
+	c->fl->dsack_pending = false; /* RFC 2883 4: reported once */
+	c->fl->unacked_segs = 0;
+	c->fl->unacked_bytes = 0;
+	c->fl->ack_at_poll = false;
+}
+
+/* Sends one segment of the connection (without an in-flight part, a bare
+ * ACK or RST); data comes from the send buffer. */
 static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t len)
 {
 	tl_stack *s = c->stack;
@@ -135,14 +146,11 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	h.flags = flags;
 	h.wnd = window_field(c, flags);
 	h.data_len = len;
-	build(s, seg, c->laddr, c->raddr, &h, opt_len, len);
+	build(s, seg, s->cfg.addr, c->raddr, &h, opt_len, len);
 	if (flags & TCP_ACK) {
-		tcp_set_delack_at(c, TL_TIME_NEVER);
+		if (c->fl)
+			ack_sent(c);
 		c->ts.last_ack_sent = c->rcv_nxt; /* RFC 7323 4.3 */
-		c->dsack_pending = false; /* RFC 2883 4: reported once */
-		c->unacked_segs = 0;
-		c->unacked_bytes = 0;
-		c->ack_at_poll = false;
 		uint32_t edge = c->rcv_nxt + ((uint32_t)h.wnd << ((flags & TCP_SYN) ? 0 : c->rcv_wscale));
 		if (seq_gt(edge, c->rcv_adv) || (flags & TCP_SYN))
 			c->rcv_adv = edge;
@@ -150,7 +158,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	}
 	if (tl_tracing(s)) {
 		tcp_parse_options(seg + TCP_HDR_LEN, opt_len, &h.opts);
-		tcp_trace_segment(s, c, true, c->laddr, c->raddr, &h);
+		tcp_trace_segment(s, c, true, s->cfg.addr, c->raddr, &h);
 	}
 	s->cnt.tcp_out++;
 	if (flags & TCP_RST)
@@ -268,20 +276,20 @@ static void sent_new(struct tl_tcp *c, uint32_t seq, uint32_t seg_len)
 	if (seq != c->iss)
 		tcp_sb_sent(c, seq, end); /* data and FIN: the SYN is not on the scoreboard */
 	/* RFC 6298 3 + Karn: time one segment, never a retransmitted one. */
-	if (!c->rtt.timing && seq_geq(seq, c->snd_max)) {
-		c->rtt.timing = true;
-		c->rtt.dirty = false;
-		c->rtt.seq = seq;
-		c->rtt.start = c->stack->now;
+	if (!c->fl->rtt.timing && seq_geq(seq, c->snd_max)) {
+		c->fl->rtt.timing = true;
+		c->fl->rtt.dirty = false;
+		c->fl->rtt.seq = seq;
+		c->fl->rtt.start = c->stack->now;
 	}
 	c->snd_nxt = end;
 	if (seq_gt(end, c->snd_max))
 		c->snd_max = end;
 	/* RFC 6298 5.1: start the timer when data goes out and it is off;
 	 * RFC 8985 7.2: restart a probe timer when new data goes out. */
-	if (c->rto_at == TL_TIME_NEVER || c->xtimer == TCP_XT_PERSIST) {
+	if (c->fl->rto_at == TL_TIME_NEVER || c->fl->xtimer == TCP_XT_PERSIST) {
 		tcp_timer_arm(c);
-	} else if (c->xtimer == TCP_XT_PTO && fresh) {
+	} else if (c->fl->xtimer == TCP_XT_PTO && fresh) {
 		tcp_timer_pto_sent(c, was_one);
 	}
 }
@@ -315,8 +323,8 @@ static uint32_t usable_window(const struct tl_tcp *c)
 		used = tcp_sb_pipe(c); /* RFC 6675 5: what is in the network */
 	} else {
 		/* RFC 3042: the first two duplicate ACKs each let one new segment out. */
-		if (c->rec.state != TCP_REC_FAST && c->rec.dupacks && c->rec.dupacks <= 2)
-			cwnd += c->rec.dupacks * (uint32_t)c->mss;
+		if (c->fl->rec.state != TCP_REC_FAST && c->fl->rec.dupacks && c->fl->rec.dupacks <= 2)
+			cwnd += c->fl->rec.dupacks * (uint32_t)c->mss;
 		used = c->snd_nxt - c->snd_una;
 	}
 	uint32_t room = cwnd > used ? cwnd - used : 0;
@@ -331,7 +339,7 @@ static bool fin_due(const struct tl_tcp *c)
 /* Data per segment: the MSS less the options it carries (RFC 9293 3.7.1). */
 uint32_t tcp_seg_room_sack(const struct tl_tcp *c)
 {
-	uint32_t blocks = tcp_ooo_ranges(c) + c->dsack_pending;
+	uint32_t blocks = tcp_ooo_ranges(c) + c->fl->dsack_pending;
 	uint32_t n = blocks < sack_max(c) ? blocks : sack_max(c);
 
 	return c->mss - (c->sack_ok && n ? 4 + 8 * n : 0);
@@ -362,7 +370,7 @@ static bool output_data(struct tl_tcp *c)
 {
 	bool sent = false;
 
-	if (tcp_rec_rack(c) && c->sb.lost > c->sb.retrans)
+	if (tcp_rec_rack(c) && c->fl->sb.lost > c->fl->sb.retrans)
 		sent = tcp_rec_resend_lost(c);
 	while (seq_lt(c->snd_nxt, tcp_data_end(c)) && !tcp_sb_full(c)) {
 		/* Resending after a timeout: skip what the peer has SACKed (RFC 6675 5.1). */
@@ -404,7 +412,7 @@ static bool output_data(struct tl_tcp *c)
 
 void tcp_output(struct tl_tcp *c)
 {
-	if (c->dead || c->in_input)
+	if (c->dead || c->in_input || !tcp_flight_get(c))
 		return;
 	switch (c->state) {
 	case TL_SYN_SENT:
@@ -443,9 +451,9 @@ void tcp_send_probe(struct tl_tcp *c)
  * cumulative ACK past both may have waited for the resent one. */
 static void karn(struct tl_tcp *c, uint32_t seq, uint32_t len)
 {
-	if (c->rtt.timing && seq_in(c->rtt.seq, seq, seq + (len ? len : 1)))
-		c->rtt.timing = false;
-	c->rtt.dirty = true;
+	if (c->fl->rtt.timing && seq_in(c->fl->rtt.seq, seq, seq + (len ? len : 1)))
+		c->fl->rtt.timing = false;
+	c->fl->rtt.dirty = true;
 }
 
 void tcp_resend(struct tl_tcp *c, uint32_t seq, uint32_t len)

@@ -18,20 +18,20 @@ static bool sent_after(tl_time t1, uint32_t o1, tl_time t2, uint32_t o2)
 /* RFC 8985 6.2 steps 2 and 3, for each segment newly acked or SACKed. */
 void tcp_rack_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 	uint32_t rtt = (uint32_t)(c->stack->now - g->xmit);
 	bool resent = g->flags & TCP_SEG_EVER_RETRANS;
 
 	/* step 3: delivered below what an earlier ACK SACKed, never resent:
 	 * reordered (blocks of this ACK, and what it acks, do not count) */
 	if (!resent && seq_lt(g->end, r->fack))
-		r->reordering_seen = true;
+		c->rack.reordering_seen = true;
 	/* step 2: a resent segment's ACK may answer the original: an RTT
 	 * below the minimum is not believed */
-	if (resent && rtt < r->min_rtt_us)
+	if (resent && rtt < c->rack.min_rtt_us)
 		return;
-	if (!resent && (r->min_rtt_us == 0 || rtt < r->min_rtt_us))
-		r->min_rtt_us = rtt ? rtt : 1;
+	if (!resent && (c->rack.min_rtt_us == 0 || rtt < c->rack.min_rtt_us))
+		c->rack.min_rtt_us = rtt ? rtt : 1;
 	r->rack_rtt_us = rtt;
 	if (sent_after(g->xmit, g->order, r->rack_xmit, r->rack_order)) {
 		r->rack_xmit = g->xmit;
@@ -42,7 +42,7 @@ void tcp_rack_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 /* RFC 8985 6.2 step 4: a D-SACK widens the window, once per round trip. */
 void tcp_rack_dsack(struct tl_tcp *c)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	if (r->dsack_round_set && seq_geq(c->snd_una, r->dsack_round))
 		r->dsack_round_set = false;
@@ -50,31 +50,32 @@ void tcp_rack_dsack(struct tl_tcp *c)
 		return;
 	r->dsack_round = c->snd_max;
 	r->dsack_round_set = true;
-	r->reo_wnd_mult++;
-	r->reo_wnd_persist = PERSIST_ROUNDS;
+	if (c->rack.reo_wnd_mult < UINT16_MAX)
+		c->rack.reo_wnd_mult++; /* the window is at most SRTT long anyway */
+	c->rack.reo_wnd_persist = PERSIST_ROUNDS;
 }
 
 /* RFC 8985 6.2 step 4: after 16 recoveries without a D-SACK, narrow it again. */
 void tcp_rack_episode_end(struct tl_tcp *c)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rack *k = &c->rack;
 
-	if (r->reo_wnd_persist && --r->reo_wnd_persist == 0)
-		r->reo_wnd_mult = 1;
+	if (k->reo_wnd_persist && --k->reo_wnd_persist == 0)
+		k->reo_wnd_mult = 1;
 }
 
 /* RFC 8985 6.2 step 4: the reordering window. */
 static uint64_t reo_wnd(const struct tl_tcp *c)
 {
-	const struct tcp_rec *r = &c->rec;
+	const struct tcp_rec *r = &c->fl->rec;
 
-	if (!r->reordering_seen) {
+	if (!c->rack.reordering_seen) {
 		if (r->state != TCP_REC_OPEN)
 			return 0;
-		if (c->sb.sacked >= DUPTHRESH * c->mss)
+		if (c->fl->sb.sacked >= DUPTHRESH * c->mss)
 			return 0;
 	}
-	uint64_t w = (uint64_t)r->min_rtt_us / 4 * (r->reo_wnd_mult ? r->reo_wnd_mult : 1);
+	uint64_t w = (uint64_t)c->rack.min_rtt_us / 4 * (c->rack.reo_wnd_mult ? c->rack.reo_wnd_mult : 1);
 	return w < c->rtt.srtt_us ? w : c->rtt.srtt_us;
 }
 
@@ -83,13 +84,13 @@ static uint64_t reo_wnd(const struct tl_tcp *c)
  * is due (the reordering timer, 6.3), 0 if none. */
 uint64_t tcp_rack_detect_loss(struct tl_tcp *c, uint32_t *newly_lost)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 	uint64_t wnd = reo_wnd(c), wait = 0;
 	tl_time now = c->stack->now;
 
 	if (!r->rack_xmit)
 		return 0;
-	for (uint32_t i = 0; i < c->sb.n; i++) {
+	for (uint32_t i = 0; i < c->fl->sb.n; i++) {
 		struct tcp_seg *g = tcp_sb_at(c, i);
 		uint8_t f = g->flags & (TCP_SEG_SACKED | TCP_SEG_LOST | TCP_SEG_RETRANS);
 		if (f & TCP_SEG_SACKED || f == TCP_SEG_LOST)
@@ -115,11 +116,11 @@ uint64_t tcp_rack_detect_loss(struct tl_tcp *c, uint32_t *newly_lost)
  * with nothing sent after it, would otherwise wait for the RTO. */
 static bool probe_allowed(const struct tl_tcp *c)
 {
-	bool phase = (c->rec.state == TCP_REC_OPEN && seq_geq(c->snd_una, c->recover)) ||
-		     (c->rec.state == TCP_REC_FAST && c->rec.rack);
+	bool phase = (c->fl->rec.state == TCP_REC_OPEN && seq_geq(c->snd_una, c->recover)) ||
+		     (c->fl->rec.state == TCP_REC_FAST && c->rack.on);
 
 	return c->stack->cfg.tcp_tlp && c->sack_ok && c->rtt.srtt_us &&
-	       c->snd_max != c->snd_una && c->snd_wnd && phase && !c->rec.tlp_out &&
+	       c->snd_max != c->snd_una && c->snd_wnd && phase && !c->fl->rec.tlp_out &&
 	       (c->state == TL_ESTABLISHED || c->state == TL_CLOSE_WAIT);
 }
 
@@ -140,20 +141,20 @@ void tcp_send_loss_probe(struct tl_tcp *c)
 	/* RFC 8985 7.3: one new segment, even past cwnd, if the peer's window
 	 * takes it... */
 	c->stack->cnt.tcp_loss_probes++;
-	c->rec.tlp_out = true;
+	c->fl->rec.tlp_out = true;
 	c->cong.cwnd += c->mss;
 	tcp_output(c);
 	c->cong.cwnd -= c->mss;
-	c->rec.tlp_rexmit = c->snd_max == before;
-	if (c->rec.tlp_rexmit) {
+	c->fl->rec.tlp_rexmit = c->snd_max == before;
+	if (c->fl->rec.tlp_rexmit) {
 		/* ...else the last segment sent, again. */
 		uint32_t end = c->fin_sent ? c->fin_seq : c->snd_max;
 		uint32_t room = tcp_seg_room(c);
 		uint32_t len = end - c->snd_una < room ? end - c->snd_una : room;
 		tcp_resend(c, end - len, len);
 	}
-	c->rec.tlp_end = c->snd_max;
-	tcp_trace_cwnd(c, c->rec.tlp_rexmit ? "loss probe, last segment again" : "loss probe, new data");
+	c->fl->rec.tlp_end = c->snd_max;
+	tcp_trace_cwnd(c, c->fl->rec.tlp_rexmit ? "loss probe, last segment again" : "loss probe, new data");
 	tcp_timer_rto_restart(c);
 }
 
@@ -162,7 +163,7 @@ void tcp_send_loss_probe(struct tl_tcp *c)
  * past the probe without one says it did not: reduce, as for a loss. */
 void tcp_tlp_ack(struct tl_tcp *c, const struct tcp_hdr *th)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	if (!r->tlp_out)
 		return;

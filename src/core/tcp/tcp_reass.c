@@ -56,22 +56,22 @@ static bool ooo_add(struct tl_tcp *c, uint32_t start, uint32_t end)
 {
 	uint32_t max = c->stack->cfg.tcp_ooo_max;
 
-	if (!c->ooo) {
-		c->ooo = calloc(max ? max : 1, sizeof *c->ooo);
-		if (!c->ooo)
+	if (!c->fl->ooo) {
+		c->fl->ooo = calloc(max ? max : 1, sizeof *c->fl->ooo);
+		if (!c->fl->ooo)
 			return false;
 	}
-	return tcp_ranges_add(c->ooo, &c->ooo_n, max, start, end);
+	return tcp_ranges_add(c->fl->ooo, &c->fl->ooo_n, max, start, end);
 }
 
-/* Keeps c->ooo_held and the table's global sum up to date. */
+/* Keeps c->fl->ooo_held and the table's global sum up to date. */
 static void tcp_ooo_account(struct tl_tcp *c)
 {
-	uint32_t held = c->ooo_n ? c->ooo[c->ooo_n - 1].end - c->rcv_nxt : 0;
+	uint32_t held = c->fl->ooo_n ? c->fl->ooo[c->fl->ooo_n - 1].end - c->rcv_nxt : 0;
 
 	c->stack->tcp->ooo_bytes += held;
-	c->stack->tcp->ooo_bytes -= c->ooo_held;
-	c->ooo_held = held;
+	c->stack->tcp->ooo_bytes -= c->fl->ooo_held;
+	c->fl->ooo_held = held;
 }
 
 /* The buffer a peer makes us hold past a hole, bounded over all connections. */
@@ -79,9 +79,9 @@ static bool ooo_global_room(struct tl_tcp *c, uint32_t extent)
 {
 	uint64_t max = c->stack->cfg.tcp_ooo_bytes_max;
 
-	if (extent <= c->ooo_held || max == 0)
+	if (extent <= c->fl->ooo_held || max == 0)
 		return true;
-	return c->stack->tcp->ooo_bytes - c->ooo_held + extent <= max;
+	return c->stack->tcp->ooo_bytes - c->fl->ooo_held + extent <= max;
 }
 
 /* checkpoint 2 */
@@ -106,7 +106,7 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 		}
 		ring_write_at(&c->rcvbuf, c->rcvbuf.len + off, data, len);
 		tcp_ooo_account(c);
-		c->ooo_last = seq;
+		c->fl->ooo_last = seq;
 		s->cnt.tcp_ooo_queued++;
 		return 0;
 	}
@@ -114,10 +114,10 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 	uint32_t before = c->rcv_nxt;
 	c->rcv_nxt += len;
 	/* The hole may now be filled: pull in every range that became contiguous. */
-	while (c->ooo_n && seq_leq(c->ooo[0].start, c->rcv_nxt)) {
-		if (seq_gt(c->ooo[0].end, c->rcv_nxt))
-			c->rcv_nxt = c->ooo[0].end;
-		tcp_ranges_drop_below(c->ooo, &c->ooo_n, c->rcv_nxt);
+	while (c->fl->ooo_n && seq_leq(c->fl->ooo[0].start, c->rcv_nxt)) {
+		if (seq_gt(c->fl->ooo[0].end, c->rcv_nxt))
+			c->rcv_nxt = c->fl->ooo[0].end;
+		tcp_ranges_drop_below(c->fl->ooo, &c->fl->ooo_n, c->rcv_nxt);
 	}
 	uint32_t added = c->rcv_nxt - before;
 	c->rcvbuf.len += added;

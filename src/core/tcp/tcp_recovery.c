@@ -13,7 +13,7 @@
 /* RFC 3708 2: the reduction of this episode may be undone later. */
 static void arm_undo(struct tl_tcp *c)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	r->undo_armed = true;
 	r->undo_retrans = 0;
@@ -26,7 +26,7 @@ static void arm_undo(struct tl_tcp *c)
  * none was needed, so neither was the reduction. */
 static void undo(struct tl_tcp *c, const char *why)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	r->undo_armed = false;
 	if (c->cong.cwnd < r->prior_cwnd)
@@ -56,7 +56,7 @@ static bool is_dsack(const struct tcp_hdr *th)
 
 static void dsack_seen(struct tl_tcp *c, uint32_t start, uint32_t end)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 	uint32_t segs = (end - start + c->mss - 1) / c->mss;
 
 	c->stack->cnt.tcp_dsack_in++;
@@ -73,7 +73,7 @@ static void dsack_seen(struct tl_tcp *c, uint32_t start, uint32_t end)
 
 void tcp_rec_delivered(struct tl_tcp *c, const struct tcp_seg *g)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	r->delivered += g->end - g->start;
 	if (g->flags & TCP_SEG_EVER_RETRANS)
@@ -88,9 +88,9 @@ static void sack_range(struct tl_tcp *c, uint32_t start, uint32_t end)
 {
 	uint32_t i = tcp_sb_find(c, start);
 
-	if (i < c->sb.n && seq_lt(tcp_sb_at(c, i)->start, start) && tcp_sb_split(c, i, start))
+	if (i < c->fl->sb.n && seq_lt(tcp_sb_at(c, i)->start, start) && tcp_sb_split(c, i, start))
 		i++;
-	for (; i < c->sb.n && seq_lt(tcp_sb_at(c, i)->start, end); i++) {
+	for (; i < c->fl->sb.n && seq_lt(tcp_sb_at(c, i)->start, end); i++) {
 		if (seq_gt(tcp_sb_at(c, i)->end, end) && !tcp_sb_split(c, i, end))
 			break;
 		struct tcp_seg *g = tcp_sb_at(c, i);
@@ -98,9 +98,9 @@ static void sack_range(struct tl_tcp *c, uint32_t start, uint32_t end)
 			continue;
 		tcp_rec_delivered(c, g);
 		tcp_sb_mark_sacked(c, g);
-		if (seq_gt(g->end, c->sb.high)) {
-			c->sb.high = g->end;
-			c->rec.sacked_new = true;
+		if (seq_gt(g->end, c->fl->sb.high)) {
+			c->fl->sb.high = g->end;
+			c->fl->rec.sacked_new = true;
 		}
 	}
 }
@@ -133,11 +133,11 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 	uint32_t blk[TCP_MAX_SACK][2];
 	uint8_t first = 0;
 
-	c->rec.delivered = 0;
-	c->rec.fack = c->sb.high;
-	c->rec.delivered_xmit = 0;
-	c->rec.delivered_resent = false;
-	c->rec.sacked_new = false;
+	c->fl->rec.delivered = 0;
+	c->fl->rec.fack = c->fl->sb.high;
+	c->fl->rec.delivered_xmit = 0;
+	c->fl->rec.delivered_resent = false;
+	c->fl->rec.sacked_new = false;
 	tcp_tlp_ack(c, th);
 	if (!c->sack_ok || th->opts.sack_n == 0)
 		return;
@@ -150,9 +150,9 @@ void tcp_rec_sacks(struct tl_tcp *c, const struct tcp_hdr *th)
 		sack_range(c, blk[i][0], blk[i][1]);
 	/* RFC 6298 3: the timed segment, never resent, was SACKed: a sample
 	 * (the way Linux samples from SACKs; it keeps a backed-off RTO short-lived). */
-	if (c->rtt.timing && !c->ts.ok && tcp_sb_is_sacked(c, c->rtt.seq)) {
-		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->rtt.start));
-		c->rtt.timing = false;
+	if (c->fl->rtt.timing && !c->ts.ok && tcp_sb_is_sacked(c, c->fl->rtt.seq)) {
+		tcp_rtt_sample(c, (uint32_t)(c->stack->now - c->fl->rtt.start));
+		c->fl->rtt.timing = false;
 	}
 }
 
@@ -168,8 +168,8 @@ static void tcp_retransmit_first(struct tl_tcp *c)
 
 	if (len == 0 && !(c->fin_sent && !tcp_fin_acked(c)))
 		return;
-	c->rec.rexmit_mark = c->snd_max;
-	c->rec.rexmit_after_set = false;
+	c->fl->rec.rexmit_mark = c->snd_max;
+	c->fl->rec.rexmit_after_set = false;
 	tcp_resend(c, seq, len);
 }
 
@@ -177,15 +177,15 @@ static void tcp_retransmit_first(struct tl_tcp *c)
  * false if there is none. */
 static bool retransmit_hole(struct tl_tcp *c)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 	uint32_t seq = tcp_sb_sacked_end(c, seq_max(r->rexmit_next, c->snd_una));
 
 	/* Only below the highest SACK is a gap known to be lost. */
-	if (!seq_lt(seq, c->sb.high))
+	if (!seq_lt(seq, c->fl->sb.high))
 		return false;
 	uint32_t len = tcp_sb_unsacked_run(c, seq, tcp_seg_room(c));
-	if (len > c->sb.high - seq)
-		len = c->sb.high - seq;
+	if (len > c->fl->sb.high - seq)
+		len = c->fl->sb.high - seq;
 	if (len > tcp_data_end(c) - seq)
 		len = tcp_data_end(c) - seq;
 	if (len == 0)
@@ -208,14 +208,14 @@ static void newreno_ack(struct tl_tcp *c, uint32_t acked)
 		/* Full acknowledgment: min(ssthresh, max(FlightSize, SMSS) + SMSS). */
 		uint32_t f = (tcp_flight_size(c) > c->mss ? tcp_flight_size(c) : c->mss) + c->mss;
 		g->cwnd = f < g->ssthresh ? f : g->ssthresh;
-		c->rec.state = TCP_REC_OPEN;
+		c->fl->rec.state = TCP_REC_OPEN;
 		tcp_trace_cwnd(c, "recovery exit");
 		return;
 	}
 	/* Partial acknowledgment: resend the next hole, deflate by what was acked. */
-	if (seq_leq(c->rec.rexmit_next, c->snd_una)) {
+	if (seq_leq(c->fl->rec.rexmit_next, c->snd_una)) {
 		tcp_retransmit_first(c);
-		c->rec.rexmit_next = c->snd_una + c->mss;
+		c->fl->rec.rexmit_next = c->snd_una + c->mss;
 	}
 	retransmit_hole(c);
 	g->cwnd = g->cwnd > acked ? g->cwnd - acked : 0;
@@ -237,7 +237,7 @@ static bool is_dupack(const struct tl_tcp *c, const struct tcp_hdr *th)
 	/* RFC 9293 3.8.6.1: a closed window answers our probes; it says nothing of loss. */
 	if (th->wnd == 0)
 		return false;
-	return c->rec.sacked_new || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
+	return c->fl->rec.sacked_new || ((uint32_t)th->wnd << c->snd_wscale) == c->snd_wnd;
 }
 
 /* Three, or fewer when too little is in flight to produce three and
@@ -255,10 +255,10 @@ static uint32_t dupack_threshold(const struct tl_tcp *c)
  * retransmission of SND.UNA if data sent after it was SACKed (RACK's idea). */
 static void dupack_in_recovery(struct tl_tcp *c)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	c->cong.cwnd += c->mss;
-	if (seq_gt(c->sb.high, r->rexmit_mark) ||
+	if (seq_gt(c->fl->sb.high, r->rexmit_mark) ||
 	    (r->rexmit_after_set && tcp_sb_is_sacked(c, r->rexmit_after))) {
 		tcp_retransmit_first(c);
 		tcp_trace_cwnd(c, "lost retransmission, sent again");
@@ -272,9 +272,9 @@ static void begin_fast_recovery(struct tl_tcp *c)
 {
 	tcp_cc_loss(c);
 	c->recover = c->snd_max;
-	c->rec.state = TCP_REC_FAST;
-	c->rec.tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
-	if (c->xtimer == TCP_XT_PTO)
+	c->fl->rec.state = TCP_REC_FAST;
+	c->fl->rec.tlp_out = false; /* RFC 8985 7.4: recovery makes its own response */
+	if (c->fl->xtimer == TCP_XT_PTO)
 		tcp_timer_arm(c); /* a probe in recovery only on the RACK path */
 	c->stack->cnt.tcp_fast_rexmit++;
 }
@@ -285,14 +285,14 @@ static void fast_retransmit(struct tl_tcp *c)
 {
 	begin_fast_recovery(c);
 	tcp_retransmit_first(c);
-	c->rec.rexmit_next = c->snd_una + c->mss;
+	c->fl->rec.rexmit_next = c->snd_una + c->mss;
 	c->cong.cwnd = c->cong.ssthresh + 3u * c->mss;
 	tcp_trace_cwnd(c, "fast retransmit, recovery enter");
 }
 
 static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	c->stack->cnt.tcp_dupacks_in++;
 	r->dupacks++;
@@ -304,7 +304,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 	}
 	/* RFC 8985 6.2 and 7.4: the loss probe went out a PTO (2 SRTT) after
 	 * the rest and was SACKed, so by RACK's rule what is missing below it is lost. */
-	bool probe_sacked = r->tlp_out && seq_geq(c->sb.high, r->tlp_end);
+	bool probe_sacked = r->tlp_out && seq_geq(c->fl->sb.high, r->tlp_end);
 	if (r->dupacks != dupack_threshold(c) && !probe_sacked)
 		return;
 	/* RFC 6582 3.2 step 2: only a loss after the last recovery point, or
@@ -326,7 +326,7 @@ static void dupack_received(struct tl_tcp *c, const struct tcp_hdr *th)
 static void classic_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t acked,
 			uint32_t data)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 
 	if (!acked) {
 		if (is_dupack(c, th))
@@ -350,24 +350,25 @@ static void classic_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t ack
 static void prr_ack(struct tl_tcp *c)
 {
 	struct tcp_cong *g = &c->cong;
-	uint32_t pipe = tcp_sb_pipe(c), delivered = c->rec.delivered;
+	struct tcp_prr *p = &c->fl->prr;
+	uint32_t pipe = tcp_sb_pipe(c), delivered = c->fl->rec.delivered;
 	int64_t sndcnt;
 
-	g->prr_delivered += delivered;
+	p->prr_delivered += delivered;
 	if (pipe > g->ssthresh) {
 		/* proportional: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out */
-		uint64_t fs = g->recover_fs ? g->recover_fs : 1;
-		sndcnt = (int64_t)(((uint64_t)g->prr_delivered * g->ssthresh + fs - 1) / fs) - g->prr_out;
+		uint64_t fs = p->recover_fs ? p->recover_fs : 1;
+		sndcnt = (int64_t)(((uint64_t)p->prr_delivered * g->ssthresh + fs - 1) / fs) - p->prr_out;
 	} else {
 		/* slow start reduction bound: up to ssthresh, one MSS per ACK ahead */
-		int64_t ahead = (int64_t)g->prr_delivered - g->prr_out;
+		int64_t ahead = (int64_t)p->prr_delivered - p->prr_out;
 		int64_t limit = (ahead > delivered ? ahead : delivered) + c->mss;
 		int64_t gap = (int64_t)g->ssthresh - pipe;
 		sndcnt = gap < limit ? gap : limit;
 	}
 	if (sndcnt < 0)
 		sndcnt = 0;
-	if (sndcnt == 0 && g->prr_out == 0)
+	if (sndcnt == 0 && p->prr_out == 0)
 		sndcnt = c->mss; /* the fast retransmit itself always goes */
 	sndcnt = (sndcnt + c->mss - 1) / c->mss * c->mss;
 	g->cwnd = pipe + (uint32_t)sndcnt;
@@ -376,35 +377,35 @@ static void prr_ack(struct tl_tcp *c)
 /* RFC 6675 5 and RFC 8985 6.2: a loss is detected; reduce once per window. */
 static void enter_fast(struct tl_tcp *c)
 {
-	struct tcp_cong *g = &c->cong;
+	struct tcp_prr *p = &c->fl->prr;
 
 	arm_undo(c);
 	begin_fast_recovery(c);
-	g->prr_delivered = g->prr_out = 0;
-	g->recover_fs = tcp_flight_size(c); /* RFC 6937 3: RecoverFS */
+	p->prr_delivered = p->prr_out = 0;
+	p->recover_fs = tcp_flight_size(c); /* RFC 6937 3: RecoverFS */
 	tcp_trace_cwnd(c, "RACK: loss detected, recovery enter");
 }
 
 /* RFC 6675 5 / RFC 6937: recovery ends when SND.UNA passes recover. */
 static void recovery_done(struct tl_tcp *c)
 {
-	if (c->rec.state == TCP_REC_FAST) {
+	if (c->fl->rec.state == TCP_REC_FAST) {
 		c->cong.cwnd = c->cong.ssthresh; /* RFC 6937 3.1: at the end, cwnd = ssthresh */
 		tcp_trace_cwnd(c, "recovery exit");
 	}
-	c->rec.state = TCP_REC_OPEN;
+	c->fl->rec.state = TCP_REC_OPEN;
 	tcp_rack_episode_end(c);
 }
 
 static void rack_ack(struct tl_tcp *c, uint32_t data)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 	uint32_t lost = 0;
 	uint64_t wait = 0;
 
 	if (r->state != TCP_REC_OPEN && seq_geq(c->snd_una, c->recover))
 		recovery_done(c);
-	if (r->delivered && (c->sb.sacked || c->sb.lost || r->state != TCP_REC_OPEN))
+	if (r->delivered && (c->fl->sb.sacked || c->fl->sb.lost || r->state != TCP_REC_OPEN))
 		wait = tcp_rack_detect_loss(c, &lost);
 	if (lost && r->state == TCP_REC_OPEN)
 		enter_fast(c);
@@ -421,8 +422,8 @@ static void rack_ack(struct tl_tcp *c, uint32_t data)
  * spurious. RFC 4015 3: take the reduction back, resend nothing more. */
 static void eifel_check(struct tl_tcp *c, const struct tcp_hdr *th)
 {
-	c->rec.eifel_armed = false;
-	if (!th->opts.has_ts || !seq_lt(th->opts.ts_ecr, c->rec.eifel_ts))
+	c->fl->rec.eifel_armed = false;
+	if (!th->opts.has_ts || !seq_lt(th->opts.ts_ecr, c->fl->rec.eifel_ts))
 		return;
 	c->stack->cnt.tcp_spurious_rto++;
 	tcp_sb_unmark_lost(c);
@@ -433,7 +434,7 @@ static void eifel_check(struct tl_tcp *c, const struct tcp_hdr *th)
 
 void tcp_rec_ack(struct tl_tcp *c, const struct tcp_hdr *th, uint32_t acked, uint32_t data)
 {
-	if (acked && c->rec.eifel_armed)
+	if (acked && c->fl->rec.eifel_armed)
 		eifel_check(c, th);
 	if (tcp_rec_rack(c))
 		rack_ack(c, data);
@@ -445,12 +446,12 @@ void tcp_rec_reorder_timeout(struct tl_tcp *c)
 {
 	uint32_t lost = 0;
 
-	c->rec.delivered = 0; /* a timer delivers nothing: PRR must not count the last ACK twice */
+	c->fl->rec.delivered = 0; /* a timer delivers nothing: PRR must not count the last ACK twice */
 	uint64_t wait = tcp_rack_detect_loss(c, &lost);
 
-	if (lost && c->rec.state == TCP_REC_OPEN)
+	if (lost && c->fl->rec.state == TCP_REC_OPEN)
 		enter_fast(c);
-	if (lost && c->rec.state == TCP_REC_FAST)
+	if (lost && c->fl->rec.state == TCP_REC_FAST)
 		prr_ack(c);
 	tcp_timer_arm(c);
 	if (wait)
@@ -465,7 +466,7 @@ bool tcp_rec_resend_lost(struct tl_tcp *c)
 	uint32_t edge = c->snd_una + c->snd_wnd;
 	bool sent = false;
 
-	for (uint32_t i = 0; c->sb.lost > c->sb.retrans && i < c->sb.n; i++) {
+	for (uint32_t i = 0; c->fl->sb.lost > c->fl->sb.retrans && i < c->fl->sb.n; i++) {
 		struct tcp_seg *g = tcp_sb_at(c, i);
 		if ((g->flags & (TCP_SEG_LOST | TCP_SEG_RETRANS | TCP_SEG_SACKED)) != TCP_SEG_LOST)
 			continue;
@@ -485,13 +486,13 @@ bool tcp_rec_resend_lost(struct tl_tcp *c)
 /* RFC 6298 5.4-5.6 with RFC 5681 3.1 and RFC 6675 5.1: the timer fired. */
 void tcp_rec_rto(struct tl_tcp *c)
 {
-	struct tcp_rec *r = &c->rec;
+	struct tcp_rec *r = &c->fl->rec;
 	bool rack = tcp_rec_rack(c);
 
 	if (r->state != TCP_REC_LOSS)
 		arm_undo(c);
 	/* RFC 3522 2: remember the TSval of the first retransmission. */
-	r->eifel_armed = c->ts.ok && c->retries == 1;
+	r->eifel_armed = c->ts.ok && c->fl->retries == 1;
 	r->eifel_ts = tcp_ts_now(c);
 	tcp_cc_rto(c);
 	/* RFC 6582 4: an RTO ends fast recovery; recover = highest sent. */
@@ -503,10 +504,10 @@ void tcp_rec_rto(struct tl_tcp *c)
 	/* RFC 6675 5.1: resending can skip what was SACKed, unless timeouts
 	 * repeat: then the receiver may have dropped it (reneged); forget it. */
 	if (rack) {
-		tcp_sb_mark_all_lost(c, c->retries > 1);
+		tcp_sb_mark_all_lost(c, c->fl->retries > 1);
 		return;
 	}
-	if (c->retries > 1)
+	if (c->fl->retries > 1)
 		tcp_sb_mark_all_lost(c, true);
 	c->snd_nxt = c->snd_una; /* RFC 6298 5.4: go back to SND.UNA */
 }

@@ -74,7 +74,7 @@ ssize_t tl_tcp_send(struct tl_tcp *c, const void *data, size_t len)
 	uint32_t n = len < room ? (uint32_t)len : room;
 	if (n == 0)
 		return 0;
-	if (ring_reserve(&c->sndbuf, c->sndbuf.len + n) < 0)
+	if (!tcp_flight_get(c) || ring_reserve(&c->sndbuf, c->sndbuf.len + n) < 0)
 		return -ENOMEM;
 	ring_write_at(&c->sndbuf, c->sndbuf.len, data, n);
 	c->sndbuf.len += n;
@@ -106,9 +106,9 @@ static void maybe_window_update(struct tl_tcp *c)
 		tcp_output(c);
 		/* From (nearly) closed to open: if the update is lost, the peer
 		 * waits for its persist timer. Repeat it a few times if need be. */
-		if (offered < c->mss) {
-			c->wupd_rcv_nxt = c->rcv_nxt;
-			c->wupd_left = 3;
+		if (offered < c->mss && c->fl) {
+			c->fl->wupd_rcv_nxt = c->rcv_nxt;
+			c->fl->wupd_left = 3;
 			tcp_set_wupd_at(c, c->stack->now + c->rtt.rto_us);
 		}
 	}
@@ -220,22 +220,23 @@ int tl_tcp_rcv_ranges(tl_stack *s, const struct tl_endpoint *remote, uint16_t lp
 	if (!c)
 		return -1;
 	*rcv_nxt = c->rcv_nxt;
-	for (uint32_t i = 0; i < c->ooo_n && (int)i < max; i++) {
-		ranges[i].start = c->ooo[i].start;
+	uint32_t n = c->fl ? c->fl->ooo_n : 0;
+	for (uint32_t i = 0; i < n && (int)i < max; i++) {
+		ranges[i].start = c->fl->ooo[i].start;
 		ranges[i].end = tcp_ooo_end(c, i);
 	}
 	if (!tcp_ooo_fin_alone(c))
-		return (int)c->ooo_n;
-	if ((int)c->ooo_n < max) {
-		ranges[c->ooo_n].start = c->rcv_fin_seq;
-		ranges[c->ooo_n].end = c->rcv_fin_seq + 1;
+		return (int)n;
+	if ((int)n < max) {
+		ranges[n].start = c->fl->rcv_fin_seq;
+		ranges[n].end = c->fl->rcv_fin_seq + 1;
 	}
-	return (int)c->ooo_n + 1;
+	return (int)n + 1;
 }
 
 struct tl_endpoint tl_tcp_local(const struct tl_tcp *c)
 {
-	struct tl_endpoint e = { c->laddr, c->lport };
+	struct tl_endpoint e = { c->stack->cfg.addr, c->lport };
 	return e;
 }
 
@@ -253,8 +254,8 @@ void tl_tcp_info(const struct tl_tcp *c, struct tl_tcp_info *out)
 		.state = c->state,
 		.local = tl_tcp_local(c),
 		.remote = tl_tcp_remote(c),
-		.recv_q = listener ? (uint32_t)c->half_open : c->rcvbuf.len,
-		.send_q = listener ? (uint32_t)c->backlog : c->sndbuf.len,
+		.recv_q = listener ? (uint32_t)c->fl->half_open : c->rcvbuf.len,
+		.send_q = listener ? (uint32_t)c->fl->backlog : c->sndbuf.len,
 	};
 	if (listener)
 		return;
@@ -272,5 +273,7 @@ void tl_tcp_info(const struct tl_tcp *c, struct tl_tcp_info *out)
 void tl_tcp_foreach(tl_stack *s, tl_tcp_each_fn fn, void *arg)
 {
 	for (const struct tl_tcp *c = s->tcp->all; c; c = c->next)
+		fn(arg, c);
+	for (const struct tl_tcp *c = s->tcp->tw_head; c; c = c->next)
 		fn(arg, c);
 }

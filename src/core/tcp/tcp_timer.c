@@ -97,7 +97,7 @@ static void heap_update(struct tl_tcp *c)
  * each connection's earliest deadline without scanning. */
 static void tcp_set_rto_at(struct tl_tcp *c, tl_time t)
 {
-	c->rto_at = t;
+	c->fl->rto_at = t;
 	heap_update(c);
 }
 
@@ -109,27 +109,27 @@ void tcp_set_tw_at(struct tl_tcp *c, tl_time t)
 
 void tcp_set_delack_at(struct tl_tcp *c, tl_time t)
 {
-	if (c->delack_at == t)
+	if (c->fl->delack_at == t)
 		return;
-	c->delack_at = t;
+	c->fl->delack_at = t;
 	heap_update(c);
 }
 
 void tcp_set_wupd_at(struct tl_tcp *c, tl_time t)
 {
-	c->wupd_at = t;
+	c->fl->wupd_at = t;
 	heap_update(c);
 }
 
 void tcp_set_idle_at(struct tl_tcp *c, tl_time t)
 {
-	c->idle_at = t;
+	c->fl->idle_at = t;
 	heap_update(c);
 }
 
 static void timer_start(struct tl_tcp *c, enum tcp_xtimer kind, uint64_t us)
 {
-	c->xtimer = kind;
+	c->fl->xtimer = kind;
 	tcp_set_rto_at(c, c->stack->now + us);
 }
 
@@ -140,7 +140,7 @@ void tcp_timer_rto_restart(struct tl_tcp *c)
 
 void tcp_timer_rto_stop(struct tl_tcp *c)
 {
-	c->xtimer = TCP_XT_RTO;
+	c->fl->xtimer = TCP_XT_RTO;
 	tcp_set_rto_at(c, TL_TIME_NEVER);
 }
 
@@ -148,22 +148,22 @@ void tcp_timer_rto_stop(struct tl_tcp *c)
  * later than the RTO would fire: then the probe goes in the RTO's place. */
 static tl_time pto_deadline(const struct tl_tcp *c, uint64_t pto)
 {
-	tl_time t = c->pto_from + pto;
+	tl_time t = c->fl->pto_from + pto;
 
-	return t < c->rto_due ? t : c->rto_due;
+	return t < c->fl->rto_due ? t : c->fl->rto_due;
 }
 
 void tcp_timer_arm(struct tl_tcp *c)
 {
 	uint64_t pto = tcp_tlp_pto_us(c);
 
-	c->rto_due = c->stack->now + c->rtt.rto_us;
+	c->fl->rto_due = c->stack->now + c->rtt.rto_us;
 	if (pto == UINT64_MAX) {
 		tcp_timer_rto_restart(c);
 		return;
 	}
-	c->xtimer = TCP_XT_PTO;
-	c->pto_from = c->stack->now;
+	c->fl->xtimer = TCP_XT_PTO;
+	c->fl->pto_from = c->stack->now;
 	tcp_set_rto_at(c, pto_deadline(c, pto));
 }
 
@@ -172,7 +172,7 @@ void tcp_timer_arm(struct tl_tcp *c)
  * flight held the delayed-ACK allowance, which a second segment ends. */
 void tcp_timer_pto_sent(struct tl_tcp *c, bool was_one)
 {
-	c->pto_from = c->stack->now;
+	c->fl->pto_from = c->stack->now;
 	if (!was_one)
 		return;
 	uint64_t pto = tcp_tlp_pto_us(c);
@@ -182,7 +182,7 @@ void tcp_timer_pto_sent(struct tl_tcp *c, bool was_one)
 
 void tcp_timer_reorder(struct tl_tcp *c, uint64_t us)
 {
-	if (c->rto_at == TL_TIME_NEVER || c->stack->now + us < c->rto_at)
+	if (c->fl->rto_at == TL_TIME_NEVER || c->stack->now + us < c->fl->rto_at)
 		timer_start(c, TCP_XT_REORDER, us);
 }
 
@@ -232,8 +232,8 @@ void tcp_rtt_from_ack(struct tl_tcp *c, const struct tcp_hdr *th)
 	if (!c->ts.ok)
 		return;
 	/* Karn in spirit: an ACK that also covers resent data may have waited for it. */
-	if (c->rec.delivered_xmit && !c->rec.delivered_resent) {
-		r = (uint32_t)(c->stack->now - c->rec.delivered_xmit); /* to the us, as Linux prefers */
+	if (c->fl->rec.delivered_xmit && !c->fl->rec.delivered_resent) {
+		r = (uint32_t)(c->stack->now - c->fl->rec.delivered_xmit); /* to the us, as Linux prefers */
 	} else if (th->opts.has_ts && th->opts.ts_ecr) {
 		uint32_t ms = tcp_ts_now(c) - th->opts.ts_ecr; /* RFC 7323 4.2: RTTM */
 		if (ms > c->stack->cfg.tcp_rto_max_ms)
@@ -259,16 +259,20 @@ void tcp_enter_time_wait(struct tl_tcp *c)
 
 static tl_time tcp_conn_deadline(const struct tl_tcp *c)
 {
-	tl_time t = c->rto_at < c->tw_at ? c->rto_at : c->tw_at;
+	const struct tcp_flight *f = c->fl;
+	tl_time t = c->tw_at;
 
-	t = c->delack_at < t ? c->delack_at : t;
-	t = c->idle_at < t ? c->idle_at : t;
-	return c->wupd_at < t ? c->wupd_at : t;
+	if (!f)
+		return t;
+	t = f->rto_at < t ? f->rto_at : t;
+	t = f->delack_at < t ? f->delack_at : t;
+	t = f->idle_at < t ? f->idle_at : t;
+	return f->wupd_at < t ? f->wupd_at : t;
 }
 
 void tcp_timer_check(struct tl_tcp *c)
 {
-	if (c->rto_at != TL_TIME_NEVER)
+	if (c->fl->rto_at != TL_TIME_NEVER)
 		return;
 	/* RFC 6298 5.1: a timer runs whenever data is outstanding... */
 	if (c->snd_una != c->snd_max)
@@ -292,7 +296,7 @@ static bool persisting(const struct tl_tcp *c)
 		return false;
 	if (c->snd_wnd == 0)
 		return seq_lt(c->snd_una, tcp_data_end(c));
-	return c->xtimer == TCP_XT_PERSIST && c->snd_una == c->snd_max;
+	return c->fl->xtimer == TCP_XT_PERSIST && c->snd_una == c->snd_max;
 }
 
 static const struct tl_event ev_persist = {
@@ -305,7 +309,7 @@ static void persist_expired(struct tl_tcp *c)
 {
 	tl_stack *s = c->stack;
 
-	c->retries++;
+	c->fl->retries++;
 	/* RFC 9293 3.8.6.1 and RFC 1122 4.2.2.17: probes back off like the RTO. */
 	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.rto_us * 2);
 	if (c->snd_wnd == 0) {
@@ -346,19 +350,19 @@ static void rto_expired(struct tl_tcp *c)
 	tl_stack *s = c->stack;
 
 	tcp_set_rto_at(c, TL_TIME_NEVER);
-	if (c->xtimer == TCP_XT_REORDER) {
+	if (c->fl->xtimer == TCP_XT_REORDER) {
 		tcp_rec_reorder_timeout(c);
 		return;
 	}
-	if (c->xtimer == TCP_XT_PTO) {
+	if (c->fl->xtimer == TCP_XT_PTO) {
 		pto_expired(c);
 		return;
 	}
-	c->rec.tlp_out = false;
-	if (c->retries >= s->cfg.tcp_max_retries) {
+	c->fl->rec.tlp_out = false;
+	if (c->fl->retries >= s->cfg.tcp_max_retries) {
 		/* RFC 9293 3.8.3 (R2), RFC 1122 4.2.3.5: give up and tell the application. */
 		s->cnt.tcp_timeouts++;
-		TL_TRACE(s, &ev_timeout, TL_N(c->raddr), TL_N(c->rport), TL_N(c->retries));
+		TL_TRACE(s, &ev_timeout, TL_N(c->raddr), TL_N(c->rport), TL_N(c->fl->retries));
 		/* RFC 1122 4.2.3.9: an ICMP error that came before says why. */
 		tcp_drop(c, c->soft_err ? -c->soft_err : -ETIMEDOUT);
 		return;
@@ -368,11 +372,11 @@ static void rto_expired(struct tl_tcp *c)
 		return;
 	}
 	/* checkpoint 5: begin */
-	c->retries++;
+	c->fl->retries++;
 	/* RFC 6298 5.5: back off the timer. */
 	c->rtt.rto_us = clamp_rto(c, (uint64_t)c->rtt.rto_us * 2);
 	/* RFC 6298 3: Karn, no RTT sample from a retransmitted segment. */
-	c->rtt.timing = false;
+	c->fl->rtt.timing = false;
 	/* checkpoint 5: end */
 	s->cnt.tcp_rto++;
 	s->cnt.tcp_rexmit++;
@@ -382,7 +386,7 @@ static void rto_expired(struct tl_tcp *c)
 	} else {
 		c->snd_nxt = c->iss; /* the SYN again */
 	}
-	TL_TRACE(s, &ev_rto, TL_N(c->raddr), TL_N(c->rport), TL_N(c->retries),
+	TL_TRACE(s, &ev_rto, TL_N(c->raddr), TL_N(c->rport), TL_N(c->fl->retries),
 		 TL_N(c->rtt.rto_us / 1000), TL_IF(!synchronized(c), TL_N(1)));
 	if (synchronized(c))
 		tcp_trace_cwnd(c, "RTO");
@@ -402,31 +406,33 @@ static void conn_timers(struct tl_tcp *c)
 		tcp_drop(c, 0);
 		return;
 	}
-	if (c->rto_at <= s->now)
+	if (!c->fl)
+		return;
+	if (c->fl->rto_at <= s->now)
 		rto_expired(c);
-	if (!c->dead && c->wupd_at <= s->now) {
+	if (!c->dead && c->fl->wupd_at <= s->now) {
 		/* A window we reopened brought nothing: the update may have been
 		 * lost, and the peer's persist timer may be far off. Say it again. */
 		tcp_set_wupd_at(c, TL_TIME_NEVER);
-		if (c->rcv_nxt == c->wupd_rcv_nxt && c->wupd_left) {
-			c->wupd_left--;
+		if (c->rcv_nxt == c->fl->wupd_rcv_nxt && c->fl->wupd_left) {
+			c->fl->wupd_left--;
 			c->ack_now = true;
 			tcp_output(c);
 			tcp_set_wupd_at(c, s->now + 2 * (tl_time)c->rtt.rto_us);
 		}
 	}
-	if (!c->dead && c->idle_at <= s->now)
-		tcp_buf_idle(c);
-	if (!c->dead && c->delack_at <= s->now) {
+	if (!c->dead && c->fl->delack_at <= s->now) {
 		/* RFC 1122 4.2.3.2: the delayed ACK is due. */
 		tcp_set_delack_at(c, TL_TIME_NEVER);
-		if (c->ack_at_poll)
+		if (c->fl->ack_at_poll)
 			s->cnt.tcp_batch_acks++;
 		else
 			s->cnt.tcp_delayed_acks++;
 		c->ack_now = true;
 		tcp_output(c);
 	}
+	if (!c->dead && c->fl->idle_at <= s->now)
+		tcp_buf_idle(c); /* last: it may give the in-flight part back */
 }
 
 void tcp_poll(tl_stack *s)
