@@ -77,6 +77,64 @@ START_TEST(checksum_matches_the_reference)
 }
 END_TEST
 
+/* csum_add_vec (AVX2 where the CPU has it) against the word-by-word
+ * reference: every length up to 600 at every alignment of a 64-byte line,
+ * random lengths past the 64 KiB it sums in one go, and all ones. */
+START_TEST(checksum_vector_matches_the_reference)
+{
+	static uint8_t buf[200000 + 64];
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < sizeof buf; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 24);
+	}
+	for (size_t off = 0; off < 64; off++)
+		for (size_t len = 0; len <= 600; len++)
+			ck_assert_msg(csum_fold(csum_add_vec(0, buf + off, len)) ==
+				      slow_checksum(0, buf + off, len), "off %zu len %zu", off, len);
+	for (int k = 0; k < 300; k++) {
+		x = x * 1103515245u + 12345u;
+		size_t off = x % 64, len = (x >> 8) % 200000;
+		uint32_t seed = x * 2654435761u;
+		ck_assert_msg(csum_fold(csum_add_vec(seed, buf + off, len)) ==
+			      slow_checksum(seed, buf + off, len), "off %zu len %zu", off, len);
+		ck_assert_uint_eq(csum_fold(csum_add_vec(seed, buf + off, len)),
+				  csum_fold(csum_add(seed, buf + off, len)));
+	}
+	memset(buf, 0xff, sizeof buf);
+	const size_t lens[] = { 128, 129, 1480, 65535, 65536, 65537, 65536 + 32, 200000 };
+	for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
+		ck_assert_msg(csum_fold(csum_add_vec(0xffffffffu, buf, lens[k])) ==
+			      slow_checksum(0xffffffffu, buf, lens[k]), "len %zu", lens[k]);
+	memset(buf, 0, sizeof buf);
+	ck_assert_uint_eq(csum_fold(csum_add_vec(0, buf, 1480)), 0xffff);
+}
+END_TEST
+
+/* csum_pseudo adds the pseudo-header's words as numbers: the same sum as
+ * the 12 bytes of RFC 9293 3.1 through csum_add. */
+START_TEST(checksum_pseudo_header)
+{
+	uint32_t x = 99;
+
+	for (int k = 0; k < 1000; k++) {
+		uint8_t ph[12];
+		x = x * 1103515245u + 12345u;
+		uint32_t src = x * 2654435761u, dst = x ^ 0xdeadbeefu;
+		uint8_t proto = (uint8_t)(x >> 3);
+		uint16_t len = (uint16_t)(x >> 16);
+		put32(ph, src);
+		put32(ph + 4, dst);
+		ph[8] = 0;
+		ph[9] = proto;
+		put16(ph + 10, len);
+		ck_assert_uint_eq(csum_fold(csum_pseudo(src, dst, proto, len)),
+				  csum_fold(csum_add(0, ph, sizeof ph)));
+	}
+}
+END_TEST
+
 /* A header from the wild (Wikipedia's example: 192.168.0.1 to .199, UDP):
  * its checksum is b861; with the checksum in place the sum folds to 0. */
 START_TEST(checksum_of_a_known_header)
@@ -409,6 +467,8 @@ int main(void)
 	tcase_add_test(ck, udp_round_trip_checksum_and_length);
 	tcase_add_test(ck, tcp_round_trip);
 	tcase_add_test(ck, tcp_parse_fields_and_errors);
+	tcase_add_test(t, checksum_vector_matches_the_reference);
+	tcase_add_test(t, checksum_pseudo_header);
 	tcase_add_test(t, ipv4_options_checked);
 	tcase_add_test(t, tcp_options_parse);
 	suite_add_tcase(s, ck);
