@@ -49,7 +49,8 @@ void ring_write_at(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n)
 	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
 
 	memcpy(r->data + pos, src, first);
-	memcpy(r->data, src + first, n - first);
+	if (first < n) /* it wraps */
+		memcpy(r->data, src + first, n - first);
 }
 
 void ring_read_at(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n)
@@ -60,7 +61,8 @@ void ring_read_at(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n)
 	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
 
 	memcpy(dst, r->data + pos, first);
-	memcpy(dst + first, r->data, n - first);
+	if (first < n) /* it wraps */
+		memcpy(dst + first, r->data, n - first);
 }
 
 void ring_consume(struct ring *r, uint32_t n)
