@@ -60,68 +60,152 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	return (uint32_t)acc;
 }
 
+/* Adds a 16-bit word sum w (in machine order, unfolded) to sum as csum_add does. */
+static uint32_t csum_add_words(uint32_t sum, uint32_t w)
+{
+	w = (w & 0xffff) + (w >> 16);
+	w = (w & 0xffff) + (w >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (w & 0xff) << 8 | w >> 8; /* RFC 1071 2(B): swap once, at the end */
+#endif
+	sum += w;
+	return sum + (sum < w); /* the end-around carry */
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+#define CSUM_AVX2 __attribute__((target("avx2")))
 
-/* The sum of len bytes (a multiple of 32, at most 64 KiB) as 16-bit words in
- * machine order, unfolded, 32 bytes at a time. madd adds pairs of words as
- * signed numbers, so each word is moved down by 0x8000 first (its top bit
- * flipped) and the total moved back up at the end. */
-__attribute__((target("avx2"))) static uint32_t csum_words_avx2(const uint8_t *p, size_t len)
+/* A 32-byte vector's words, pairwise: madd adds pairs of words as signed
+ * numbers, so each word is moved down by 0x8000 first (its top bit flipped);
+ * csum_avx2 moves the total back up. */
+CSUM_AVX2 static inline __attribute__((always_inline)) __m256i csum_pairs(__m256i v)
 {
 	const __m256i flip = _mm256_set1_epi16((short)0x8000), ones = _mm256_set1_epi16(1);
-	__m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
-	size_t i = 0;
 
-	for (; i + 128 <= len; i += 128) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)(p + i));
-		__m256i b = _mm256_loadu_si256((const __m256i *)(p + i + 32));
-		__m256i c = _mm256_loadu_si256((const __m256i *)(p + i + 64));
-		__m256i d = _mm256_loadu_si256((const __m256i *)(p + i + 96));
-		acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_xor_si256(a, flip), ones));
-		acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_xor_si256(b, flip), ones));
-		acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_xor_si256(c, flip), ones));
-		acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_xor_si256(d, flip), ones));
+	return _mm256_madd_epi16(_mm256_xor_si256(v, flip), ones);
+}
+
+/* Loads 32 bytes at p + i, and stores them at dst + i unless dst is NULL. */
+CSUM_AVX2 static inline __attribute__((always_inline)) __m256i
+csum_load(uint8_t *dst, const uint8_t *p, size_t i)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+
+	if (dst)
+		_mm256_storeu_si256((__m256i *)(dst + i), v);
+	return v;
+}
+
+/* The sum of len bytes (32 to 64 KiB) as 16-bit words in machine order,
+ * unfolded, 32 bytes at a time; copied to dst too unless it is NULL. The
+ * last vector ends at the last even byte and masks off what came before. */
+CSUM_AVX2 static inline __attribute__((always_inline)) uint32_t
+csum_avx2(uint8_t *dst, const uint8_t *p, size_t len)
+{
+	__m256i acc = _mm256_setzero_si256();
+	size_t even = len & ~(size_t)1, i = 0, words;
+
+	for (; i + 128 <= even; i += 128) {
+		__m256i a = csum_pairs(csum_load(dst, p, i)), b = csum_pairs(csum_load(dst, p, i + 32));
+		__m256i c = csum_pairs(csum_load(dst, p, i + 64)), d = csum_pairs(csum_load(dst, p, i + 96));
+		acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_add_epi32(a, b), _mm256_add_epi32(c, d)));
 	}
-	for (; i < len; i += 32) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)(p + i));
-		acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_xor_si256(a, flip), ones));
+	for (; i + 32 <= even; i += 32)
+		acc = _mm256_add_epi32(acc, csum_pairs(csum_load(dst, p, i)));
+	words = i / 2;
+	if (i < even) {
+		const __m256i index = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+			14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+		__m256i keep = _mm256_cmpgt_epi8(index, _mm256_set1_epi8((char)(31 - (even - i))));
+		__m256i a = csum_load(dst, p, even - 32);
+		acc = _mm256_add_epi32(acc, csum_pairs(_mm256_and_si256(a, keep)));
+		words += 16;
 	}
 	/* 64 KiB make 2^14 pair sums, each of magnitude at most 2^16: no overflow. */
-	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc0), _mm256_extracti128_si256(acc0, 1));
-	s = _mm_add_epi32(s, _mm_add_epi32(_mm256_castsi256_si128(acc1),
-					   _mm256_extracti128_si256(acc1, 1)));
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
 	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
 	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-	return (uint32_t)((int64_t)_mm_cvtsi128_si32(s) + (int64_t)(len / 2) * 0x8000);
+	uint32_t last = 0;
+	if (len & 1) { /* RFC 1071 4.1: padded with zero on the right */
+		const uint8_t pad[2] = { p[even], 0 };
+		uint16_t h;
+		memcpy(&h, pad, 2);
+		last = h;
+		if (dst)
+			dst[even] = p[even];
+	}
+	return (uint32_t)((int64_t)_mm_cvtsi128_si32(s) + (int64_t)words * 0x8000) + last;
 }
-#define CSUM_VEC_MIN 128	/* shorter buffers are not worth the set-up */
+
+CSUM_AVX2 static uint32_t csum_words_avx2(const uint8_t *p, size_t len)
+{
+	return csum_avx2(NULL, p, len);
+}
+
+CSUM_AVX2 static uint32_t csum_copy_avx2(uint8_t *dst, const uint8_t *p, size_t len)
+{
+	return csum_avx2(dst, p, len);
+}
+
+/* In pieces of at most 64 KiB, all but the last a multiple of 32 bytes. */
+static uint32_t csum_vec(uint32_t sum, uint8_t *dst, const uint8_t *p, size_t len)
+{
+	while (len) {
+		/* The last piece is 32 bytes at least: its masked vector reads back. */
+		size_t n = len <= 65536 ? len : len < 65536 + 32 ? 65536 - 32 : 65536;
+		sum = csum_add_words(sum, dst ? csum_copy_avx2(dst, p, n) : csum_words_avx2(p, n));
+		dst = dst ? dst + n : NULL;
+		p += n;
+		len -= n;
+	}
+	return sum;
+}
+
+/* Shorter buffers are not worth the set-up. */
+static bool csum_vec_ok(size_t len)
+{
+	return len >= 128 && __builtin_cpu_supports("avx2");
+}
+#else
+static bool csum_vec_ok(size_t len)
+{
+	(void)len;
+	return false;
+}
+
+static uint32_t csum_vec(uint32_t sum, uint8_t *dst, const uint8_t *p, size_t len)
+{
+	(void)dst, (void)p, (void)len;
+	return sum;
+}
 #endif
 
 uint32_t csum_add_vec(uint32_t sum, const void *data, size_t len)
 {
-#ifdef CSUM_VEC_MIN
-	const uint8_t *p = data;
+	return csum_vec_ok(len) ? csum_vec(sum, NULL, data, len) : csum_add(sum, data, len);
+}
 
-	if (len < CSUM_VEC_MIN || !__builtin_cpu_supports("avx2"))
-		return csum_add(sum, data, len);
-	while (len >= 32) {
-		size_t n = len < 65536 ? len & ~(size_t)31 : 65536;
-		uint32_t w = csum_words_avx2(p, n);
+uint32_t csum_copy_vec(void *dst, const void *src, size_t len)
+{
+	if (csum_vec_ok(len))
+		return csum_vec(0, dst, src, len);
+	memcpy(dst, src, len);
+	return csum_add(0, dst, len);
+}
+
+uint32_t csum_join(uint32_t a, uint32_t b, size_t a_len)
+{
+	uint32_t w = b;
+
+	/* RFC 1071 2(B): b's bytes sit one place off the words when a is odd. */
+	if (a_len & 1) {
 		w = (w & 0xffff) + (w >> 16);
 		w = (w & 0xffff) + (w >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		w = (w & 0xff) << 8 | w >> 8; /* RFC 1071 2(B): swap once, at the end */
-#endif
-		sum += w;
-		sum += sum < w; /* the end-around carry */
-		p += n;
-		len -= n;
+		w = (w & 0xff) << 8 | w >> 8;
 	}
-	return csum_add(sum, p, len);
-#else
-	return csum_add(sum, data, len);
-#endif
+	a += w;
+	return a + (a < w);
 }
 
 /* checkpoint 1 */
@@ -480,20 +564,29 @@ enum wire_err tcp_parse_verified(const uint8_t *seg, size_t len, struct tcp_hdr 
 	return WIRE_OK;
 }
 
-void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
-	       size_t opt_len, size_t data_len)
+void tcp_build_sum(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+		   size_t opt_len, size_t data_len, uint32_t data_sum)
 {
-	size_t len = TCP_HDR_LEN + opt_len + data_len;
+	size_t hlen = TCP_HDR_LEN + opt_len;
 
 	put16(buf, h->sport);
 	put16(buf + 2, h->dport);
 	put32(buf + 4, h->seq);
 	put32(buf + 8, h->ack);
-	buf[12] = (uint8_t)(((TCP_HDR_LEN + opt_len) / 4) << 4);
+	buf[12] = (uint8_t)((hlen / 4) << 4);
 	buf[13] = h->flags;
 	put16(buf + 14, h->wnd);
 	put16(buf + 16, 0);
 	put16(buf + 18, h->urp);
-	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len);
-	put16(buf + 16, csum_fold(csum_add_vec(sum, buf, len)));
+	uint32_t sum = csum_join(csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)(hlen + data_len)),
+				 data_sum, 0);
+	put16(buf + 16, csum_fold(csum_add(sum, buf, hlen)));
+}
+
+void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+	       size_t opt_len, size_t data_len)
+{
+	uint8_t *data = buf + TCP_HDR_LEN + opt_len;
+
+	tcp_build_sum(buf, src, dst, h, opt_len, data_len, csum_add_vec(0, data, data_len));
 }

@@ -37,6 +37,10 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len);
 /* The same sum, by vector instructions where the CPU has them (AVX2 on
  * x86-64, chosen at run time) for buffers of 128 bytes and more. */
 uint32_t csum_add_vec(uint32_t sum, const void *data, size_t len);
+/* Copies len bytes and returns their sum, csum_add_vec(0, dst, len). */
+uint32_t csum_copy_vec(void *dst, const void *src, size_t len);
+/* The sum of two pieces back to back, a of a_len bytes first, from theirs. */
+uint32_t csum_join(uint32_t a, uint32_t b, size_t a_len);
 /* Folds the sum to 16 bits and complements it: the value to put on the wire. */
 uint16_t csum_fold(uint32_t sum);
 /* Sum of the TCP/UDP pseudo-header (RFC 9293 3.1, RFC 768): its 16-bit
@@ -205,5 +209,8 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o);
  * data must sit right after the options. */
 void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
 	       size_t opt_len, size_t data_len);
+/* The same for data whose sum is known (csum_copy_vec took it on the way in). */
+void tcp_build_sum(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+		   size_t opt_len, size_t data_len, uint32_t data_sum);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "tcp/ring.h"
 #include "tcp/seq.h"
+#include "wire.h"
 #include "../check_run.h"
 
 START_TEST(seq_compare_across_wrap)
@@ -81,6 +82,35 @@ START_TEST(ring_wraps_and_grows)
 }
 END_TEST
 
+/* ring_read_sum_at copies like ring_read_at and returns the bytes' sum,
+ * whether the copy wraps after an even or an odd number of bytes. */
+START_TEST(ring_read_sum_matches_the_copy)
+{
+	struct ring r;
+	uint8_t in[4096], out[2000];
+
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (uint8_t)(i * 131 + 7);
+	ring_init(&r, 4096);
+	ck_assert_int_eq(ring_reserve(&r, 4096), 0);
+	ring_write_at(&r, 0, in, 4096);
+	r.len = 4096;
+	for (uint32_t head = 4096 - 1600; head < 4096 - 1400; head++) {
+		r.head = head;
+		for (uint32_t n = 0; n < 2000; n += 97) {
+			memset(out, 0, sizeof out);
+			uint32_t sum = ring_read_sum_at(&r, 0, out, n);
+			uint8_t want[2000];
+			ring_read_at(&r, 0, want, n);
+			ck_assert_mem_eq(out, want, n);
+			ck_assert_msg(csum_fold(sum) == csum_fold(csum_add(0, want, n)),
+				      "head %u n %u", head, n);
+		}
+	}
+	ring_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("seq_ring");
@@ -91,6 +121,7 @@ int main(void)
 	tcase_add_test(seq, seq_compare_across_wrap);
 	tcase_add_test(seq, seq_agrees_with_the_definition);
 	tcase_add_test(t, ring_wraps_and_grows);
+	tcase_add_test(t, ring_read_sum_matches_the_copy);
 	suite_add_tcase(s, seq);
 	suite_add_tcase(s, t);
 	return tl_check_run(s);

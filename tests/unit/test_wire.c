@@ -112,6 +112,61 @@ START_TEST(checksum_vector_matches_the_reference)
 }
 END_TEST
 
+/* csum_copy_vec copies every byte, touches none past them, and returns the
+ * sum csum_add_vec gives; csum_join adds the sums of two pieces. */
+START_TEST(checksum_while_copying)
+{
+	static uint8_t src[70000 + 64], dst[70000 + 128];
+	uint32_t x = 777;
+
+	for (size_t i = 0; i < sizeof src; i++) {
+		x = x * 1103515245u + 12345u;
+		src[i] = (uint8_t)(x >> 24);
+	}
+	for (int k = 0; k < 2000; k++) {
+		x = x * 1103515245u + 12345u;
+		size_t off = x % 64, doff = (x >> 6) % 64;
+		size_t len = k < 1000 ? (size_t)k : (x >> 12) % 70000;
+		memset(dst, 0xa5, sizeof dst);
+		uint32_t sum = csum_copy_vec(dst + doff, src + off, len);
+		ck_assert_msg(!memcmp(dst + doff, src + off, len), "len %zu", len);
+		ck_assert_uint_eq(dst[doff + len], 0xa5);
+		if (doff)
+			ck_assert_uint_eq(dst[doff - 1], 0xa5);
+		ck_assert_msg(csum_fold(sum) == slow_checksum(0, src + off, len), "len %zu", len);
+		size_t cut = len ? (x >> 3) % len : 0;
+		uint32_t joined = csum_join(csum_add(0, src + off, cut),
+					    csum_add(0, src + off + cut, len - cut), cut);
+		ck_assert_msg(csum_fold(joined) == slow_checksum(0, src + off, len),
+			      "len %zu cut %zu", len, cut);
+	}
+}
+END_TEST
+
+/* tcp_build_sum with the data's sum writes what tcp_build writes. */
+START_TEST(tcp_build_with_a_known_sum)
+{
+	uint8_t a[1600], b[1600];
+	struct tcp_hdr h;
+
+	memset(&h, 0, sizeof h);
+	h.sport = 9;
+	h.dport = 40000;
+	h.seq = 0x12345678;
+	h.ack = 0x9abcdef0;
+	h.flags = TCP_ACK | TCP_PSH;
+	h.wnd = 5000;
+	for (size_t len = 0; len < 1500; len += 73) {
+		for (size_t i = 0; i < sizeof a; i++)
+			a[i] = b[i] = (uint8_t)(i * 7 + len);
+		tcp_build(a, 0x0a0a0001, 0x0a0a0002, &h, 12, len);
+		tcp_build_sum(b, 0x0a0a0001, 0x0a0a0002, &h, 12, len,
+			      csum_add_vec(0, b + TCP_HDR_LEN + 12, len));
+		ck_assert_mem_eq(a, b, TCP_HDR_LEN + 12 + len);
+	}
+}
+END_TEST
+
 /* csum_pseudo adds the pseudo-header's words as numbers: the same sum as
  * the 12 bytes of RFC 9293 3.1 through csum_add. */
 START_TEST(checksum_pseudo_header)
@@ -469,6 +524,8 @@ int main(void)
 	tcase_add_test(ck, tcp_parse_fields_and_errors);
 	tcase_add_test(t, checksum_vector_matches_the_reference);
 	tcase_add_test(t, checksum_pseudo_header);
+	tcase_add_test(t, checksum_while_copying);
+	tcase_add_test(t, tcp_build_with_a_known_sum);
 	tcase_add_test(t, ipv4_options_checked);
 	tcase_add_test(t, tcp_options_parse);
 	suite_add_tcase(s, ck);

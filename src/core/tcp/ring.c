@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire.h"
+
 void ring_init(struct ring *r, uint32_t max)
 {
 	memset(r, 0, sizeof *r);
@@ -63,6 +65,19 @@ void ring_read_at(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n)
 	memcpy(dst, r->data + pos, first);
 	if (first < n) /* it wraps */
 		memcpy(dst + first, r->data, n - first);
+}
+
+uint32_t ring_read_sum_at(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+	uint32_t sum = csum_copy_vec(dst, r->data + pos, first);
+
+	if (first < n) /* it wraps */
+		sum = csum_join(sum, csum_copy_vec(dst + first, r->data, n - first), first);
+	return sum;
 }
 
 void ring_consume(struct ring *r, uint32_t n)

@@ -101,17 +101,20 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 	return tcp_build_options(buf, &o);
 }
 
-/* tcp_build, or with tcp_csum_partial (not to ourselves: our own input checks
- * it) the checksum field holds only the pseudo-header sum, for the driver's
- * kernel to finish over the segment (TUN's NEEDS_CSUM). */
-static void build(tl_stack *s, uint8_t *seg, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
-		  size_t opt_len, size_t len)
+/* tcp_build_sum, with the data's sum taken as it was copied; or with
+ * tcp_csum_partial (not to ourselves: our own input checks it) the checksum
+ * field holds only the pseudo-header sum, for the driver's kernel to finish
+ * over the segment (TUN's NEEDS_CSUM). */
+static void build(tl_stack *s, uint8_t *seg, uint32_t dst, const struct tcp_hdr *h,
+		  size_t opt_len, size_t len, uint32_t data_sum)
 {
-	if (!s->cfg.tcp_csum_partial || dst == s->cfg.addr) {
-		tcp_build(seg, src, dst, h, opt_len, len);
+	uint32_t src = s->cfg.addr;
+
+	if (!s->cfg.tcp_csum_partial || dst == src) {
+		tcp_build_sum(seg, src, dst, h, opt_len, len, data_sum);
 		return;
 	}
-	tcp_build(seg, src, dst, h, opt_len, 0); /* the fields; the checksum is written below */
+	tcp_build_sum(seg, src, dst, h, opt_len, 0, 0); /* the fields; the checksum is below */
 	uint32_t sum = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)(TCP_HDR_LEN + opt_len + len));
 	put16(seg + 16, (uint16_t)~csum_fold(sum));
 }
@@ -135,9 +138,15 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	uint32_t room = tcp_seg_room(c); /* before tcp_options reports the D-SACK */
 	size_t opt_len = tcp_options(c, flags, seg + TCP_HDR_LEN);
 	struct tcp_hdr h;
+	uint8_t *data = seg + TCP_HDR_LEN + opt_len;
+	uint32_t sum = 0;
 
-	if (len)
-		ring_read_at(&c->sndbuf, seq - c->snd_una, seg + TCP_HDR_LEN + opt_len, len);
+	/* The data's checksum is taken as it is copied, in one pass, unless the kernel makes it. */
+	if (!s->cfg.tcp_csum_partial || c->raddr == s->cfg.addr)
+		sum = ring_read_sum_at(&c->sndbuf, seq - c->snd_una, data, len);
+	else if (len)
+		ring_read_at(&c->sndbuf, seq - c->snd_una, data, len);
+
 	memset(&h, 0, sizeof h);
 	h.sport = c->lport;
 	h.dport = c->rport;
@@ -146,7 +155,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	h.flags = flags;
 	h.wnd = window_field(c, flags);
 	h.data_len = len;
-	build(s, seg, s->cfg.addr, c->raddr, &h, opt_len, len);
+	build(s, seg, c->raddr, &h, opt_len, len, sum);
 	if (flags & TCP_ACK) {
 		if (c->fl)
 			ack_sent(c);
@@ -202,7 +211,7 @@ static void send_stateless(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hd
 	uint8_t *seg = s->out + IPV4_HDR_LEN;
 	size_t opt_len = o ? tcp_build_options(seg + TCP_HDR_LEN, o) : 0;
 
-	build(s, seg, s->cfg.addr, ip->src, h, opt_len, 0);
+	build(s, seg, ip->src, h, opt_len, 0, 0);
 	if (tl_tracing(s)) {
 		tcp_parse_options(seg + TCP_HDR_LEN, opt_len, &h->opts);
 		tcp_trace_segment(s, NULL, true, s->cfg.addr, ip->src, h);
