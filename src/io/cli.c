@@ -124,6 +124,8 @@ static const struct opt options[] = {
 
 	{ "--syncookies", "on|off", OPT_CHOICE, G_BOUNDS, F(cfg.tcp_syncookies), 0, 0, 0, NULL, on_off,
 	  NULL, NULL, "answer SYNs past a full backlog with SYN cookies (RFC 4987)" },
+	{ "--max-conns", "N", OPT_U32, G_BOUNDS, F(cfg.tcp_max_conns), 0, 1, 1u << 24, NULL, NULL,
+	  NULL, NULL, "TCP connections in all states together; past it a SYN is dropped" },
 	{ "--time-wait-max", "N", OPT_U32, G_BOUNDS, F(cfg.tcp_time_wait_max), 0, 0, UINT32_MAX, NULL,
 	  NULL, NULL, NULL, "TIME_WAIT entries kept; past it the oldest goes early (0 = no cap)" },
 	{ "--ooo-max", "BYTES", OPT_U32, G_BOUNDS, F(cfg.tcp_ooo_bytes_max), 0, 0, UINT32_MAX, "bytes",

@@ -11,8 +11,9 @@
  *   lat ADDR PORT SECONDS      the same, each round trip timed: p50 p99 p99.9
  *                              in microseconds
  *   conn ADDR PORT SECONDS N   connect, 1-byte echo, close, N threads: per second
- *   idle ADDR PORT COUNT       open COUNT connections, print "ready", hold
- *                              them until standard input closes
+ *   idle ADDR PORT COUNT [SRC] open COUNT connections (from address SRC if
+ *                              given), print "ready", hold them until
+ *                              standard input closes
  *   udp-send ADDR PORT BYTES SIZE   datagrams of SIZE bytes: MB/s sent
  *   udp-rr ADDR PORT SECONDS   1-byte UDP round trips: per second
  *   udp-sink PORT BYTES [ADDR] receive datagrams until BYTES: MB/s; first
@@ -257,12 +258,32 @@ static void conns(const struct sockaddr_in *sa, double seconds, int threads)
 	printf("%.0f per s\n", (double)total / (now_s() - t0));
 }
 
-static void idle(const struct sockaddr_in *sa, int count)
+/* dial from src (port chosen by connect, per destination: IP_BIND_ADDRESS_NO_PORT). */
+static int dial_from(const struct sockaddr_in *sa, const char *src)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		die("socket");
+	if (inet_pton(AF_INET, src, &from.sin_addr) != 1) {
+		fprintf(stderr, "tl-bench-client: bad source address %s\n", src);
+		exit(2);
+	}
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)&from, sizeof from) < 0)
+		die("bind");
+	if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0)
+		die("connect");
+	return fd;
+}
+
+static void idle(const struct sockaddr_in *sa, int count, const char *src)
 {
 	int *fds = calloc((size_t)count, sizeof *fds);
 
 	for (int i = 0; i < count; i++)
-		fds[i] = dial(sa);
+		fds[i] = src ? dial_from(sa, src) : dial(sa);
 	printf("ready\n");
 	fflush(stdout);
 	drain(0);
@@ -474,7 +495,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(m, "conn") && argc == 6)
 		conns(&sa, atof(argv[4]), atoi(argv[5]));
 	else if (!strcmp(m, "idle"))
-		idle(&sa, atoi(argv[4]));
+		idle(&sa, atoi(argv[4]), argc > 5 ? argv[5] : NULL);
 	else if (!strcmp(m, "udp-send") && argc == 6)
 		udp_send(&sa, atoll(argv[4]), atoi(argv[5]));
 	else if (!strcmp(m, "udp-rr"))
