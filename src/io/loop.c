@@ -385,10 +385,47 @@ static void log_offload(const struct driver *d)
 		fprintf(stderr, "tcplab: offload off (%s): one packet per segment\n", d->offload_why);
 }
 
+/* The driver's stack on its device: the config, the services, the faults. */
+static int start_stack(struct driver *d, const struct tl_opts *o, uint64_t seed, const char *what)
+{
+	struct tl_config cfg = o->cfg;
+
+	if (d->offload == TL_TUN_TSO)
+		cfg.tcp_tso_max = TL_TSO_MAX;
+	/* The kernel finishes TCP checksums, unless a capture wants them whole. */
+	cfg.tcp_csum_partial = d->offload == TL_TUN_TSO && !o->pcap;
+	/* read_tun drains the device, then the loop polls: ACK once per batch. */
+	if (!o->have_ack_batch)
+		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
+	cfg.addr = o->addr;
+	cfg.prefix_len = (uint32_t)o->kernel_prefix;
+	cfg.mtu = o->mtu;
+	cfg.seed = seed;
+	cfg.output = stack_output;
+	cfg.output_ctx = d;
+	cfg.loop_tap = d->pcap ? loop_tap : NULL;
+	cfg.trace = o->trace ? trace_line : NULL;
+	cfg.trace_ctx = d;
+	cfg.trace_json = o->trace_json;
+	d->stack = tl_stack_new(&cfg);
+	if (!d->stack || tl_apps_start_some(d->stack, o->services) < 0) {
+		fprintf(stderr, "tcplab: cannot start %s\n", what);
+		return -1;
+	}
+	if (tl_fault_cfg_active(&o->faults_in))
+		d->fin = tl_faults_new(&o->faults_in, seed ^ 0x1111, 10000);
+	if (tl_fault_cfg_active(&o->faults_out))
+		d->fout = tl_faults_new(&o->faults_out, seed ^ 0x2222, 10000);
+	if (o->trace && d->fin)
+		tl_faults_set_trace(d->fin, fault_trace, d, "in");
+	if (o->trace && d->fout)
+		tl_faults_set_trace(d->fout, fault_trace, d, "out");
+	return 0;
+}
+
 static int setup(struct driver *d, const struct tl_opts *o)
 {
 	char err[256];
-	struct tl_config cfg;
 	uint64_t seed = pick_seed(o);
 
 	if (open_tun(d, o, err, sizeof err) < 0 ||
@@ -404,40 +441,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 		return -1;
 	d->sig = open_signals();
 	d->start = mono_us();
-	cfg = o->cfg;
-	if (d->offload == TL_TUN_TSO)
-		cfg.tcp_tso_max = TL_TSO_MAX;
-	/* The kernel finishes TCP checksums, unless a capture wants them whole. */
-	cfg.tcp_csum_partial = d->offload == TL_TUN_TSO && !o->pcap;
-	/* read_tun drains the device, then the loop polls: ACK once per batch. */
-	if (!o->have_ack_batch)
-		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
-	cfg.addr = o->addr;
-	cfg.prefix_len = (uint32_t)o->kernel_prefix;
-	cfg.mtu = o->mtu;
-	cfg.seed = seed;
-	cfg.output = stack_output;
-	cfg.output_ctx = d;
-	cfg.loop_tap = d->pcap ? loop_tap : NULL;
-	if (o->trace) {
-		cfg.trace = trace_line;
-		cfg.trace_ctx = d;
-		cfg.trace_json = o->trace_json;
-	}
-	d->stack = tl_stack_new(&cfg);
-	if (!d->stack || tl_apps_start_some(d->stack, o->services) < 0) {
-		fprintf(stderr, "tcplab: cannot start the stack\n");
-		return -1;
-	}
-	if (tl_fault_cfg_active(&o->faults_in))
-		d->fin = tl_faults_new(&o->faults_in, seed ^ 0x1111, 10000);
-	if (tl_fault_cfg_active(&o->faults_out))
-		d->fout = tl_faults_new(&o->faults_out, seed ^ 0x2222, 10000);
-	if (o->trace && d->fin)
-		tl_faults_set_trace(d->fin, fault_trace, d, "in");
-	if (o->trace && d->fout)
-		tl_faults_set_trace(d->fout, fault_trace, d, "out");
-	return 0;
+	return start_stack(d, o, seed, "the stack");
 }
 
 /* Drains the TUN device: every packet that is ready, then back to poll. */
@@ -626,7 +630,6 @@ struct driver *tl_queue_new(const struct tl_opts *o, int tun, enum tl_tun_offloa
 			    struct tl_pcap_out *pcap, uint64_t seed, tl_time start)
 {
 	struct driver *d = calloc(1, sizeof *d);
-	struct tl_config cfg = o->cfg;
 
 	if (!d)
 		return NULL;
@@ -636,36 +639,11 @@ struct driver *tl_queue_new(const struct tl_opts *o, int tun, enum tl_tun_offloa
 	d->pcap = pcap;
 	d->start = start;
 	d->offload = mode;
-	if (mode == TL_TUN_TSO)
-		cfg.tcp_tso_max = TL_TSO_MAX;
-	cfg.tcp_csum_partial = mode == TL_TUN_TSO && !o->pcap;
-	if (!o->have_ack_batch)
-		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
-	cfg.addr = o->addr;
-	cfg.prefix_len = (uint32_t)o->kernel_prefix;
-	cfg.mtu = o->mtu;
-	cfg.seed = seed;
-	cfg.output = stack_output;
-	cfg.output_ctx = d;
-	cfg.loop_tap = pcap ? loop_tap : NULL;
-	cfg.trace = o->trace ? trace_line : NULL;
-	cfg.trace_ctx = d;
-	cfg.trace_json = o->trace_json;
-	d->stack = tl_stack_new(&cfg);
-	if (!d->stack || tl_apps_start_some(d->stack, o->services) < 0) {
-		fprintf(stderr, "tcplab: cannot start a queue's stack\n");
+	if (start_stack(d, o, seed, "a queue's stack") < 0) {
 		tl_stack_free(d->stack);
 		free(d);
 		return NULL;
 	}
-	if (tl_fault_cfg_active(&o->faults_in))
-		d->fin = tl_faults_new(&o->faults_in, seed ^ 0x1111, 10000);
-	if (tl_fault_cfg_active(&o->faults_out))
-		d->fout = tl_faults_new(&o->faults_out, seed ^ 0x2222, 10000);
-	if (o->trace && d->fin)
-		tl_faults_set_trace(d->fin, fault_trace, d, "in");
-	if (o->trace && d->fout)
-		tl_faults_set_trace(d->fout, fault_trace, d, "out");
 	return d;
 }
 
