@@ -117,6 +117,7 @@
 	X(tcp_challenge_ack_conn_limited, "TCP challenge ACKs not sent: one per connection per interval") \
 	X(tcp_buf_released, "TCP send or receive buffers released when empty") \
 	X(tcp_time_wait_reopened, "TCP TIME_WAIT entries reopened by a new SYN") \
+	X(tcp_predicted, "TCP segments of in-order data taken by header prediction (tcp_fast.c)") \
 	X(tcp_flight_released, "TCP connections that gave back their in-flight part: idle, or in TIME_WAIT") \
 	X(tcp_flight_nomem, "TCP segments dropped or calls refused: no memory for a connection's in-flight part")
 

@@ -86,6 +86,8 @@ struct tl_config {
 	uint32_t tcp_ack_batch_max; /* in-order bytes whose ACK may wait for the
 				     * next tl_stack_poll (the driver polls after
 				     * each batch it reads), 0 = every 2nd segment */
+	uint32_t tcp_fast_path;	  /* 1: header prediction takes in-order text past the
+				   * full input path (and sums it as it copies it) */
 
 	tl_output_fn output;
 	void *output_ctx;

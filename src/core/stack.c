@@ -37,6 +37,7 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->tcp_timestamps = 1;
 	cfg->tcp_cc = TL_CC_CUBIC; /* docs/09-congestion-control.md#cubic: measured */
 	cfg->tcp_buf_idle_ms = 1000;
+	cfg->tcp_fast_path = 1;
 }
 
 tl_stack *tl_stack_new(const struct tl_config *cfg)

@@ -111,6 +111,9 @@ static const struct opt options[] = {
 	  1u << 30, "bytes", NULL, NULL, "65536 on TUN, 0 in a replay",
 	  "in-order data read in one batch from the device gets one ACK, up to BYTES "
 	  "(0 = an ACK every second segment, RFC 1122)" },
+	{ "--fast-path", "on|off", OPT_CHOICE, G_TCP, F(cfg.tcp_fast_path), 0, 0, 0, NULL, on_off,
+	  NULL, NULL, "header prediction: in-order data past the full input path, its checksum "
+	  "taken as it is copied (off: every segment walks RFC 9293 3.10.7.4)" },
 	{ "--tlp", "on|off", OPT_CHOICE, G_TCP, F(cfg.tcp_tlp), 0, 0, 0, NULL, on_off, NULL, NULL,
 	  "tail loss probes on SACK connections (RFC 8985 7)" },
 	{ "--timestamps", "on|off", OPT_CHOICE, G_TCP, F(cfg.tcp_timestamps), 0, 0, 0, NULL, on_off,

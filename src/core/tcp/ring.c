@@ -80,6 +80,19 @@ uint32_t ring_read_sum_at(const struct ring *r, uint32_t off, uint8_t *dst, uint
 	return sum;
 }
 
+uint32_t ring_write_sum_at(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	uint32_t pos = (r->head + off) & (r->cap - 1);
+	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+	uint32_t sum = csum_copy_vec(r->data + pos, src, first);
+
+	if (first < n) /* it wraps */
+		sum = csum_join(sum, csum_copy_vec(r->data, src + first, n - first), first);
+	return sum;
+}
+
 void ring_consume(struct ring *r, uint32_t n)
 {
 	r->len -= n;

@@ -4,13 +4,14 @@
  *   tcp_conn.c    connection table, ISNs, creation and destruction
  *   tcp_cookie.c  SYN cookies (RFC 4987 3.6)
  *   tcp_input.c   SEGMENT ARRIVES, RFC 9293 3.10.7, step by step
+ *   tcp_fast.c    header prediction: in-order text past all of those steps
  *   tcp_output.c  building and sending segments
  *   tcp_sb.c      the scoreboard: each segment sent, SACKed, lost, resent
  *   tcp_recovery.c  loss recovery: SACK blocks, D-SACK and undo, PRR,
  *                 NewReno; the verbs the input path calls
  *   tcp_rack.c    RACK-TLP: losses by time, tail loss probes
  *   tcp_cc.c      congestion control behind a table of operations
- *   tcp_reass.c   receive buffer and out-of-order reassembly
+ *   tcp_reass.c   receive buffer and out-of-order reassembly; when text is ACKed
  *   tcp_timer.c   the timer heap; RTO, persist, probe, reordering, delayed
  *                 ACK, window-update, idle and TIME_WAIT deadlines
  *   tcp_flight.c  the in-flight part of a TCB: taken to work, given back idle
@@ -501,6 +502,16 @@ void tcp_cc_rto(struct tl_tcp *c);	/* a retransmission timeout */
 void tcp_learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th);
 /* A segment for connection c, then its events and output. */
 void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th);
+/* After a segment: the application's events, then output. */
+void tcp_input_done(struct tl_tcp *c);
+/* RFC 1122 4.2.3.2 (tcp_reass.c): the ACK policy for len bytes of in-order text. */
+void tcp_ack_in_order(struct tl_tcp *c, uint32_t len);
+/* tcp_fast.c: takes a predicted segment whole (true; also when its checksum,
+ * unless summed says it was checked, is bad), else false and nothing changed. */
+bool tcp_fast_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th,
+		    bool summed);
+/* Whether tcp_input may leave a segment's checksum to tcp_fast_input. */
+bool tcp_fast_sum_later(tl_stack *s, const struct ipv4_hdr *ip);
 
 /* tcp_cookie.c: SYN cookies, RFC 4987 3.6 */
 void tcp_cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,

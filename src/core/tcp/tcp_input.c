@@ -21,15 +21,17 @@ static uint32_t seg_len(const struct tcp_hdr *th)
 	return (uint32_t)th->data_len + !!(th->flags & TCP_SYN) + !!(th->flags & TCP_FIN);
 }
 
-static bool parse_segment(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *th)
+
+static bool parse_segment(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *th, bool later)
 {
-	enum wire_err e = s->in_csum_ok ? tcp_parse_verified(ip->payload, ip->payload_len, th)
-					: tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, th);
+	enum wire_err e = s->in_csum_ok || later
+				  ? tcp_parse_verified(ip->payload, ip->payload_len, th)
+				  : tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, th);
 
 	switch (e) {
 	case WIRE_OK:
 		/* RFC 9293 3.1 MUST-7: bad options are survived, the segment is kept. */
-		s->cnt.tcp_in_bad_options += th->opts_bad;
+		s->cnt.tcp_in_bad_options += th->opts_bad && !later; /* counted once */
 		return true;
 	case WIRE_CHECKSUM: s->cnt.tcp_drop_checksum++; return false;
 	case WIRE_OFFSET: s->cnt.tcp_drop_bad_offset++; return false;
@@ -462,29 +464,16 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 		tcp_drop(c, 0);
 		return;
 	}
-	tl_stack *s = c->stack;
 	bool in_order = t->seq == c->rcv_nxt && c->fl->ooo_n == 0;
 
 	if (tcp_reass_insert(c, t->seq, t->data, t->len))
 		c->pending |= TCP_EV_READABLE;
-	/* RFC 5681 4.2: out-of-order data, or data that fills a gap: ACK now. */
-	if (!in_order || s->cfg.tcp_delack_ms == 0) {
-		c->ack_now = true;
-		return;
-	}
-	/* RFC 1122 4.2.3.2: ACK at least every second segment, else within the delay. */
-	c->fl->unacked_bytes += t->len;
-	bool second = ++c->fl->unacked_segs >= 2 || c->fl->unacked_bytes >= 2u * c->mss;
-	uint32_t batch = s->cfg.tcp_ack_batch_max;
-	if (second && batch && c->fl->unacked_bytes < batch) {
-		/* Not RFC 1122: one ACK per batch the driver read, as Linux's GRO does. */
-		c->fl->ack_at_poll = true;
-		tcp_set_delack_at(c, s->now);
-	} else if (second)
-		c->ack_now = true;
-	else if (c->fl->delack_at == TL_TIME_NEVER)
-		tcp_set_delack_at(c, s->now + TL_MS(s->cfg.tcp_delack_ms));
+	if (in_order)
+		tcp_ack_in_order(c, t->len);
+	else
+		c->ack_now = true; /* RFC 5681 4.2: out-of-order data, or data that fills a gap */
 }
+
 
 /* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */
 /* checkpoint 7 */
@@ -633,6 +622,16 @@ static void tcp_fire_events(struct tl_tcp *c)
 		c->ev->readable(c->arg, c);
 }
 
+void tcp_input_done(struct tl_tcp *c)
+{
+	/* Events run while output waits, so an answer rides with the ACK. */
+	if (!c->dead)
+		tcp_fire_events(c);
+	c->in_input = false;
+	tcp_output(c);
+	tcp_flight_after_input(c);
+}
+
 void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th)
 {
 	if (!tcp_flight_get(c))
@@ -642,12 +641,7 @@ void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tc
 		syn_sent_input(c, ip, th);
 	else
 		segment_arrives(c, ip, th);
-	/* Events run while output waits, so an answer rides with the ACK. */
-	if (!c->dead)
-		tcp_fire_events(c);
-	c->in_input = false;
-	tcp_output(c);
-	tcp_flight_after_input(c);
+	tcp_input_done(c);
 }
 
 /* RFC 1122 4.2.2.13: a SYN above RCV.NXT may reopen a passive TIME_WAIT, with
@@ -674,13 +668,20 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	struct tcp_hdr th;
 
 	s->cnt.tcp_in++;
-	if (!parse_segment(s, ip, &th))
+	bool later = tcp_fast_sum_later(s, ip);
+	if (!parse_segment(s, ip, &th, later))
 		return;
 	struct tl_tcp *c = tcp_lookup(s, ip->src, th.sport, th.dport);
+	if (later && c && tcp_fast_input(c, ip, &th, false)) {
+		tcp_reap(s);
+		return;
+	}
+	if (later && !parse_segment(s, ip, &th, false)) /* not predicted: the checksum now */
+		return;
 	if (tl_tracing(s))
 		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
 	if (c) {
-		if (!time_wait_reopen(s, c, ip, &th))
+		if (!time_wait_reopen(s, c, ip, &th) && (later || !tcp_fast_input(c, ip, &th, true)))
 			tcp_conn_input(c, ip, &th);
 	} else {
 		struct tl_tcp *l = tcp_find_listener(s, th.dport);

@@ -124,3 +124,25 @@ uint32_t tcp_reass_insert(struct tl_tcp *c, uint32_t seq, const uint8_t *data,
 	tcp_ooo_account(c);
 	return added;
 }
+
+/* RFC 1122 4.2.3.2: ACK in-order data at least every second segment, else within the delay. */
+void tcp_ack_in_order(struct tl_tcp *c, uint32_t len)
+{
+	tl_stack *s = c->stack;
+
+	if (s->cfg.tcp_delack_ms == 0) {
+		c->ack_now = true;
+		return;
+	}
+	c->fl->unacked_bytes += len;
+	bool second = ++c->fl->unacked_segs >= 2 || c->fl->unacked_bytes >= 2u * c->mss;
+	uint32_t batch = s->cfg.tcp_ack_batch_max;
+	if (second && batch && c->fl->unacked_bytes < batch) {
+		/* Not RFC 1122: one ACK per batch the driver read, as Linux's GRO does. */
+		c->fl->ack_at_poll = true;
+		tcp_set_delack_at(c, s->now);
+	} else if (second)
+		c->ack_now = true;
+	else if (c->fl->delack_at == TL_TIME_NEVER)
+		tcp_set_delack_at(c, s->now + TL_MS(s->cfg.tcp_delack_ms));
+}
