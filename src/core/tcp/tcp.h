@@ -510,8 +510,13 @@ void tcp_ack_in_order(struct tl_tcp *c, uint32_t len);
  * unless summed says it was checked, is bad), else false and nothing changed. */
 bool tcp_fast_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th,
 		    bool summed);
-/* Whether tcp_input may leave a segment's checksum to tcp_fast_input. */
-bool tcp_fast_sum_later(tl_stack *s, const struct ipv4_hdr *ip);
+/* tcp_input may leave the checksum of a segment with text to tcp_fast_input,
+ * which sums it as it copies the text if it predicts the segment. */
+static inline bool tcp_fast_sum_later(tl_stack *s, const struct ipv4_hdr *ip)
+{
+	return s->cfg.tcp_fast_path && !s->in_csum_ok && !tl_tracing(s) && ip->payload_len > 12 &&
+	       ip->payload_len > (size_t)(ip->payload[12] >> 4) * 4;
+}
 
 /* tcp_cookie.c: SYN cookies, RFC 4987 3.6 */
 void tcp_cookie_reply(tl_stack *s, struct tl_tcp *l, const struct ipv4_hdr *ip,

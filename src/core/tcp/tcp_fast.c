@@ -5,14 +5,6 @@
  * takes the full path in tcp_input.c, which is the one to read first. */
 #include "tcp.h"
 
-/* A segment with text may have its checksum taken as the text is copied,
- * if it is predicted; others are summed before they are parsed. */
-bool tcp_fast_sum_later(tl_stack *s, const struct ipv4_hdr *ip)
-{
-	return s->cfg.tcp_fast_path && !s->in_csum_ok && !tl_tracing(s) && ip->payload_len > 12 &&
-	       ip->payload_len > (size_t)(ip->payload[12] >> 4) * 4;
-}
-
 /* Only ACK (and PSH) set, and the options this connection always carries. */
 static bool plain_header(const struct tl_tcp *c, const struct tcp_hdr *th)
 {

@@ -681,7 +681,9 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	if (tl_tracing(s))
 		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
 	if (c) {
-		if (!time_wait_reopen(s, c, ip, &th) && (later || !tcp_fast_input(c, ip, &th, true)))
+		/* Text summed already (or vouched for) is offered to the fast path here. */
+		bool fast = !later && th.data_len && tcp_fast_input(c, ip, &th, true);
+		if (!fast && !time_wait_reopen(s, c, ip, &th))
 			tcp_conn_input(c, ip, &th);
 	} else {
 		struct tl_tcp *l = tcp_find_listener(s, th.dport);
