@@ -271,7 +271,7 @@ static const char *control_answer(void *ctx, const struct tl_ctl_req *req, FILE 
 	return NULL;
 }
 
-static int open_signals(void)
+int tl_open_signals(void)
 {
 	sigset_t set;
 
@@ -279,7 +279,7 @@ static int open_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any queue thread: theirs too */
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -439,7 +439,7 @@ static int setup(struct driver *d, const struct tl_opts *o)
 	}
 	if (o->user && drop_privileges(d) < 0)
 		return -1;
-	d->sig = open_signals();
+	d->sig = tl_open_signals();
 	d->start = mono_us();
 	return start_stack(d, o, seed, "the stack");
 }
@@ -603,6 +603,9 @@ int tl_run(const struct tl_opts *o)
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.tun = d.sig = -1;
+	/* A trace line reaches the pipe before a program on tcplab can print what it led to. */
+	if (o->trace && !o->connect)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o->queues > 1)
 		return tl_run_queues(o);
 	if (o->user && lookup_user(&d, o->user) < 0)

@@ -266,19 +266,6 @@ static void *queue_main(void *arg)
 	return NULL;
 }
 
-static int open_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the threads: theirs too */
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 /* Why a mode cannot run on several queues, or NULL. */
 static const char *conflict(const struct tl_opts *o)
 {
@@ -419,7 +406,7 @@ int tl_run_queues(const struct tl_opts *o)
 		m.fds[i] = -1;
 	for (unsigned i = 0; i < m.n; i++)
 		pthread_mutex_init(&m.q[i].lock, NULL);
-	m.sig = open_signals();
+	m.sig = tl_open_signals();
 	if (pipe2(m.stop, O_CLOEXEC) < 0) {
 		perror("tcplab: pipe");
 		return 1;

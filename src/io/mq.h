@@ -27,5 +27,8 @@ void tl_queue_counters(struct driver *d, FILE *f);
 tl_stack *tl_queue_stack(struct driver *d);
 void tl_queue_free(struct driver *d);
 int tl_queue_user(const struct tl_opts *o, bool drop);
+/* Blocks SIGINT, SIGTERM and SIGUSR1 (in every thread started after) and
+ * returns a signalfd for them; SIGPIPE is ignored. */
+int tl_open_signals(void);
 
 #endif
