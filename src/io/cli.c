@@ -99,8 +99,9 @@ static const struct opt options[] = {
 	  "also act as a TCP client: send standard input to that address, print what comes back, "
 	  "exit at the end (the trace then goes to standard error)" },
 
-	{ "--rcvbuf", "BYTES", OPT_U32, G_TCP, F(cfg.tcp_rcvbuf), 0, 1024, 1u << 30, "bytes", NULL,
-	  NULL, NULL, "TCP receive buffer per connection" },
+	{ "--rcvbuf", "BYTES", OPT_U32, G_TCP, F(cfg.tcp_rcvbuf), GIVEN(have_rcvbuf), 1024, 1u << 30,
+	  "bytes", NULL, NULL, "262144; on TUN at least 16 segments of the MTU's MSS",
+	  "TCP receive buffer per connection" },
 	{ "--sndbuf", "BYTES", OPT_U32, G_TCP, F(cfg.tcp_sndbuf), 0, 1024, 1u << 30, "bytes", NULL,
 	  NULL, NULL, "TCP send buffer per connection" },
 	{ "--init-cwnd", "N", OPT_U32, G_TCP, F(cfg.tcp_init_cwnd), 0, 1, 1000, "segments", NULL,

@@ -33,6 +33,7 @@ struct tl_opts {
 	uint32_t offload;		/* --offload on|off: 1, ask the kernel for TSO and checksums */
 	struct tl_config cfg;		/* --rcvbuf, --init-cwnd, ...: the core's settings */
 	bool have_ack_batch;		/* --ack-batch was given */
+	bool have_rcvbuf;		/* --rcvbuf was given */
 	unsigned services;		/* --services: TL_SVC_* bits */
 	const char *user;		/* --user: drop to this account after setup */
 	uint32_t queues;		/* --queues: stacks, one per TUN queue and thread */

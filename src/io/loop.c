@@ -33,6 +33,8 @@
 #define TL_TSO_MAX (65535 - 20 - 60)
 /* In-order bytes one ACK may cover when it waits for the end of a batch. */
 #define TL_ACK_BATCH_MAX (64 * 1024)
+/* A receive buffer holds at least this many segments of the link's MSS. */
+#define TL_RCVBUF_SEGS 16
 
 struct driver {
 	const struct tl_opts *o;
@@ -397,6 +399,11 @@ static int start_stack(struct driver *d, const struct tl_opts *o, uint64_t seed,
 	/* read_tun drains the device, then the loop polls: ACK once per batch. */
 	if (!o->have_ack_batch)
 		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
+	/* RFC 9293 3.8.6.2.2: the edge moves by min(buffer/2, MSS); 256 KiB at MTU 65000
+	 * is four segments, and the sender waits on each step. */
+	uint32_t segs = TL_RCVBUF_SEGS * (o->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+	if (!o->have_rcvbuf && cfg.tcp_rcvbuf < segs)
+		cfg.tcp_rcvbuf = segs;
 	cfg.addr = o->addr;
 	cfg.prefix_len = (uint32_t)o->kernel_prefix;
 	cfg.mtu = o->mtu;
