@@ -44,7 +44,7 @@ struct tcph_peer {
 	uint32_t rcvd;			/* relative: the end of what the stack sent it */
 };
 
-#define TCPH_PEERS 64
+#define TCPH_PEERS 256
 
 struct tcph {
 	tl_stack *s;

@@ -284,6 +284,39 @@ START_TEST(time_wait_default_no_recycling)
 }
 END_TEST
 
+/* Arming a timer never needs memory: each TCB reserves its place in the
+ * timer heap when it is made (before, the heap grew when timers were armed,
+ * and a failed growth lost the timer). 150 connections opened one after the
+ * other idle with no timer; then each gets a delayed ACK at once. */
+START_TEST(timer_room_reserved)
+{
+	static struct tcph_peer p[150];
+	static const uint8_t byte = 'x';
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_listen(&h, 7);
+	tw_peers(&h, p, 150);
+	for (uint16_t i = 0; i < 150; i++) {
+		tcph_in(&h, .peer = &p[i], .flags = TCP_SYN);
+		tcph_out(&h, "SYN-ACK", .peer = &p[i], .flags = TCP_SYN | TCP_ACK, .ack = 1, .len = 0);
+		tcph_in(&h, .peer = &p[i]);
+	}
+	ck_assert_uint_eq(h.s->tcp->heap_n, 0);
+	ck_assert_uint_ge(h.s->tcp->heap_cap, h.s->tcp->count + h.s->tcp->nlisteners);
+	struct tl_tcp **heap = h.s->tcp->heap;
+	uint32_t cap = h.s->tcp->heap_cap;
+	h.app_reads = false;
+	for (uint16_t i = 0; i < 150; i++)
+		tcph_in(&h, .peer = &p[i], .seq = 1, .data = &byte, .len = 1);
+	ck_assert_uint_eq(h.s->tcp->heap_n, 150); /* each waits on its delayed ACK */
+	ck_assert_msg(h.s->tcp->heap == heap && h.s->tcp->heap_cap == cap,
+		      "the timer heap grew while timers were armed");
+	tcph_drain(&h);
+	tcph_free(&h);
+}
+END_TEST
+
 START_TEST(time_wait_reopened_by_new_syn)
 {
 	struct tcph h;
@@ -762,6 +795,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("tcp_defense");
 	TCase *t = tcase_create("cookies");
 	tcase_add_test(t, cookie_when_backlog_full);
+	tcase_add_test(t, timer_room_reserved);
 	tcase_add_test(t, cookie_mss_rounded_down);
 	tcase_add_test(t, cookie_wrong_gets_rst);
 	tcase_add_test(t, cookie_expires);

@@ -276,6 +276,7 @@ struct tcp_table {
 	struct tl_tcp **buckets;
 	uint32_t nbuckets;		/* a power of two, at least count */
 	uint32_t count;			/* connections, not listeners */
+	uint32_t nlisteners;
 	struct tl_tcp *all;		/* every connection and listener but TIME_WAIT's */
 	struct tl_tcp *listeners;	/* chained through hnext */
 	struct tl_tcp *graveyard;	/* chained through hnext */
@@ -290,6 +291,10 @@ struct tcp_table {
 	uint32_t heap_n, heap_cap;
 	uint16_t next_port;
 };
+
+/* tcp_timer.c: room in the timer heap for n TCBs, reserved as each is made
+ * so that arming a timer never needs memory; false if there is none. */
+bool tcp_timer_reserve(tl_stack *s, uint32_t n);
 
 /* tcp_conn.c */
 struct tl_tcp *tcp_lookup(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport);

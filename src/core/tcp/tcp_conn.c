@@ -225,7 +225,7 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 {
 	struct tcp_table *t = s->tcp;
 
-	if (t->count >= s->cfg.tcp_max_conns)
+	if (t->count >= s->cfg.tcp_max_conns || !tcp_timer_reserve(s, t->count + t->nlisteners + 1))
 		return NULL;
 	struct tl_tcp *c = calloc(1, sizeof *c);
 	if (!c)
@@ -262,8 +262,10 @@ struct tl_tcp *tcp_conn_new(tl_stack *s, uint32_t raddr, uint16_t rport, uint16_
 struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 {
 	struct tcp_table *t = s->tcp;
-	struct tl_tcp *l = calloc(1, sizeof *l);
 
+	if (!tcp_timer_reserve(s, t->count + t->nlisteners + 1))
+		return NULL;
+	struct tl_tcp *l = calloc(1, sizeof *l);
 	if (!l)
 		return NULL;
 	l->stack = s;
@@ -278,6 +280,7 @@ struct tl_tcp *tcp_listener_new(tl_stack *s, uint16_t lport, int backlog)
 	l->fl->backlog = backlog > 0 ? backlog : 1;
 	l->hnext = t->listeners;
 	t->listeners = l;
+	t->nlisteners++;
 	list_add(t, l);
 	return l;
 }
@@ -320,6 +323,7 @@ void tcp_destroy(struct tl_tcp *c)
 	if (c->state != TL_LISTEN) {
 		t->count--;
 	} else {
+		t->nlisteners--;
 		/* Orphan the connections this listener spawned (none in TIME_WAIT). */
 		for (struct tl_tcp *o = t->all; o; o = o->next)
 			if (o->fl && o->fl->listener == c)

@@ -68,6 +68,23 @@ void tcp_timer_remove(struct tl_tcp *c)
 }
 
 /* Puts c where its (changed) deadline belongs. */
+bool tcp_timer_reserve(tl_stack *s, uint32_t n)
+{
+	struct tcp_table *t = s->tcp;
+	uint32_t cap = t->heap_cap ? t->heap_cap : 64;
+
+	while (cap < n)
+		cap *= 2;
+	if (cap == t->heap_cap)
+		return true;
+	struct tl_tcp **h = realloc(t->heap, cap * sizeof *h);
+	if (!h)
+		return false;
+	t->heap = h;
+	t->heap_cap = cap;
+	return true;
+}
+
 static void heap_update(struct tl_tcp *c)
 {
 	struct tcp_table *t = c->stack->tcp;
@@ -78,17 +95,8 @@ static void heap_update(struct tl_tcp *c)
 		tcp_timer_remove(c);
 		return;
 	}
-	if (c->heap_idx == TCP_NOT_HEAPED) {
-		if (t->heap_n == t->heap_cap) {
-			uint32_t cap = t->heap_cap ? 2 * t->heap_cap : 64;
-			struct tl_tcp **h = realloc(t->heap, cap * sizeof *h);
-			if (!h)
-				return; /* out of memory: this timer is lost, counted nowhere */
-			t->heap = h;
-			t->heap_cap = cap;
-		}
-		heap_place(t, t->heap_n++, c);
-	}
+	if (c->heap_idx == TCP_NOT_HEAPED)
+		heap_place(t, t->heap_n++, c); /* its room was reserved when it was made */
 	sift_up(t, c->heap_idx);
 	sift_down(t, c->heap_idx);
 }
