@@ -20,10 +20,10 @@ void ring_free(struct ring *r)
 
 int ring_reserve(struct ring *r, uint32_t need)
 {
+	if (need > r->max) /* cap may be more (a power of two), but never more is stored */
+		return -1;
 	if (need <= r->cap)
 		return 0;
-	if (need > r->max)
-		return -1;
 	uint32_t cap = r->cap ? r->cap : 4096;
 	while (cap < need)
 		cap *= 2;

@@ -27,6 +27,9 @@ uint32_t ring_read_sum_at(const struct ring *r, uint32_t off, uint8_t *dst, uint
 /* ring_write_at, returning the bytes' one's-complement sum: one pass. */
 uint32_t ring_write_sum_at(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n);
 void ring_consume(struct ring *r, uint32_t n);
-static inline uint32_t ring_free_space(const struct ring *r) { return r->max - r->len; }
+static inline uint32_t ring_free_space(const struct ring *r)
+{
+	return r->len < r->max ? r->max - r->len : 0;
+}
 
 #endif

@@ -33,9 +33,13 @@ static uint16_t window_field(struct tl_tcp *c, uint8_t flags)
 	if (wnd < offered + tcp_rcv_sws_step(c))
 		wnd = offered;
 	uint32_t field = wnd >> c->rcv_wscale;
-	/* RFC 9293 3.8.6 SHLD-14, RFC 7323 2.4: round up where rounding down would shrink it. */
-	if (field << c->rcv_wscale < offered)
-		field = (offered + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
+	uint32_t up = (offered + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
+	/* RFC 9293 3.8.6 SHLD-14, RFC 7323 2.4: round up where rounding down would shrink
+	 * it, but never past the buffer: each round-up would move the edge on by up to
+	 * 2^shift - 1 bytes the buffer does not have (RFC 7323 appendix F). */
+	if (field << c->rcv_wscale < offered &&
+	    (uint64_t)up << c->rcv_wscale <= ring_free_space(&c->rcvbuf))
+		field = up;
 	return (uint16_t)(field > 65535 ? 65535 : field);
 }
 
