@@ -561,6 +561,18 @@ static uint32_t lcg(uint32_t *x)
 
 static void rcvbuf_1m(struct tl_config *c) { c->tcp_rcvbuf = 1u << 20; }
 
+/* A connection to discard whose application reads only when told; its
+ * window scale in *scale, and the right edge of the SYN-ACK returned. */
+static uint32_t open_reader(struct tcph *h, void (*tweak)(struct tl_config *), uint8_t *scale)
+{
+	tcph_init(h, tweak);
+	h->app_reads = false;
+	struct seg *g = tcph_accept(h, 9, PISS, .mss = 1460, .wscale = 7);
+	*scale = g->h.opts.wscale;
+	ck_assert_uint_gt(*scale, 0);
+	return g->h.ack + g->h.wnd; /* RFC 7323 2.2: the SYN's window is not scaled */
+}
+
 /* A transfer of odd-sized segments, reads and pauses, the peer filling the
  * window to its edge: no ACK's right edge is left of the last by a unit of
  * the scale, and every byte sent inside the window is taken (the edge never
@@ -572,12 +584,8 @@ static void edge_never_left(void (*tweak)(struct tl_config *), uint32_t seed)
 	uint32_t x = seed, sent = 0;
 	int acks = 0;
 
-	tcph_init(&h, tweak);
-	h.app_reads = false;
-	struct seg *g = tcph_accept(&h, 9, PISS, .mss = 1460, .wscale = 7);
-	uint8_t scale = g->h.opts.wscale;
-	uint32_t edge = g->h.ack + g->h.wnd;
-	ck_assert_uint_gt(scale, 0);
+	uint8_t scale;
+	uint32_t edge = open_reader(&h, tweak, &scale);
 	for (int i = 0; i < 4000; i++) {
 		uint32_t room = edge - (h.peer.piss + 1 + sent), len = 1 + lcg(&x) % 1460;
 		if (len > room)
@@ -612,11 +620,8 @@ START_TEST(window_never_past_the_buffer)
 	struct tcph h;
 	uint32_t sent = 0;
 
-	tcph_init(&h, rcvbuf_1m);
-	h.app_reads = false;
-	struct seg *g = tcph_accept(&h, 9, PISS, .mss = 1460, .wscale = 7);
-	uint8_t scale = g->h.opts.wscale;
-	uint32_t edge = g->h.ack + g->h.wnd;
+	uint8_t scale;
+	uint32_t edge = open_reader(&h, rcvbuf_1m, &scale);
 	for (int i = 0; i < 4000; i++) {
 		uint32_t room = edge - (h.peer.piss + 1 + sent), len = room < 997 ? room : 997;
 		if (len == 0) {
