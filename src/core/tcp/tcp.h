@@ -507,6 +507,8 @@ void tcp_cc_rto(struct tl_tcp *c);	/* a retransmission timeout */
 void tcp_learn_peer_syn(struct tl_tcp *c, const struct tcp_hdr *th);
 /* A segment for connection c, then its events and output. */
 void tcp_conn_input(struct tl_tcp *c, const struct ipv4_hdr *ip, const struct tcp_hdr *th);
+/* RFC 7323 4.3 (2): keep the TSval of the segment our next ACK answers. */
+void tcp_ts_update_recent(struct tl_tcp *c, const struct tcp_hdr *th);
 /* After a segment: the application's events, then output. */
 void tcp_input_done(struct tl_tcp *c);
 /* RFC 1122 4.2.3.2 (tcp_reass.c): the ACK policy for len bytes of in-order text. */

@@ -59,11 +59,7 @@ static void take_text(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	uint32_t len = (uint32_t)th->data_len;
 
-	/* RFC 7323 4.3 (2): TS.Recent from the segment our next ACK answers. */
-	if (c->ts.ok && seq_leq(th->seq, c->ts.last_ack_sent)) {
-		c->ts.recent = th->opts.ts_val;
-		c->ts_recent_at = c->stack->now;
-	}
+	tcp_ts_update_recent(c, th);
 	c->snd_wl1 = th->seq; /* fifth: the window is the same, from a newer segment */
 	c->snd_wl2 = th->ack;
 	c->rcvbuf.len += len; /* seventh: the text, in order */

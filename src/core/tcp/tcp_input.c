@@ -21,7 +21,6 @@ static uint32_t seg_len(const struct tcp_hdr *th)
 	return (uint32_t)th->data_len + !!(th->flags & TCP_SYN) + !!(th->flags & TCP_FIN);
 }
 
-
 static bool parse_segment(tl_stack *s, const struct ipv4_hdr *ip, struct tcp_hdr *th, bool later)
 {
 	enum wire_err e = s->in_csum_ok || later
@@ -474,7 +473,6 @@ static void text_input(struct tl_tcp *c, const struct seg_text *t)
 		c->ack_now = true; /* RFC 5681 4.2: out-of-order data, or data that fills a gap */
 }
 
-
 /* RFC 9293 3.10.7.4 eighth: the FIN, once every byte before it is in. */
 /* checkpoint 7 */
 static void fin_input(struct tl_tcp *c)
@@ -517,7 +515,7 @@ static bool paws_reject(struct tl_tcp *c, const struct tcp_hdr *th)
 }
 
 /* RFC 7323 4.3 (2): keep the TSval of the segment our next ACK answers. */
-static void ts_update_recent(struct tl_tcp *c, const struct tcp_hdr *th)
+void tcp_ts_update_recent(struct tl_tcp *c, const struct tcp_hdr *th)
 {
 	if (c->ts.ok && th->opts.has_ts && seq_geq(th->opts.ts_val, c->ts.recent) &&
 	    seq_leq(th->seq, c->ts.last_ack_sent)) {
@@ -570,7 +568,7 @@ static void segment_arrives(struct tl_tcp *c, const struct ipv4_hdr *ip,
 			tcp_enter_time_wait(c); /* a retransmitted FIN restarts 2 MSL */
 		return;
 	}
-	ts_update_recent(c, th);
+	tcp_ts_update_recent(c, th);
 	struct seg_text t = trim(c, th);
 	if (th->data_len && t.len == 0) {
 		s->cnt.tcp_dup_data++;
@@ -672,18 +670,16 @@ void tcp_input(tl_stack *s, const struct ipv4_hdr *ip)
 	if (!parse_segment(s, ip, &th, later))
 		return;
 	struct tl_tcp *c = tcp_lookup(s, ip->src, th.sport, th.dport);
-	if (later && c && tcp_fast_input(c, ip, &th, false)) {
+	if (tl_tracing(s)) /* never with later: its checksum is known good */
+		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
+	if (c && th.data_len && tcp_fast_input(c, ip, &th, !later)) {
 		tcp_reap(s);
 		return;
 	}
 	if (later && !parse_segment(s, ip, &th, false)) /* not predicted: the checksum now */
 		return;
-	if (tl_tracing(s))
-		tcp_trace_segment(s, c, false, ip->src, ip->dst, &th);
 	if (c) {
-		/* Text summed already (or vouched for) is offered to the fast path here. */
-		bool fast = !later && th.data_len && tcp_fast_input(c, ip, &th, true);
-		if (!fast && !time_wait_reopen(s, c, ip, &th))
+		if (!time_wait_reopen(s, c, ip, &th))
 			tcp_conn_input(c, ip, &th);
 	} else {
 		struct tl_tcp *l = tcp_find_listener(s, th.dport);

@@ -67,7 +67,6 @@ void tcp_timer_remove(struct tl_tcp *c)
 	sift_down(t, last->heap_idx);
 }
 
-/* Puts c where its (changed) deadline belongs. */
 bool tcp_timer_reserve(tl_stack *s, uint32_t n)
 {
 	struct tcp_table *t = s->tcp;
@@ -85,6 +84,7 @@ bool tcp_timer_reserve(tl_stack *s, uint32_t n)
 	return true;
 }
 
+/* Puts c where its (changed) deadline belongs. */
 static void heap_update(struct tl_tcp *c)
 {
 	struct tcp_table *t = c->stack->tcp;
