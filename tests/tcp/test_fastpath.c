@@ -135,14 +135,21 @@ static size_t build_next(struct tcph *h, uint8_t *pkt, uint32_t rel_seq, uint32_
 	return IPV4_HDR_LEN + TCP_HDR_LEN + len;
 }
 
+/* A connection to discard, and its first segment (the full path: it
+ * brings the first scaled window). */
+static void open_discard(struct tcph *h)
+{
+	tcph_init(h, NULL);
+	tcph_accept(h, 9, PISS, .mss = MSS, .wscale = 7, .sack_perm = true);
+	data(h, 1, MSS, false);
+}
+
 START_TEST(bad_checksum_dropped)
 {
 	static uint8_t pkt[2048];
 	struct tcph h;
 
-	tcph_init(&h, NULL);
-	tcph_accept(&h, 9, PISS, .mss = MSS, .wscale = 7, .sack_perm = true);
-	data(&h, 1, MSS, false); /* the full path: a new window */
+	open_discard(&h);
 	data(&h, 1 + MSS, MSS, false);
 	tcph_advance(&h, 50);
 	tcph_drain(&h);
@@ -171,9 +178,7 @@ START_TEST(driver_checksum_trusted)
 	static uint8_t pkt[2048];
 	struct tcph h;
 
-	tcph_init(&h, NULL);
-	tcph_accept(&h, 9, PISS, .mss = MSS, .wscale = 7, .sack_perm = true);
-	data(&h, 1, MSS, false); /* the full path: a new window */
+	open_discard(&h);
 	size_t len = build_next(&h, pkt, 1 + MSS, MSS);
 	put16(pkt + IPV4_HDR_LEN + 16, 0); /* a checksum nobody checks */
 	tl_stack_input_flags(h.s, pkt, len, h.now, TL_IN_CSUM_OK);
