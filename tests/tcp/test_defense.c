@@ -604,6 +604,29 @@ START_TEST(buffers_released_when_empty)
 }
 END_TEST
 
+START_TEST(emptied_buffer_starts_at_its_front)
+{
+	struct tcph h;
+
+	tcph_init(&h, NULL);
+	tcph_handshake(&h, 7, PISS);
+	struct tl_tcp *c = h.conn;
+	/* Read empty, the kept buffer starts again at its front: no segment is split. */
+	tcph_in(&h, .flags = TCP_ACK | TCP_PSH, .seq = 1, .data = "hi", .len = 2);
+	ck_assert_uint_eq(c->rcvbuf.len, 0);
+	ck_assert_uint_eq(c->rcvbuf.head, 0);
+	/* Out-of-order bytes past the hole stay where they are stored. */
+	tcph_in(&h, .seq = 6, .data = "!", .len = 1);
+	tcph_in(&h, .seq = 3, .data = "hi", .len = 2);
+	ck_assert_uint_eq(c->rcvbuf.head, 2);
+	tcph_in(&h, .seq = 5, .data = "?", .len = 1);
+	ck_assert_uint_eq(h.rx_len, 6);
+	ck_assert_mem_eq(h.rx, "hihi?!", 6);
+	ck_assert_uint_eq(c->rcvbuf.head, 0);
+	tcph_free(&h);
+}
+END_TEST
+
 START_TEST(in_flight_part_given_back_when_idle)
 {
 	struct tcph h;
@@ -814,6 +837,7 @@ static Suite *suite(void)
 	tcase_add_test(t, challenge_ack_per_connection);
 	tcase_add_test(t, ooo_global_bound);
 	tcase_add_test(t, buffers_released_when_empty);
+	tcase_add_test(t, emptied_buffer_starts_at_its_front);
 	tcase_add_test(t, in_flight_part_given_back_when_idle);
 	tcase_add_test(t, working_connections_bounded);
 	tcase_add_test(t, small_buffers_kept_without_idle_time);

@@ -33,20 +33,28 @@ uint32_t tcp_ts_offset(const struct tl_tcp *c)
 	return (uint32_t)tl_siphash2(s->tcp->isn_key, a, p);
 }
 
+/* An empty ring of more than keep bytes is freed; a smaller one starts again
+ * at its front, so that the next segment is not split by the wrap. */
+static void empty_ring(tl_stack *s, struct ring *r, uint32_t keep)
+{
+	if (r->cap <= keep) {
+		r->head = 0;
+		return;
+	}
+	ring_free(r);
+	s->cnt.tcp_buf_released++;
+}
+
 /* Frees the rings that are empty and hold more than keep bytes. */
 static void release_empty(struct tl_tcp *c, uint32_t keep)
 {
 	const struct tcp_flight *f = c->fl;
 
+	if (c->sndbuf.len == 0)
+		empty_ring(c->stack, &c->sndbuf, keep);
 	/* Bytes past len in the receive ring are out-of-order data: keep them. */
-	if (c->sndbuf.len == 0 && c->sndbuf.cap > keep) {
-		ring_free(&c->sndbuf);
-		c->stack->cnt.tcp_buf_released++;
-	}
-	if (c->rcvbuf.len == 0 && (!f || f->ooo_n == 0) && c->rcvbuf.cap > keep) {
-		ring_free(&c->rcvbuf);
-		c->stack->cnt.tcp_buf_released++;
-	}
+	if (c->rcvbuf.len == 0 && (!f || f->ooo_n == 0))
+		empty_ring(c->stack, &c->rcvbuf, keep);
 	if (f && f->sb.n == 0 && f->sb.cap * sizeof *f->sb.seg > keep)
 		tcp_sb_free(c);
 }
