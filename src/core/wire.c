@@ -499,6 +499,15 @@ enum wire_err tcp_parse_options(const uint8_t *p, size_t len, struct tcp_opts *o
 	return bad ? WIRE_OPTIONS : WIRE_OK;
 }
 
+size_t tcp_build_ts_option(uint8_t *buf, uint32_t val, uint32_t ecr)
+{
+	/* RFC 7323 appendix A: NOP, NOP, TSopt, which keeps the values aligned. */
+	put32(buf, 0x0101080a);
+	put32(buf + 4, val);
+	put32(buf + 8, ecr);
+	return 12;
+}
+
 size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 {
 	size_t n = 0;
@@ -513,16 +522,14 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 		buf[n++] = 4;
 		buf[n++] = 2;
 	}
-	if (o->has_ts) {
-		if (!o->has_sack_perm) { /* RFC 7323 appendix A: NOP, NOP, TSopt */
-			buf[n++] = 1;
-			buf[n++] = 1;
-		}
+	if (o->has_ts && o->has_sack_perm) {
 		buf[n++] = 8;
 		buf[n++] = 10;
 		put32(buf + n, o->ts_val);
 		put32(buf + n + 4, o->ts_ecr);
 		n += 8;
+	} else if (o->has_ts) {
+		n += tcp_build_ts_option(buf + n, o->ts_val, o->ts_ecr);
 	}
 	if (o->has_wscale) {
 		buf[n++] = 1;

@@ -205,6 +205,8 @@ enum wire_err tcp_parse_options(const uint8_t *p, size_t len,
 				struct tcp_opts *o);
 /* Writes the options in o (padded to 4 bytes); returns their length. */
 size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o);
+/* Just the timestamps, NOP-padded: the options of most segments. Returns 12. */
+size_t tcp_build_ts_option(uint8_t *buf, uint32_t val, uint32_t ecr);
 /* Writes header (options already at buf + 20, opt_len long) and checksum;
  * data must sit right after the options. */
 void tcp_build(uint8_t *buf, uint32_t src, uint32_t dst, const struct tcp_hdr *h,

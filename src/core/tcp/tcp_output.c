@@ -77,10 +77,25 @@ static void sack_blocks(const struct tl_tcp *c, struct tcp_opts *o)
 		sack_add(o, c->fl->rcv_fin_seq, c->fl->rcv_fin_seq + 1);
 }
 
+/* Whether the segment needs SACK blocks: RFC 2018 4 and RFC 2883 4. */
+static bool sends_sack(const struct tl_tcp *c, uint8_t flags)
+{
+	return (flags & TCP_ACK) && c->sack_ok && c->fl && (tcp_ooo_ranges(c) || c->fl->dsack_pending);
+}
+
+/* RFC 7323 3.2: TSecr is valid only with ACK set, and zero otherwise. */
+static uint32_t ts_ecr(const struct tl_tcp *c, uint8_t flags)
+{
+	return (flags & TCP_ACK) ? c->ts.recent : 0;
+}
+
 static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 {
 	struct tcp_opts o;
 
+	/* RFC 7323 3.2: TSopt in every segment once agreed, and most carry nothing else. */
+	if (!(flags & TCP_SYN) && !sends_sack(c, flags))
+		return c->ts.ok ? tcp_build_ts_option(buf, tcp_ts_now(c), ts_ecr(c, flags)) : 0;
 	memset(&o, 0, sizeof o);
 	if (flags & TCP_SYN) {
 		/* RFC 9293 3.7.1: announce the largest segment we can receive. */
@@ -95,12 +110,12 @@ static size_t tcp_options(struct tl_tcp *c, uint8_t flags, uint8_t *buf)
 		o.has_ts = (flags & TCP_ACK) ? c->ts.ok : c->stack->cfg.tcp_timestamps != 0;
 	} else {
 		o.has_ts = c->ts.ok; /* RFC 7323 3.2: then in every segment */
-		if ((flags & TCP_ACK) && c->sack_ok && c->fl && (tcp_ooo_ranges(c) || c->fl->dsack_pending))
+		if (sends_sack(c, flags))
 			sack_blocks(c, &o);
 	}
 	if (o.has_ts) {
 		o.ts_val = tcp_ts_now(c);
-		o.ts_ecr = (flags & TCP_ACK) ? c->ts.recent : 0; /* RFC 7323 3.2 */
+		o.ts_ecr = ts_ecr(c, flags);
 	}
 	return tcp_build_options(buf, &o);
 }
@@ -151,7 +166,7 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	else if (len)
 		ring_read_at(&c->sndbuf, seq - c->snd_una, data, len);
 
-	memset(&h, 0, sizeof h);
+	h.urp = 0;
 	h.sport = c->lport;
 	h.dport = c->rport;
 	h.seq = seq;
