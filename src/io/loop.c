@@ -33,7 +33,8 @@
 #define TL_TSO_MAX (65535 - 20 - 60)
 /* In-order bytes one ACK may cover when it waits for the end of a batch. */
 #define TL_ACK_BATCH_MAX (64 * 1024)
-/* A receive buffer holds at least this many segments of the link's MSS. */
+/* A receive buffer holds at least this many segments of the link's MSS, or
+ * with TSO of the kernel's super-segments. */
 #define TL_RCVBUF_SEGS 16
 
 struct driver {
@@ -400,8 +401,11 @@ static int start_stack(struct driver *d, const struct tl_opts *o, uint64_t seed,
 	if (!o->have_ack_batch)
 		cfg.tcp_ack_batch_max = TL_ACK_BATCH_MAX;
 	/* RFC 9293 3.8.6.2.2: the edge moves by min(buffer/2, MSS); 256 KiB at MTU 65000
-	 * is four segments, and the sender waits on each step. */
-	uint32_t segs = TL_RCVBUF_SEGS * (o->mtu - IPV4_HDR_LEN - TCP_HDR_LEN);
+	 * is four segments, and the sender waits on each step. With TSO the kernel
+	 * sends up to 64 KiB at a time, whatever the MTU: four of those in flight are
+	 * too few for a fresh connection's sender to ramp up against. */
+	uint32_t seg = d->offload == TL_TUN_TSO ? TL_TSO_MAX : o->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
+	uint32_t segs = TL_RCVBUF_SEGS * seg;
 	if (!o->have_rcvbuf && cfg.tcp_rcvbuf < segs)
 		cfg.tcp_rcvbuf = segs;
 	cfg.addr = o->addr;
