@@ -100,7 +100,7 @@ static const struct opt options[] = {
 	  "exit at the end (the trace then goes to standard error)" },
 
 	{ "--rcvbuf", "BYTES", OPT_U32, G_TCP, F(cfg.tcp_rcvbuf), GIVEN(have_rcvbuf), 1024, 1u << 30,
-	  "bytes", NULL, NULL, "262144; on TUN at least 16 segments of the MTU's MSS",
+	  "bytes", NULL, NULL, "262144; on TUN at least 16 segments of the MTU's MSS, with offload 1 MiB",
 	  "TCP receive buffer per connection" },
 	{ "--sndbuf", "BYTES", OPT_U32, G_TCP, F(cfg.tcp_sndbuf), 0, 1024, 1u << 30, "bytes", NULL,
 	  NULL, NULL, "TCP send buffer per connection" },
