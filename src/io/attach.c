@@ -164,6 +164,7 @@ struct tl_attach {
 	uint64_t to_progs, from_progs;
 	bool due;			/* some stream's out_due is set */
 	struct att *at[TL_ATT_MAX];
+	int hi;				/* at[hi] and all after it are free: the loops stop there */
 	int polled[TL_ATT_MAX];
 	int npolled;
 };
@@ -200,6 +201,8 @@ static struct att *att_new(struct tl_attach *a, int fd, enum att_state st)
 		t->st = st;
 		t->a = a;
 		a->at[i] = t;
+		if (i >= a->hi)
+			a->hi = i + 1;
 		return t;
 	}
 	return NULL;
@@ -858,7 +861,7 @@ int tl_attach_pollfds(struct tl_attach *a, struct pollfd *p, int max)
 {
 	int n = 0;
 
-	for (int i = 0; i < TL_ATT_MAX && n < max; i++) {
+	for (int i = 0; i < a->hi && n < max; i++) {
 		struct att *t = a->at[i];
 		if (!t)
 			continue;
@@ -903,7 +906,7 @@ static void serve_one(struct att *t, short rev)
 
 static void reap(struct tl_attach *a)
 {
-	for (int i = 0; i < TL_ATT_MAX; i++) {
+	for (int i = 0; i < a->hi; i++) {
 		struct att *t = a->at[i];
 		if (!t || !t->dead)
 			continue;
@@ -915,6 +918,8 @@ static void reap(struct tl_attach *a)
 		free(t);
 		a->at[i] = NULL;
 	}
+	while (a->hi && !a->at[a->hi - 1])
+		a->hi--;
 }
 
 void tl_attach_serve(struct tl_attach *a, const struct pollfd *p, int n)
@@ -924,7 +929,7 @@ void tl_attach_serve(struct tl_attach *a, const struct pollfd *p, int n)
 		if (t && !t->dead && p[i].revents)
 			serve_one(t, p[i].revents);
 	}
-	for (int i = 0; a->due && i < TL_ATT_MAX; i++) {
+	for (int i = 0; a->due && i < a->hi; i++) {
 		struct att *t = a->at[i];
 		if (t && t->out_due && !t->dead) {
 			t->out_due = false;

@@ -570,9 +570,10 @@ static int run_loop(struct driver *d)
 	int status = 0;
 
 	for (;;) {
-		struct pollfd p[4 + TL_CTL_CLIENTS + TL_ATT_MAX] = {
-			{ d->tun, POLLIN, 0 }, { d->sig, POLLIN, 0 },
-			{ d->nc ? netcat_fd(d->nc) : -1, POLLIN, 0 } };
+		struct pollfd p[4 + TL_CTL_CLIENTS + TL_ATT_MAX]; /* only the np in use are filled */
+		p[0] = (struct pollfd){ d->tun, POLLIN, 0 };
+		p[1] = (struct pollfd){ d->sig, POLLIN, 0 };
+		p[2] = (struct pollfd){ d->nc ? netcat_fd(d->nc) : -1, POLLIN, 0 };
 		int nc = 3 + (d->ctl ? tl_ctl_pollfds(d->ctl, p + 3) : 0);
 		int np = nc + (d->att ? tl_attach_pollfds(d->att, p + nc, TL_ATT_MAX) : 0);
 		struct timespec ts;
