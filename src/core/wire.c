@@ -499,13 +499,22 @@ enum wire_err tcp_parse_options(const uint8_t *p, size_t len, struct tcp_opts *o
 	return bad ? WIRE_OPTIONS : WIRE_OK;
 }
 
+/* RFC 7323 3.2: kind 8, length 10, TSval, TSecr. */
+static size_t put_ts_option(uint8_t *buf, uint32_t val, uint32_t ecr)
+{
+	buf[0] = 8;
+	buf[1] = 10;
+	put32(buf + 2, val);
+	put32(buf + 6, ecr);
+	return 10;
+}
+
 size_t tcp_build_ts_option(uint8_t *buf, uint32_t val, uint32_t ecr)
 {
 	/* RFC 7323 appendix A: NOP, NOP, TSopt, which keeps the values aligned. */
-	put32(buf, 0x0101080a);
-	put32(buf + 4, val);
-	put32(buf + 8, ecr);
-	return 12;
+	buf[0] = 1;
+	buf[1] = 1;
+	return 2 + put_ts_option(buf + 2, val, ecr);
 }
 
 size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
@@ -522,15 +531,9 @@ size_t tcp_build_options(uint8_t *buf, const struct tcp_opts *o)
 		buf[n++] = 4;
 		buf[n++] = 2;
 	}
-	if (o->has_ts && o->has_sack_perm) {
-		buf[n++] = 8;
-		buf[n++] = 10;
-		put32(buf + n, o->ts_val);
-		put32(buf + n + 4, o->ts_ecr);
-		n += 8;
-	} else if (o->has_ts) {
-		n += tcp_build_ts_option(buf + n, o->ts_val, o->ts_ecr);
-	}
+	if (o->has_ts) /* after SACK-permitted it needs no NOPs */
+		n += o->has_sack_perm ? put_ts_option(buf + n, o->ts_val, o->ts_ecr)
+				      : tcp_build_ts_option(buf + n, o->ts_val, o->ts_ecr);
 	if (o->has_wscale) {
 		buf[n++] = 1;
 		buf[n++] = 3;

@@ -166,13 +166,17 @@ static void send_segment(struct tl_tcp *c, uint8_t flags, uint32_t seq, uint32_t
 	else if (len)
 		ring_read_at(&c->sndbuf, seq - c->snd_una, data, len);
 
-	h.urp = 0;
+	/* Every field but opts, which only the trace reads and fills first. */
 	h.sport = c->lport;
 	h.dport = c->rport;
 	h.seq = seq;
 	h.ack = (flags & TCP_ACK) ? c->rcv_nxt : 0;
 	h.flags = flags;
 	h.wnd = window_field(c, flags);
+	h.urp = 0;
+	h.hdr_len = TCP_HDR_LEN + opt_len;
+	h.opts_bad = false;
+	h.data = data;
 	h.data_len = len;
 	build(s, seg, c->raddr, &h, opt_len, len, sum);
 	if (flags & TCP_ACK) {
